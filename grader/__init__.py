@@ -1,0 +1,56 @@
+"""Pure grading: reference tasks, sandbox and datasets. Knows nothing of the web or a database.
+
+    from grader import grade
+    report = grade("reply_format", assignment="1-1", text="作业1-1：已跑通")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from grader import tasks as _tasks  # noqa: F401  (registers every reference task)
+from grader.limits import Limits
+from grader.registry import Job, ReferenceTask, get_task, register, task_names
+from grader.report import InfrastructureError, Report
+
+
+def grade(
+    task: str,
+    *,
+    assignment: str,
+    text: str = "",
+    files: Mapping[str, bytes] | None = None,
+    config: Mapping[str, Any] | None = None,
+    student: str = "",
+    limits: Limits | None = None,
+) -> Report:
+    """Run the reference task `task` on one submission given as plain data."""
+    job = Job(
+        assignment=assignment,
+        text=text,
+        files=dict(files or {}),
+        config=dict(config or {}),
+        student=student,
+        limits=limits or Limits(),
+    )
+    return get_task(task).grade(job)
+
+
+def queue_for(task: str) -> str:
+    """The Celery queue a task's submissions should go to."""
+    return get_task(task).queue
+
+
+__all__ = [
+    "InfrastructureError",
+    "Job",
+    "Limits",
+    "ReferenceTask",
+    "Report",
+    "grade",
+    "get_task",
+    "queue_for",
+    "register",
+    "task_names",
+]

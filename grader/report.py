@@ -1,0 +1,74 @@
+"""The serialisable result of grading one submission.
+
+A report is a *verdict about the student's work*. When the grading machinery itself breaks
+(the sandbox cannot start, a data set is missing) the grader raises `InfrastructureError`
+instead: that is never a verdict and never counts against the student.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Verdicts shared by every reference task. Tasks may add detail, never new meanings.
+ACCEPTED = "accepted"  # the work meets the task (score tells how well)
+WRONG = "wrong"  # understood, but not correct
+FORMAT_ERROR = "format_error"  # does not follow the reply format
+NOT_UNDERSTOOD = "not_understood"  # no answer could be read from it
+TIME_LIMIT = "time_limit"
+MEMORY_LIMIT = "memory_limit"
+RUNTIME_ERROR = "runtime_error"
+BAD_OUTPUT = "bad_output"
+BAD_PACKAGE = "bad_package"  # the uploaded code package is unusable (broken zip, zip slip...)
+
+VERDICTS = frozenset(
+    {
+        ACCEPTED,
+        WRONG,
+        FORMAT_ERROR,
+        NOT_UNDERSTOOD,
+        TIME_LIMIT,
+        MEMORY_LIMIT,
+        RUNTIME_ERROR,
+        BAD_OUTPUT,
+        BAD_PACKAGE,
+    }
+)
+
+
+class InfrastructureError(RuntimeError):
+    """The grader could not judge the work; retry later or show it to staff, not the student."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a reference task says about one submission.
+
+    `messages` carries the human explanation in every language the site speaks, so the caller
+    can show it without knowing the task. `detail` holds task-specific numbers (accuracy, parsed
+    counts...) and must stay JSON-serialisable. `log` is a bounded tail of the program output.
+    """
+
+    verdict: str
+    score: float | None
+    messages: dict[str, str]
+    detail: dict[str, Any] = field(default_factory=dict)
+    log: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.verdict!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == ACCEPTED
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["passed"] = self.passed
+        return data
+
+
+def say(zh: str, en: str) -> dict[str, str]:
+    """Both languages of one message, keyed by the locale names the site uses."""
+    return {"zh_CN": zh, "en": en}
