@@ -40,6 +40,10 @@ class InfrastructureError(RuntimeError):
     """The grader could not judge the work; retry later or show it to staff, not the student."""
 
 
+class ConfigError(InfrastructureError):
+    """The homework's grading config is unusable: staff must fix it, retrying will not help."""
+
+
 @dataclass(frozen=True)
 class Report:
     """What a reference task says about one submission.
