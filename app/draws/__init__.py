@@ -1,0 +1,105 @@
+"""Verifiable prize draws, as pure functions (standard library only: no database, no web).
+
+Flow for the web layer (see docs/draws.md for the exact algorithm and record format)::
+
+    seed = new_seed()                                   # keep secret, e.g. in the draws table
+    draw = commit(draw_id=..., course=..., assignment=..., rule=rule_from_json(...),
+                  seed=seed, committed_at=now, freeze_at=deadline, eligibility=...)
+    draw = freeze(draw, entries, frozen_at=now, early_freeze_reason=None)
+    draw = reveal(draw, seed=seed, revealed_at=now, public_value=None)  # wrong seed: DrawError
+    record = record_to_json(draw)                       # GET /api/v1/draws/{id}/record
+    result = verify_record(record)                      # `camp draw verify RECORD.json`
+"""
+
+from app.draws.algorithm import Winner, lottery_order, pick_winners
+from app.draws.entries import (
+    Entry,
+    EntryTable,
+    FrozenList,
+    canonical_score,
+    decode_entries,
+    encode_entries,
+    freeze_entries,
+    list_hash,
+)
+from app.draws.errors import DrawError
+from app.draws.keys import (
+    DOMAIN_TAG,
+    check_seed,
+    commitment_of,
+    derive_key,
+    new_seed,
+    normalize_seed,
+    seed_matches,
+    ticket,
+)
+from app.draws.protocol import (
+    DrawRecord,
+    abort,
+    check_public_value,
+    check_replaceable,
+    commit,
+    format_time,
+    freeze,
+    parse_time,
+    public_value_required,
+    reveal,
+)
+from app.draws.ranks import RankExprError, RankSpec, parse_ranks
+from app.draws.record import (
+    Check,
+    VerifyResult,
+    record_from_json,
+    record_to_json,
+    verify_record,
+    winner_from_json,
+)
+from app.draws.rules import FixedRanks, Lottery, Rule, TopLikes, TopScore, rule_from_json
+
+__all__ = [
+    "DOMAIN_TAG",
+    "Check",
+    "DrawError",
+    "DrawRecord",
+    "Entry",
+    "EntryTable",
+    "FixedRanks",
+    "FrozenList",
+    "Lottery",
+    "RankExprError",
+    "RankSpec",
+    "Rule",
+    "TopLikes",
+    "TopScore",
+    "VerifyResult",
+    "Winner",
+    "abort",
+    "canonical_score",
+    "check_public_value",
+    "check_replaceable",
+    "check_seed",
+    "commit",
+    "commitment_of",
+    "decode_entries",
+    "derive_key",
+    "encode_entries",
+    "format_time",
+    "freeze",
+    "freeze_entries",
+    "list_hash",
+    "lottery_order",
+    "new_seed",
+    "normalize_seed",
+    "parse_ranks",
+    "parse_time",
+    "pick_winners",
+    "public_value_required",
+    "record_from_json",
+    "record_to_json",
+    "reveal",
+    "rule_from_json",
+    "seed_matches",
+    "ticket",
+    "verify_record",
+    "winner_from_json",
+]

@@ -1,0 +1,211 @@
+"""Errors of the draw logic: a stable code, parameters, and a message in English and Chinese.
+
+The web layer can turn a `DrawError` into its own error type with `code`, `msgid` (an English
+template with `{name}` placeholders) and `params`, or use `message(locale)` directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: code -> (English template, Chinese template); placeholders are `{name}` fields of `params`.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # rank expressions
+    "ranks.empty": ("The rank expression is empty.", "名次表达式为空。"),
+    "ranks.too_long": (
+        "The rank expression is longer than {limit} characters.",
+        "名次表达式超过 {limit} 个字符。",
+    ),
+    "ranks.empty_term": (
+        "Empty term at column {column}: remove the extra comma.",
+        "第 {column} 列是空项:请删除多余的逗号。",
+    ),
+    "ranks.unexpected": (
+        "Unexpected character '{char}' at column {column}.",
+        "第 {column} 列出现意外字符“{char}”。",
+    ),
+    "ranks.expected_number": (
+        "Expected a number at column {column}.",
+        "第 {column} 列应为数字。",
+    ),
+    "ranks.expected_n": (
+        "Expected 'n' after the step {step} at column {column} (write {start}+{step}n).",
+        "第 {column} 列的步长 {step} 后应为“n”(写作 {start}+{step}n)。",
+    ),
+    "ranks.zero": (
+        "Ranks start at 1; 0 at column {column} is not a rank.",
+        "名次从 1 开始;第 {column} 列的 0 不是名次。",
+    ),
+    "ranks.too_large": (
+        "The number at column {column} is larger than {limit}.",
+        "第 {column} 列的数字大于 {limit}。",
+    ),
+    "ranks.reversed_range": (
+        "The range {start}-{end} at column {column} runs backwards.",
+        "第 {column} 列的范围 {start}-{end} 起点大于终点。",
+    ),
+    "ranks.zero_step": (
+        "The step at column {column} must be at least 1.",
+        "第 {column} 列的步长至少为 1。",
+    ),
+    "ranks.bound_below_start": (
+        "The bound {bound} at column {column} is below the start {start}.",
+        "第 {column} 列的上限 {bound} 小于起点 {start}。",
+    ),
+    # rules
+    "rule.invalid": ("Invalid reward rule: {detail}.", "奖励规则无效:{detail}。"),
+    "rule.unknown_kind": ("Unknown reward rule kind '{kind}'.", "未知的奖励规则类型“{kind}”。"),
+    # entries and lists
+    "entries.invalid": ("Entry {index} is invalid: {detail}.", "第 {index} 个参与项无效:{detail}。"),
+    "entries.duplicate_id": (
+        "Entry id {entry_id} appears twice.",
+        "参与项编号 {entry_id} 重复出现。",
+    ),
+    "entries.missing_value": (
+        "Entry {entry_id} has no {field}, which the rule needs.",
+        "参与项 {entry_id} 缺少规则所需的 {field}。",
+    ),
+    "list.malformed": (
+        "The frozen list is malformed at line {line}: {detail}.",
+        "冻结名单第 {line} 行格式错误:{detail}。",
+    ),
+    # protocol
+    "seed.malformed": (
+        "The seed must be 64 hexadecimal characters (32 bytes).",
+        "种子必须是 64 个十六进制字符(32 字节)。",
+    ),
+    "seed.mismatch": (
+        "This seed does not match the published commitment; the draw cannot be revealed with it.",
+        "该种子与公布的承诺值不符,不能用它揭晓抽奖。",
+    ),
+    "time.naive": ("Times must carry a time zone.", "时间必须带时区。"),
+    "time.malformed": (
+        "'{value}' is not a time of the form YYYY-MM-DDTHH:MM:SSZ.",
+        "“{value}”不是 YYYY-MM-DDTHH:MM:SSZ 形式的时间。",
+    ),
+    "commit.freeze_before_commit": (
+        "The freeze time {freeze_at} must be later than the commit time {committed_at}.",
+        "冻结时间 {freeze_at} 必须晚于承诺时间 {committed_at}。",
+    ),
+    "freeze.before_commit": (
+        "A draw cannot be frozen before it was committed.",
+        "抽奖不能在承诺之前冻结。",
+    ),
+    "freeze.early_needs_reason": (
+        "Freezing before the announced time {freeze_at} needs a reason.",
+        "在公布的冻结时间 {freeze_at} 之前冻结必须说明原因。",
+    ),
+    "reveal.before_freeze": (
+        "A draw cannot be revealed before it was frozen.",
+        "抽奖不能在冻结之前揭晓。",
+    ),
+    "reveal.public_value_required": (
+        "The list was frozen early ({frozen_at}, announced {freeze_at}), so a public value is "
+        "required.",
+        "名单提前冻结({frozen_at},公布的时间为 {freeze_at}),因此必须提供公开随机值。",
+    ),
+    "reveal.public_value_announced": (
+        "A public value source was announced at freeze ({source}); its value is required.",
+        "冻结时已公布公开随机值来源({source}),必须提供该值。",
+    ),
+    "public_value.invalid": (
+        "The public value must be 1 to {limit} characters without surrounding spaces.",
+        "公开随机值必须为 1 到 {limit} 个字符,且首尾不能有空格。",
+    ),
+    "state.wrong_status": (
+        "This step needs a draw that is {expected}, but it is {status}.",
+        "此操作要求抽奖状态为 {expected},当前为 {status}。",
+    ),
+    "abort.too_early": (
+        "A draw cannot be aborted before it was committed or frozen.",
+        "抽奖不能在承诺或冻结之前中止。",
+    ),
+    "abort.reason_required": ("Aborting a draw needs a reason.", "中止抽奖必须说明原因。"),
+    "replace.not_aborted": (
+        "Draw {draw_id} can only be replaced after it was aborted (it is {status}).",
+        "抽奖 {draw_id} 只有在中止后才能被替换(当前为 {status})。",
+    ),
+    "record.invalid": ("Invalid draw record: {detail}.", "抽奖记录无效:{detail}。"),
+    # verification of a published record
+    "verify.ok": ("OK", "通过"),
+    "verify.skipped": ("not applicable at this stage", "当前阶段不适用"),
+    "verify.commitment_mismatch": (
+        "SHA-256 of the seed is {actual}, but the commitment is {expected}",
+        "种子的 SHA-256 为 {actual},但承诺值为 {expected}",
+    ),
+    "verify.list_hash_mismatch": (
+        "SHA-256 of the frozen list is {actual}, but the record says {expected}",
+        "冻结名单的 SHA-256 为 {actual},但记录中为 {expected}",
+    ),
+    "verify.list_not_utf8": (
+        "the frozen list is not valid Unicode",
+        "冻结名单不是有效的 Unicode 文本",
+    ),
+    "verify.entry_count_mismatch": (
+        "the frozen list has {actual} entries, but the record says {expected}",
+        "冻结名单有 {actual} 个参与项,但记录中为 {expected}",
+    ),
+    "verify.time_order": (
+        "{later} ({later_at}) is earlier than {earlier} ({earlier_at})",
+        "{later}({later_at})早于 {earlier}({earlier_at})",
+    ),
+    "verify.early_without_reason": (
+        "frozen early ({frozen_at}, announced {freeze_at}) without a reason",
+        "提前冻结({frozen_at},公布的时间为 {freeze_at})但没有说明原因",
+    ),
+    "verify.public_value_missing": (
+        "a public value was required (early freeze or announced source) but is missing",
+        "需要公开随机值(提前冻结或已公布来源),但记录中没有",
+    ),
+    "verify.replaces_itself": ("the draw says it replaces itself", "该抽奖声称替换了自己"),
+    "verify.key_mismatch": (
+        "the key recomputed from the record is {actual}, but the record says {expected}",
+        "根据记录复算的密钥为 {actual},但记录中为 {expected}",
+    ),
+    "verify.winners_mismatch": (
+        "recomputed winners differ from the record at place {place}: expected {expected}, "
+        "the record says {actual}",
+        "复算的中奖者与记录在第 {place} 位不同:应为 {expected},记录为 {actual}",
+    ),
+    "verify.winners_unavailable": (
+        "winners cannot be recomputed: {detail}",
+        "无法复算中奖者:{detail}",
+    ),
+}
+
+
+def _normalize_locale(locale: str | None) -> str:
+    return "zh" if locale and locale.lower().startswith("zh") else "en"
+
+
+def render(code: str, params: dict[str, Any], locale: str | None = "en") -> str:
+    """The message for `code` in `locale` (`zh`, `zh-CN`, `zh_CN` -> Chinese, else English)."""
+    english, chinese = MESSAGES[code]
+    template = chinese if _normalize_locale(locale) == "zh" else english
+    return template.format(**params)
+
+
+class DrawError(ValueError):
+    """A refused draw operation or invalid input; `code` is stable, `params` fill the message."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        if code not in MESSAGES:
+            raise KeyError(code)
+        self.code = code
+        self.params = params
+        super().__init__(render(code, params, "en"))
+
+    @property
+    def msgid(self) -> str:
+        """The English template, for translation catalogs keyed by English text."""
+        return MESSAGES[self.code][0]
+
+    def message(self, locale: str | None = "en") -> str:
+        return render(self.code, self.params, locale)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "params": self.params,
+            "message": {"en": self.message("en"), "zh-CN": self.message("zh-CN")},
+        }

@@ -1,0 +1,246 @@
+"""The draw's life as pure state transitions: commit -> freeze -> reveal, or abort.
+
+Each step takes a `DrawRecord` and returns a new one, or raises `DrawError` (nothing else is
+changed). The record never holds the secret seed before reveal or abort: the caller keeps
+the seed (e.g. in its database) and hands it to `reveal`/`abort`.
+
+Times are compared and published at whole seconds, UTC (`format_time`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Literal
+
+from app.draws.algorithm import Winner, pick_winners
+from app.draws.entries import Entry, decode_entries, freeze_entries, utf8
+from app.draws.errors import DrawError
+from app.draws.keys import check_seed, commitment_of, derive_key
+from app.draws.rules import Lottery, Rule
+
+Status = Literal["committed", "frozen", "revealed", "aborted"]
+STATUSES: tuple[Status, ...] = ("committed", "frozen", "revealed", "aborted")
+MAX_PUBLIC_VALUE = 1000
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def to_second(moment: datetime) -> datetime:
+    """UTC, truncated to the second; naive datetimes are refused."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise DrawError("time.naive")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def format_time(moment: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SSZ`, the only time format of records."""
+    return to_second(moment).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    if not isinstance(text, str) or not _TIME_RE.fullmatch(text):
+        raise DrawError("time.malformed", value=str(text)[:40])
+    try:
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise DrawError("time.malformed", value=text) from exc
+
+
+@dataclass(frozen=True)
+class DrawRecord:
+    """Everything public about one draw; `to_json` (in `app.draws.record`) publishes it."""
+
+    draw_id: int
+    course: str
+    assignment: str
+    rule: Rule
+    commitment: str
+    committed_at: datetime
+    freeze_at: datetime
+    eligibility: str = ""
+    prize: str = ""
+    replaces_draw_id: int | None = None
+    status: Status = "committed"
+    frozen_at: datetime | None = None
+    early_freeze_reason: str | None = None
+    public_value_source: str | None = None
+    frozen_list: str | None = None
+    list_hash: str | None = None
+    entry_count: int | None = None
+    revealed_at: datetime | None = None
+    public_value: str | None = None
+    seed: str | None = None
+    key: str | None = None
+    winners: tuple[Winner, ...] = ()
+    aborted_at: datetime | None = None
+    abort_reason: str | None = None
+
+    @property
+    def frozen_early(self) -> bool:
+        return self.frozen_at is not None and self.frozen_at < self.freeze_at
+
+
+def _require_status(draw: DrawRecord, *expected: Status) -> None:
+    if draw.status not in expected:
+        raise DrawError("state.wrong_status", expected="/".join(expected), status=draw.status)
+
+
+def _text(value: str | None) -> str | None:
+    """Strip; blank means absent."""
+    return (value or "").strip() or None
+
+
+def check_replaceable(old: DrawRecord, course: str, assignment: str) -> None:
+    """A draw may only be replaced once aborted, and only by one for the same assignment."""
+    if old.status != "aborted" or (old.course, old.assignment) != (course, assignment):
+        raise DrawError("replace.not_aborted", draw_id=old.draw_id, status=old.status)
+
+
+def commit(
+    *,
+    draw_id: int,
+    course: str,
+    assignment: str,
+    rule: Rule,
+    seed: str,
+    committed_at: datetime,
+    freeze_at: datetime,
+    eligibility: str = "",
+    prize: str = "",
+    replaces: DrawRecord | None = None,
+) -> DrawRecord:
+    """Publish the rule, the announced freeze time and SHA-256(seed); keep `seed` secret."""
+    committed, freezing = to_second(committed_at), to_second(freeze_at)
+    if freezing <= committed:
+        raise DrawError(
+            "commit.freeze_before_commit",
+            freeze_at=format_time(freezing),
+            committed_at=format_time(committed),
+        )
+    if replaces is not None:
+        check_replaceable(replaces, course, assignment)
+    return DrawRecord(
+        draw_id=draw_id,
+        course=course,
+        assignment=assignment,
+        rule=rule,
+        commitment=commitment_of(seed),
+        committed_at=committed,
+        freeze_at=freezing,
+        eligibility=eligibility,
+        prize=prize,
+        replaces_draw_id=None if replaces is None else replaces.draw_id,
+    )
+
+
+def freeze(
+    draw: DrawRecord,
+    entries: Sequence[Entry],
+    *,
+    frozen_at: datetime,
+    early_freeze_reason: str | None = None,
+    public_value_source: str | None = None,
+) -> DrawRecord:
+    """Publish the canonical list and its hash. Freezing before the announced time needs a
+    reason, and (for a lottery) a public value at reveal; `public_value_source` announces
+    where that value will come from (e.g. "the first NIST beacon pulse after 12:00 UTC")."""
+    _require_status(draw, "committed")
+    frozen = to_second(frozen_at)
+    if frozen < draw.committed_at:
+        raise DrawError("freeze.before_commit")
+    reason = _text(early_freeze_reason)
+    if frozen < draw.freeze_at and reason is None:
+        raise DrawError("freeze.early_needs_reason", freeze_at=format_time(draw.freeze_at))
+    frozen_list = freeze_entries(entries, draw.rule)
+    return replace(
+        draw,
+        status="frozen",
+        frozen_at=frozen,
+        early_freeze_reason=reason,
+        public_value_source=_text(public_value_source),
+        frozen_list=frozen_list.text,
+        list_hash=frozen_list.list_hash,
+        entry_count=frozen_list.count,
+    )
+
+
+def public_value_required(
+    rule: Rule, freeze_at: datetime, frozen_at: datetime, public_value_source: str | None = None
+) -> bool:
+    """A lottery needs a public value if it was frozen before the announced freeze time (the
+    admin, who knows the seed, chose the moment) or if a source was announced at freeze."""
+    if not isinstance(rule, Lottery):
+        return False
+    return to_second(frozen_at) < to_second(freeze_at) or bool(_text(public_value_source))
+
+
+def valid_public_value(value: object) -> bool:
+    """1 to MAX_PUBLIC_VALUE characters of valid Unicode."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_PUBLIC_VALUE:
+        return False
+    try:
+        utf8(value)
+    except ValueError:
+        return False
+    return True
+
+
+def check_public_value(draw: DrawRecord, public_value: str | None) -> str | None:
+    """Normalize the public value (stripped; blank = none) and enforce when it is required."""
+    value = _text(public_value)
+    if value is not None and not valid_public_value(value):
+        raise DrawError("public_value.invalid", limit=MAX_PUBLIC_VALUE)
+    assert draw.frozen_at is not None
+    if value is None and public_value_required(
+        draw.rule, draw.freeze_at, draw.frozen_at, draw.public_value_source
+    ):
+        if draw.public_value_source:
+            raise DrawError("reveal.public_value_announced", source=draw.public_value_source)
+        raise DrawError(
+            "reveal.public_value_required",
+            frozen_at=format_time(draw.frozen_at),
+            freeze_at=format_time(draw.freeze_at),
+        )
+    return value
+
+
+def reveal(
+    draw: DrawRecord, *, seed: str, revealed_at: datetime, public_value: str | None = None
+) -> DrawRecord:
+    """Check the seed against the commitment (a wrong seed is refused), derive the key and
+    pick the winners from the frozen list text itself."""
+    _require_status(draw, "frozen")
+    assert draw.frozen_list is not None and draw.list_hash is not None
+    assert draw.frozen_at is not None
+    seed = check_seed(seed, draw.commitment)
+    revealed = to_second(revealed_at)
+    if revealed < draw.frozen_at:
+        raise DrawError("reveal.before_freeze")
+    value = check_public_value(draw, public_value)
+    key = derive_key(draw.draw_id, draw.list_hash, value, seed)
+    winners = pick_winners(draw.rule, decode_entries(draw.frozen_list, draw.rule), key)
+    return replace(
+        draw,
+        status="revealed",
+        revealed_at=revealed,
+        public_value=value,
+        seed=seed,
+        key=key.hex(),
+        winners=tuple(winners),
+    )
+
+
+def abort(draw: DrawRecord, *, reason: str, seed: str, aborted_at: datetime) -> DrawRecord:
+    """Stop a draw before reveal; it stays public with its reason, and the seed is published
+    so that anyone can check what the aborted draw would have been."""
+    _require_status(draw, "committed", "frozen")
+    text = _text(reason)
+    if text is None:
+        raise DrawError("abort.reason_required")
+    seed = check_seed(seed, draw.commitment)
+    aborted = to_second(aborted_at)
+    if aborted < (draw.frozen_at or draw.committed_at):
+        raise DrawError("abort.too_early")
+    return replace(draw, status="aborted", abort_reason=text, seed=seed, aborted_at=aborted)
