@@ -15,9 +15,13 @@ _COLONS = ":："
 
 
 def prefix_pattern(code: str) -> re.Pattern[str]:
-    """`作业7-1：`, `作业 7-1:`, `作业7-1 ：` — but not `作业7-10:` for code `7-1`."""
+    """`作业7-1：`, `作业 7-1:`, `作业7-1 ：`, `作业8\n…` — but not `作业7-10:` for code `7-1`.
+
+    The code must be followed by a colon (ASCII or full-width) or by white space, so that
+    `作业7-1已完成` does not pass as well formed.
+    """
     return re.compile(
-        rf"^\s*作业\s*{re.escape(code)}(?![\d\-])\s*[{_COLONS}]?\s*", re.UNICODE
+        rf"^\s*作业\s*{re.escape(code)}(?![\d\-])(?:\s*[{_COLONS}]|\s+|$)\s*", re.UNICODE
     )
 
 

@@ -1,0 +1,11 @@
+"""JSON API under /api/v1, authenticated by session cookie (with CSRF) or Bearer token."""
+
+from fastapi import APIRouter
+
+from app.api import admin, courses, health, submissions
+
+router = APIRouter()
+router.include_router(health.router)
+router.include_router(courses.router, prefix="/api/v1")
+router.include_router(submissions.router, prefix="/api/v1")
+router.include_router(admin.router, prefix="/api/v1")

@@ -1,0 +1,123 @@
+"""JSON shapes the API returns (and documents in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.i18n import translate
+from app.models import Assignment, Course, Submission, User
+from app.services.submissions import can_see_private
+
+
+class CourseOut(BaseModel):
+    slug: str
+    title: str
+    timezone: str
+
+    @classmethod
+    def of(cls, course: Course) -> CourseOut:
+        return cls(slug=course.slug, title=course.title, timezone=course.timezone)
+
+
+class AssignmentOut(BaseModel):
+    code: str
+    title: str
+    body: str
+    reply_format: str
+    opens_at: datetime
+    due_at: datetime
+    late_policy: str
+    grading: str
+    reward_rules: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, a: Assignment) -> AssignmentOut:
+        return cls(
+            code=a.code, title=a.title, body=a.body, reply_format=a.reply_format,
+            opens_at=a.opens_at, due_at=a.due_at, late_policy=a.late_policy,
+            grading=a.grading_kind, reward_rules=a.reward_rules,
+        )
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    kind: str
+    size: int
+    url: str
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    course: str
+    assignment: str
+    floor: int
+    author: str
+    text: str
+    status: str
+    verdict: str | None
+    score: float | None
+    message: str | None
+    detail: dict[str, Any] | None
+    error: str | None
+    log: str | None
+    is_late: bool
+    created_at: datetime
+    graded_at: datetime | None
+    attachments: list[AttachmentOut]
+
+    @classmethod
+    def of(cls, s: Submission, viewer: User | None, locale: str) -> SubmissionOut:
+        private = can_see_private(viewer, s)
+        messages = s.messages or {}
+        return cls(
+            id=s.id,
+            course=s.assignment.course.slug,
+            assignment=s.assignment.code,
+            floor=s.floor,
+            author=s.author.name,
+            text=s.text,
+            status=s.status,
+            verdict=s.verdict,
+            score=s.score,
+            message=messages.get(locale) or messages.get("en"),
+            detail=s.detail if private else None,
+            error=_error_text(s, viewer, locale),
+            log=s.log if private else None,
+            is_late=s.is_late,
+            created_at=s.created_at,
+            graded_at=s.graded_at,
+            attachments=[
+                AttachmentOut(id=a.id, filename=a.filename, kind=a.kind, size=a.size,
+                              url=f"/files/{a.id}")
+                for a in s.attachments
+                if a.kind == "image" or private
+            ],
+        )
+
+
+def _error_text(s: Submission, viewer: User | None, locale: str) -> str | None:
+    """Students see that the platform failed, not its internals; staff see the details."""
+    if s.status != "failed":
+        return None
+    if viewer is not None and viewer.is_staff:
+        return s.error
+    return translate(
+        locale,
+        "Camp could not grade this submission; the staff have been told. "
+        "It does not count against you.",
+    )
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(id=user.id, name=user.name, role=user.role, created_at=user.created_at)

@@ -1,0 +1,57 @@
+"""Posting a reply to one homework and reading its grading status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from app.api.schemas import SubmissionOut
+from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
+from app.errors import Forbidden
+from app.services.courses import get_assignment
+from app.services.submissions import for_author, get_submission, submit
+from app.services.uploads import check_files
+from app.upload_reader import read_uploads
+
+router = APIRouter(tags=["submissions"])
+
+
+@router.post(
+    "/courses/{slug}/assignments/{code}/submissions",
+    status_code=201,
+    dependencies=[CsrfChecked],
+    response_model=SubmissionOut,
+)
+async def create_submission(
+    slug: str,
+    code: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    text: Annotated[str | None, Form()] = None,
+    files: Annotated[list[UploadFile] | None, Form()] = None,
+) -> JSONResponse:
+    assignment = get_assignment(session, slug, code)
+    max_bytes = request.app.state.settings.max_upload_bytes
+    checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+    submission = submit(session, assignment, user, text, checked)
+    body = SubmissionOut.of(submission, user, get_locale(request))
+    return JSONResponse(body.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/submissions/{submission_id}")
+def read_submission(
+    submission_id: int, request: Request, session: SessionDep, user: OptionalUser
+) -> SubmissionOut:
+    submission = get_submission(session, submission_id)
+    if submission.hidden and not (user and (user.is_staff or user.id == submission.author_id)):
+        raise Forbidden("This reply was hidden by the staff")
+    return SubmissionOut.of(submission, user, get_locale(request))
+
+
+@router.get("/me/submissions")
+def my_submissions(request: Request, session: SessionDep, user: CurrentUser) -> list[SubmissionOut]:
+    locale = get_locale(request)
+    return [SubmissionOut.of(s, user, locale) for s in for_author(session, user)]

@@ -1,0 +1,173 @@
+"""The `camp` command: serve, worker, db upgrade, course load, user add, token create."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from app.config import PROJECT_ROOT, get_settings
+from app.errors import CampError
+from app.i18n import translate
+from app.models import Role
+
+
+def _fail(exc: CampError) -> None:
+    raise click.ClickException(translate("en", exc.message, **exc.params))
+
+
+@click.group()
+def main() -> None:
+    """Camp: homework, grading and verifiable prize draws."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--worker/--no-worker", default=None,
+              help="Start a local worker too (default: only in the embedded mode).")
+@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes")
+def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
+    """Serve the web app (and, embedded, a local grading worker beside it)."""
+    import uvicorn
+
+    settings = get_settings()
+    child = None
+    if worker if worker is not None else settings.embedded:
+        child = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--beat", "--concurrency", "1"])
+        click.echo(f"local worker started (pid {child.pid})")
+    try:
+        uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    finally:
+        if child is not None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@main.command()
+@click.option("-Q", "--queues", default="cpu,gpu", show_default=True)
+@click.option("-c", "--concurrency", default=1, show_default=True, type=int)
+@click.option("--pool", default=None, help="Celery pool (default: solo embedded, prefork otherwise)")
+@click.option("--beat/--no-beat", default=False, help="Also run the periodic sweep of stuck work.")
+@click.option("--hostname", default=None)
+def worker(queues: str, concurrency: int, pool: str | None, beat: bool, hostname: str | None) -> None:
+    """Run a Celery worker that grades submissions."""
+    from worker.celery_app import celery_app
+
+    settings = get_settings()
+    pool = pool or ("solo" if settings.embedded else "prefork")
+    argv = ["worker", "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", "INFO",
+            "--without-gossip", "--without-mingle"]
+    if beat:
+        argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
+    if hostname:
+        argv += ["--hostname", hostname]
+    celery_app.worker_main(argv)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    command.upgrade(config, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def course() -> None:
+    """Courses."""
+
+
+@course.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def course_load(file: Path) -> None:
+    """Create or update a course from its YAML FILE."""
+    from app.db import session_scope
+    from app.services.courses import load_course, parse_course_file
+
+    try:
+        spec = parse_course_file(file)
+        with session_scope() as session:
+            loaded = load_course(session, spec)
+            click.echo(f"course {loaded.slug}: {len(spec.assignments)} homework loaded")
+    except CampError as exc:
+        _fail(exc)
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="student", show_default=True)
+def user_add(name: str, role: str) -> None:
+    """Create an account; the password is read from standard input."""
+    from app.db import session_scope
+    from app.services.accounts import add_user
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with session_scope() as session:
+            created = add_user(session, name, password, Role(role))
+            click.echo(f"user {created.name} ({created.role}) created")
+    except CampError as exc:
+        _fail(exc)
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def user_role(name: str, role: str) -> None:
+    """Change the role of an account."""
+    from app.db import session_scope
+    from app.services.accounts import get_user_by_name, set_role
+
+    try:
+        with session_scope() as session:
+            set_role(session, get_user_by_name(session, name), Role(role), None)
+    except CampError as exc:
+        _fail(exc)
+    click.echo(f"{name} is now {role}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="cli")
+def token_create(name: str, label: str) -> None:
+    """Print a new API token for user NAME (shown once; only its hash is stored)."""
+    from app.db import session_scope
+    from app.services.accounts import create_token, get_user_by_name
+
+    try:
+        with session_scope() as session:
+            click.echo(create_token(session, get_user_by_name(session, name), label))
+    except CampError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,66 @@
+"""The one place that reads the environment.
+
+With nothing configured Camp runs *embedded*: SQLite and a SQLite-backed Celery broker in
+`var/`, and a worker started next to the web server. Production sets `CAMP_DATABASE_URL`
+(PostgreSQL) and `CAMP_BROKER_URL` (Redis) and must then set a real `CAMP_SECRET_KEY`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "embedded-demo-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAMP_", extra="ignore")
+
+    data_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    broker_url: str = ""
+    secret_key: str = DEFAULT_SECRET
+    #: seconds between broker polls for the embedded SQLite broker (kombu's default is 1 s)
+    embedded_poll_seconds: float = 0.1
+    default_locale: str = "zh_CN"
+    default_timezone: str = "Asia/Shanghai"
+    max_text_bytes: int = Field(default=64 * 1024, ge=1)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    session_max_age_seconds: int = 14 * 24 * 3600
+    #: set behind HTTPS so the session cookie is never sent in clear
+    secure_cookies: bool = False
+
+    @property
+    def embedded(self) -> bool:
+        """True when neither the database nor the broker is configured."""
+        return not self.database_url and not self.broker_url
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'camp.sqlite3'}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if not self.embedded and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                "CAMP_SECRET_KEY must be set to a long random value outside the embedded mode "
+                '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        if not self.embedded and len(self.secret_key) < 32:
+            raise ValueError("CAMP_SECRET_KEY must be at least 32 characters long")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,125 @@
+"""Request dependencies: the database session that owns the transaction, who is asking, in which language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.db import get_sessionmaker
+from app.errors import Forbidden, NotAuthenticated
+from app.i18n import normalize
+from app.models import Role, User
+from app.security import same_token
+from app.services.accounts import user_for_token
+
+LANG_COOKIE = "camp_lang"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_db() -> Iterator[Session]:
+    """One session per request: committed when the handler succeeds, rolled back otherwise."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or ""
+
+
+def get_optional_user(request: Request, session: SessionDep) -> User | None:
+    token = bearer_token(request)
+    if token is not None:
+        user = user_for_token(session, token) if token else None
+        if user is None:
+            raise NotAuthenticated("The API token is missing, invalid or revoked")
+        request.state.auth = "token"
+        request.state.user = user
+        return user
+    request.state.auth = "cookie"
+    user_id = request.session.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is not None and not user.is_active:
+        user = None
+    request.state.user = user
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise NotAuthenticated("Please log in first")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> object:
+    allowed = {r.value for r in roles}
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise Forbidden("This page is for {roles} only", roles=", ".join(sorted(allowed)))
+        return user
+
+    return Depends(check)
+
+
+StaffUser = Annotated[User, require_role(Role.instructor, Role.admin)]
+AdminUser = Annotated[User, require_role(Role.admin)]
+
+
+async def check_csrf(request: Request) -> None:
+    """Every unsafe request made with the session cookie must echo the session's CSRF token.
+
+    Bearer-token requests are exempt: a browser never attaches that header on its own.
+    """
+    if request.method not in UNSAFE_METHODS or bearer_token(request) is not None:
+        return
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("multipart/form-data", "application/x-www-form-urlencoded")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        given = value if isinstance(value, str) else None
+    if not same_token(request.session.get("csrf"), given):
+        raise Forbidden("The form has expired or did not come from Camp; reload the page and try again")
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def get_locale(request: Request) -> str:
+    user = getattr(request.state, "user", None)
+    chosen = (
+        normalize(request.query_params.get("lang"))
+        or normalize(request.cookies.get(LANG_COOKIE))
+        or normalize(user.locale if user else None)
+    )
+    if chosen:
+        return chosen
+    if request.url.path.startswith("/api/"):
+        first = request.headers.get("accept-language", "").split(",")[0].split(";")[0]
+        if accepted := normalize(first):
+            return accepted
+    return request.app.state.settings.default_locale

@@ -1,0 +1,62 @@
+"""Errors that carry their HTTP meaning; one handler renders JSON for the API, a page otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CampError(Exception):
+    """`message` is an English msgid with `{name}` placeholders, translated when rendered."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class BadRequest(CampError):
+    status_code = 400
+    code = "bad_request"
+
+
+class NotAuthenticated(CampError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(CampError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(CampError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(CampError):
+    status_code = 409
+    code = "conflict"
+
+
+class TooLarge(CampError):
+    status_code = 413
+    code = "too_large"
+
+
+class UnsupportedMedia(CampError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class Invalid(CampError):
+    status_code = 422
+    code = "invalid"
+
+
+class Unavailable(CampError):
+    status_code = 503
+    code = "unavailable"

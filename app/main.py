@@ -1,0 +1,110 @@
+"""The FastAPI application: middlewares, error handlers, routers."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from app.config import PROJECT_ROOT, Settings, get_settings
+from app.deps import get_locale
+from app.errors import CampError
+from app.i18n import translate
+from app.middleware import BodyLimitMiddleware, CsrfSeedMiddleware, SecurityHeadersMiddleware
+from app.templating import render
+
+log = logging.getLogger(__name__)
+
+HTTP_MESSAGES = {
+    404: "This page does not exist",
+    405: "This method is not allowed here",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    from app.api import router as api_router
+    from app.web import router as web_router
+
+    settings = settings or get_settings()
+    app = FastAPI(title="Camp", version="0.1.0", docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.add_middleware(CsrfSeedMiddleware)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="camp_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    # Room for the largest file plus the other fields of the form.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + 1024 * 1024)
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "app" / "static"), name="static")
+    app.include_router(api_router)
+    app.include_router(web_router)
+    _install_error_handlers(app)
+    return app
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+        "accept", ""
+    )
+
+
+def error_response(request: Request, status: int, code: str, message: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": message, "code": code}, status_code=status)
+    return render(request, "error.html", status_code=status, message=message, status=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CampError)
+    async def camp_error(request: Request, exc: CampError) -> Response:
+        message = translate(get_locale(request), exc.message, **exc.params)
+        response = error_response(request, exc.status_code, exc.code, message)
+        if exc.status_code == 401:
+            response.headers["www-authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        locale = get_locale(request)
+        fields = ", ".join(
+            str(err["loc"][-1]) for err in exc.errors() if err.get("loc")
+        ) or "?"
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            message = translate(locale, "The request body is not valid JSON")
+        else:
+            message = translate(locale, "Some fields are missing or invalid: {fields}", fields=fields)
+        return error_response(request, 422, "invalid", message)
+
+    @app.exception_handler(UnicodeDecodeError)
+    async def not_utf8(request: Request, exc: UnicodeDecodeError) -> Response:
+        message = translate(get_locale(request), "The text is not valid UTF-8")
+        return error_response(request, 400, "bad_encoding", message)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def database_down(request: Request, exc: Exception) -> Response:
+        log.error("database error: %s", exc)
+        message = translate(
+            get_locale(request),
+            "Camp cannot reach its database right now; nothing was saved. Please try again in a minute.",
+        )
+        response = error_response(request, 503, "unavailable", message)
+        response.headers["retry-after"] = "30"
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        text = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        message = translate(get_locale(request), text)
+        return error_response(request, exc.status_code, "http_error", message)

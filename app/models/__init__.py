@@ -1,0 +1,34 @@
+"""All tables. Import models from here so every mapper is configured."""
+
+from app.models.base import Base, utcnow
+from app.models.courses import Assignment, Course
+from app.models.draws import AuditEntry, Draw
+from app.models.submissions import (
+    FINAL_STATUSES,
+    Attachment,
+    GradingAttempt,
+    Like,
+    LikeEvent,
+    Status,
+    Submission,
+)
+from app.models.users import ApiToken, Role, User
+
+__all__ = [
+    "FINAL_STATUSES",
+    "ApiToken",
+    "Assignment",
+    "Attachment",
+    "AuditEntry",
+    "Base",
+    "Course",
+    "Draw",
+    "GradingAttempt",
+    "Like",
+    "LikeEvent",
+    "Role",
+    "Status",
+    "Submission",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,57 @@
+"""Prize draws and the hash-chained audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, JSONType, utcnow
+
+
+class Draw(Base):
+    """One run of a reward rule. The seed stays secret until reveal; only its hash is public."""
+
+    __tablename__ = "draws"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('committed', 'frozen', 'revealed', 'aborted')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    rule: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    eligibility: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="committed")
+    seed: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[str] = mapped_column(String(64))
+    freeze_at: Mapped[datetime]
+    frozen_at: Mapped[datetime | None]
+    early_freeze_reason: Mapped[str | None] = mapped_column(Text)
+    frozen_list: Mapped[str | None] = mapped_column(Text)
+    list_hash: Mapped[str | None] = mapped_column(String(64))
+    public_value: Mapped[str | None] = mapped_column(Text)
+    winners: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    revealed_at: Mapped[datetime | None]
+    abort_reason: Mapped[str | None] = mapped_column(Text)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what. Each row carries the hash of the previous one, so edits break the chain."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # no forks
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,133 @@
+"""Submissions (one reply each), their attachments, grading attempts and likes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, utcnow
+from app.models.courses import Assignment
+from app.models.users import User
+
+
+class Status(StrEnum):
+    queued = "queued"
+    running = "running"
+    scored = "scored"
+    failed = "failed"  # the platform could not grade it; staff are told, the student is not blamed
+    rejected = "rejected"  # refused before grading (e.g. an unusable upload)
+
+
+FINAL_STATUSES = frozenset({Status.scored, Status.failed, Status.rejected})
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "floor"),
+        CheckConstraint(
+            "status IN ('queued', 'running', 'scored', 'failed', 'rejected')", name="status"
+        ),
+        Index("ix_submissions_status_queued_at", "status", "queued_at"),
+        Index("ix_submissions_assignment_author", "assignment_id", "author_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    floor: Mapped[int]
+    text: Mapped[str] = mapped_column(Text, default="")
+    is_late: Mapped[bool] = mapped_column(default=False)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default=Status.queued.value)
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[float | None]
+    messages: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    log: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    graded_at: Mapped[datetime | None]
+
+    assignment: Mapped[Assignment] = relationship()
+    author: Mapped[User] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="submission", order_by="Attachment.id"
+    )
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+
+class Attachment(Base):
+    """A file stored content-addressed under the data dir; `kind` is decided by Camp, not the user."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (CheckConstraint("kind IN ('image', 'code', 'file')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(8))
+    content_type: Mapped[str] = mapped_column(String(64), default="application/octet-stream")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+
+class GradingAttempt(Base):
+    """One try at grading a submission; rejudges add attempts, old ones stay as history."""
+
+    __tablename__ = "grading_attempts"
+    __table_args__ = (UniqueConstraint("submission_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    worker: Mapped[str] = mapped_column(String(128), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    #: "scored" (a verdict was recorded) or "infrastructure_error" (not the student's fault)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[float | None]
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Like(Base):
+    """The current like of one account on one reply (at most one)."""
+
+    __tablename__ = "likes"
+    __table_args__ = (UniqueConstraint("submission_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LikeEvent(Base):
+    """Append-only history of likes and undos, so the count at any moment can be recomputed."""
+
+    __tablename__ = "like_events"
+    __table_args__ = (Index("ix_like_events_submission_at", "submission_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    liked: Mapped[bool]
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,81 @@
+"""Handing submission ids to the broker, always after the row is committed.
+
+The web app only *sends* tasks by name; it never imports the worker or the grader.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import kombu.transport.sqlalchemy
+from celery import Celery
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+GRADE_TASK = "camp.grade_submission"
+REQUEUE_TASK = "camp.requeue_stale"
+QUEUES = ("cpu", "gpu")
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Shared by the sending side (web) and the worker, so both speak to the same broker."""
+    transport_options: dict[str, Any] = {}
+    if settings.effective_broker_url.startswith(("redis://", "rediss://")):
+        # Longer than the longest grading, or Redis hands the unacked message to another worker.
+        transport_options["visibility_timeout"] = 3600
+    if settings.embedded:
+        # kombu's SQLAlchemy transport polls once a second by default; the option cannot be
+        # passed through broker_transport_options (kombu hands those to create_engine).
+        kombu.transport.sqlalchemy.Transport.polling_interval = settings.embedded_poll_seconds
+    return {
+        "broker_url": settings.effective_broker_url,
+        "task_ignore_result": True,
+        "task_default_queue": "cpu",
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": transport_options,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+    }
+
+
+@lru_cache
+def client() -> Celery:
+    celery = Celery("camp-web")
+    celery.conf.update(celery_config(get_settings()))
+    return celery
+
+
+def enqueue_grading(submission_id: int, queue: str) -> None:
+    """Send the id; if the broker is down the row stays `queued` and the sweep sends it later."""
+    try:
+        client().send_task(GRADE_TASK, args=[submission_id], queue=queue)
+    except Exception:  # the database row is the truth; losing this message loses nothing
+        log.exception("could not enqueue submission %s; the sweep will retry", submission_id)
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed (dropped on rollback)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop("after_commit", None)

@@ -1,0 +1,116 @@
+"""Posting replies: validation, floor numbers, attachments, and handing the id to the queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app import storage
+from app.config import get_settings
+from app.errors import Forbidden, Invalid, NotFound, TooLarge
+from app.models import Assignment, Attachment, Status, Submission, User, utcnow
+from app.queue import after_commit, enqueue_grading
+from app.services.uploads import CheckedFile
+
+
+def allocate_floor(session: Session, assignment_id: int) -> int:
+    """Atomically take the next floor number. The counter never goes back, so floors are never reused."""
+    floor = session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment_id)
+        .values(next_floor=Assignment.next_floor + 1)
+        .returning(Assignment.next_floor)
+    ).scalar_one()
+    return floor - 1
+
+
+def clean_text(text: str | None) -> str:
+    text = (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
+    limit = get_settings().max_text_bytes
+    if len(text.encode("utf-8")) > limit:
+        raise TooLarge("The reply is too long: at most {kb} KB of text", kb=limit // 1024)
+    return text
+
+
+def submit(
+    session: Session,
+    assignment: Assignment,
+    author: User,
+    text: str | None,
+    files: list[CheckedFile],
+    now: datetime | None = None,
+) -> Submission:
+    now = now or utcnow()
+    text = clean_text(text)
+    if not text and not files:
+        raise Invalid("The reply is empty: write an answer or attach a file")
+    if now < assignment.opens_at:
+        raise Forbidden("Homework {code} is not open yet", code=assignment.code)
+    late = assignment.is_late(now)
+    if late and assignment.late_policy == "refuse":
+        raise Forbidden("Homework {code} is closed; late replies are not accepted", code=assignment.code)
+    submission = Submission(
+        assignment_id=assignment.id,
+        author_id=author.id,
+        floor=allocate_floor(session, assignment.id),
+        text=text,
+        is_late=late,
+        status=Status.queued.value,
+        created_at=now,
+        queued_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    for checked in files:
+        digest = storage.put(checked.data)
+        session.add(
+            Attachment(
+                submission_id=submission.id,
+                filename=checked.filename,
+                sha256=digest,
+                size=len(checked.data),
+                kind=checked.kind,
+                content_type=checked.content_type,
+            )
+        )
+    session.flush()
+    submission_id, queue = submission.id, assignment.queue
+    after_commit(session, lambda: enqueue_grading(submission_id, queue))
+    return submission
+
+
+def get_submission(session: Session, submission_id: int) -> Submission:
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound("No submission {id}", id=submission_id)
+    return submission
+
+
+def can_see_private(viewer: User | None, submission: Submission) -> bool:
+    """Grading details, logs and code belong to the author and the staff."""
+    return viewer is not None and (viewer.id == submission.author_id or viewer.is_staff)
+
+
+def thread(session: Session, assignment: Assignment, offset: int = 0, limit: int = 50) -> list[Submission]:
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.assignment_id == assignment.id, Submission.hidden.is_(False))
+            .order_by(Submission.floor)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+
+
+def for_author(session: Session, author: User, limit: int = 200) -> list[Submission]:
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.author_id == author.id)
+            .order_by(Submission.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,83 @@
+"""Checking uploaded files before they are stored: size, kind, and that images really are images."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from PIL import Image, UnidentifiedImageError
+
+from app.errors import Invalid, TooLarge, UnsupportedMedia
+
+CODE_SUFFIXES = {".py": "text/x-python", ".zip": "application/zip"}
+IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+MAX_FILES = 10
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    filename: str
+    data: bytes
+    kind: str  # "image" | "code"
+    content_type: str
+
+
+def clean_filename(name: str) -> str:
+    """The last path part of a browser-given name, printable, at most 120 characters."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    base = "".join(c for c in unicodedata.normalize("NFC", base) if c.isprintable())
+    base = base.strip().lstrip(".")
+    if not base:
+        raise Invalid("A file has no usable name")
+    return base[-120:]
+
+
+def check_file(name: str, data: bytes, max_bytes: int) -> CheckedFile:
+    filename = clean_filename(name)
+    if len(data) > max_bytes:
+        raise TooLarge(
+            "The file {name} is {size} MB; the limit is {limit} MB",
+            name=filename,
+            size=round(len(data) / 1e6, 1),
+            limit=round(max_bytes / 1e6, 1),
+        )
+    if not data:
+        raise Invalid("The file {name} is empty", name=filename)
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix in CODE_SUFFIXES:
+        return CheckedFile(filename, data, "code", CODE_SUFFIXES[suffix])
+    if suffix in IMAGE_SUFFIXES:
+        return CheckedFile(filename, data, "image", _image_type(filename, data))
+    raise UnsupportedMedia(
+        "The file {name} is not accepted: upload images (PNG, JPEG, WebP, GIF) or code (.py, .zip)",
+        name=filename,
+    )
+
+
+def _image_type(filename: str, data: bytes) -> str:
+    """Decode the whole image: a file that only claims to be an image is refused."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt = img.format
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise TooLarge("The image {name} has too many pixels", name=filename)
+            img.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UnsupportedMedia(
+            "The file {name} is not a valid PNG, JPEG, WebP or GIF image", name=filename
+        ) from None
+    if fmt not in IMAGE_FORMATS:
+        raise UnsupportedMedia(
+            "The file {name} is not a valid PNG, JPEG, WebP or GIF image", name=filename
+        )
+    return IMAGE_FORMATS[fmt]
+
+
+def check_files(files: list[tuple[str, bytes]], max_bytes: int) -> list[CheckedFile]:
+    if len(files) > MAX_FILES:
+        raise Invalid("At most {n} files per reply", n=MAX_FILES)
+    return [check_file(name, data, max_bytes) for name, data in files]

@@ -1,0 +1,74 @@
+"""The one Jinja environment: autoescaping, strict undefined, gettext, and Camp's filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from app.config import PROJECT_ROOT
+from app.deps import get_locale
+from app.i18n import LABELS, STATUS_LABELS, SUPPORTED, translate
+
+
+@pass_context
+def _gettext(ctx: Context, message: str, **params: Any) -> str:
+    return translate(ctx["locale"], message, **params)
+
+
+@pass_context
+def _localtime(ctx: Context, value: datetime | None, zone: str | None = None,
+               fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    if value is None:
+        return ""
+    tz = ZoneInfo(zone or ctx.get("timezone") or "Asia/Shanghai")
+    return format_datetime(value.astimezone(tz), fmt, tzinfo=tz, locale=_babel(ctx["locale"]))
+
+
+@pass_context
+def _number(ctx: Context, value: float | int | None, digits: int = 4) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(round(value, digits), locale=_babel(ctx["locale"]))
+
+
+def _babel(locale: str) -> str:
+    return "zh_Hans_CN" if locale == "zh_CN" else "en"
+
+
+@lru_cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(_=_gettext, gettext=_gettext, LANG_LABELS=LABELS, LANGS=SUPPORTED,
+                       STATUS_LABELS=STATUS_LABELS)
+    env.filters.update(localtime=_localtime, number=_number)
+    return env
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+
+
+    user = getattr(request.state, "user", None)
+    base = {
+        "request": request,
+        "user": user,
+        "locale": get_locale(request),
+        "csrf_token": request.session.get("csrf", ""),
+        "timezone": None,
+    }
+    html = environment().get_template(name).render({**base, **context})
+    return HTMLResponse(html, status_code=status_code)

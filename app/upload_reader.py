@@ -1,0 +1,40 @@
+"""Reading multipart uploads with a size cap, so a huge file is refused before it is read whole."""
+
+from __future__ import annotations
+
+from fastapi import UploadFile
+
+from app.errors import TooLarge
+from app.services.uploads import clean_filename
+
+CHUNK = 1024 * 1024
+
+
+async def read_uploads(files: list[UploadFile], max_bytes: int) -> list[tuple[str, bytes]]:
+    result = []
+    for upload in files:
+        if not upload.filename and upload.size in (0, None):
+            continue  # an empty <input type=file> sends a nameless, empty part
+        result.append((upload.filename or "", await _read_capped(upload, max_bytes)))
+    return result
+
+
+async def _read_capped(upload: UploadFile, max_bytes: int) -> bytes:
+    if upload.size is not None and upload.size > max_bytes:
+        raise _too_large(upload, upload.size, max_bytes)
+    parts, total = [], 0
+    while chunk := await upload.read(CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise _too_large(upload, total, max_bytes)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _too_large(upload: UploadFile, size: int, max_bytes: int) -> TooLarge:
+    return TooLarge(
+        "The file {name} is {size} MB; the limit is {limit} MB",
+        name=clean_filename(upload.filename or "?"),
+        size=round(size / 1e6, 1),
+        limit=round(max_bytes / 1e6, 1),
+    )

@@ -1,0 +1,36 @@
+"""Serving stored attachments: images inline, code only to its author and the staff."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from app import storage
+from app.deps import OptionalUser, SessionDep
+from app.errors import Forbidden, NotFound
+from app.models import Attachment
+from app.services.submissions import can_see_private
+
+router = APIRouter()
+
+
+@router.get("/files/{attachment_id}")
+def attachment(attachment_id: int, session: SessionDep, user: OptionalUser) -> Response:
+    item = session.get(Attachment, attachment_id)
+    if item is None or (item.submission.hidden and not can_see_private(user, item.submission)):
+        raise NotFound("This file does not exist")
+    if item.kind != "image" and not can_see_private(user, item.submission):
+        raise Forbidden("Only the author and the staff can download this file")
+    # The content type is the one Camp decided when it checked the file, never the uploader's.
+    media_type = item.content_type if item.kind == "image" else "application/octet-stream"
+    disposition = "inline" if item.kind == "image" else "attachment"
+    return Response(
+        storage.get(item.sha256),
+        media_type=media_type,
+        headers={
+            "content-disposition": f"{disposition}; filename*=UTF-8''{quote(item.filename)}",
+            "cache-control": "private, max-age=3600",
+        },
+    )

@@ -1,0 +1,112 @@
+"""Home, course, homework thread, posting a reply, my submissions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
+from app.errors import CampError
+from app.models import Assignment, Submission, utcnow
+from app.services.courses import get_assignment, get_course, list_courses
+from app.services.submissions import for_author, submit, thread
+from app.services.uploads import check_files
+from app.templating import render
+from app.upload_reader import read_uploads
+from app.web.forms import error_text
+from app.web.navigation import redirect
+
+router = APIRouter()
+PAGE_SIZE = 50
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    return render(request, "home.html", courses=list_courses(session))
+
+
+@router.get("/courses/{slug}")
+def course_page(slug: str, request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    course = get_course(session, slug)
+    counts = dict(
+        session.execute(
+            select(Submission.assignment_id, func.count())
+            .where(Submission.assignment_id.in_([a.id for a in course.assignments]))
+            .group_by(Submission.assignment_id)
+        ).all()
+    )
+    return render(request, "course.html", course=course, counts=counts, now=utcnow(),
+                  timezone=course.timezone)
+
+
+@router.get("/courses/{slug}/assignments/{code}")
+def assignment_page(
+    slug: str,
+    code: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    assignment = get_assignment(session, slug, code)
+    return _assignment_view(request, session, assignment, page)
+
+
+def _assignment_view(request: Request, session: SessionDep, assignment: Assignment, page: int = 1,
+                     error: str | None = None, text: str = "", status_code: int = 200) -> Response:
+    replies = thread(session, assignment, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    total = session.scalar(
+        select(func.count()).where(Submission.assignment_id == assignment.id,
+                                   Submission.hidden.is_(False))
+    ) or 0
+    return render(
+        request,
+        "assignment.html",
+        status_code=status_code,
+        course=assignment.course,
+        assignment=assignment,
+        replies=replies,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        total=total,
+        now=utcnow(),
+        timezone=assignment.course.timezone,
+        error=error,
+        draft=text,
+        login_next=quote(str(request.url.path)),
+    )
+
+
+@router.post("/courses/{slug}/assignments/{code}/replies", dependencies=[CsrfChecked])
+async def post_reply(
+    slug: str,
+    code: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    text: Annotated[str, Form()] = "",
+    files: Annotated[list[UploadFile] | None, Form()] = None,
+) -> Response:
+    assignment = get_assignment(session, slug, code)
+    max_bytes = request.app.state.settings.max_upload_bytes
+    try:
+        checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+        submission = submit(session, assignment, user, text, checked)
+    except CampError as exc:
+        session.rollback()
+        return _assignment_view(request, session, assignment, error=error_text(request, exc),
+                                text=text, status_code=exc.status_code)
+    last_page = -(-submission.floor // PAGE_SIZE)
+    return redirect(
+        f"/courses/{slug}/assignments/{code}?page={last_page}&posted={submission.id}"
+        f"#floor-{submission.floor}"
+    )
+
+
+@router.get("/me/submissions")
+def my_submissions(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    return render(request, "my_submissions.html", submissions=for_author(session, user))
