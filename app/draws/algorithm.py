@@ -70,9 +70,14 @@ def _values(entries: Sequence[Entry], field: str) -> Sequence[Decimal | int]:
     return [_value(entry, field) for entry in entries]
 
 
-def top_order(count: int, values: Sequence[Any]) -> list[int]:
+def _descending(value: Decimal | int) -> Decimal | int:
+    """Sort key for "largest first"; `Decimal.copy_negate` is exact (unary minus may round)."""
+    return value.copy_negate() if isinstance(value, Decimal) else -value
+
+
+def top_order(count: int, values: Sequence[Decimal | int]) -> list[int]:
     """0-based indexes of the `count` largest values; equal values: earlier entry first."""
-    return heapq.nsmallest(count, range(len(values)), key=lambda i: (-values[i], i))
+    return heapq.nsmallest(count, range(len(values)), key=lambda i: (_descending(values[i]), i))
 
 
 def _winner(place: int, index: int, entry: Entry, **extra: Any) -> Winner:
