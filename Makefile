@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps install lint clean
+.PHONY: run test system-deps install clean
 
 run: install
 	$(BIN)/camp db upgrade
@@ -35,3 +35,12 @@ $(STAMP): pyproject.toml constraints.txt | system-deps
 
 clean:
 	rm -rf $(VENV) var
+
+# Refresh the message catalogs after changing user-visible strings, then translate the new
+# entries in locales/zh_CN/LC_MESSAGES/messages.po (tests fail on any untranslated msgid).
+KEYWORDS := -k _ -k translate:2 -k lazy -k BadRequest -k NotAuthenticated -k Forbidden -k NotFound \
+	-k Conflict -k TooLarge -k UnsupportedMedia -k Invalid -k Unavailable -k CampError
+.PHONY: messages
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -l zh_CN --no-fuzzy-matching

@@ -17,13 +17,8 @@ from app.config import PROJECT_ROOT
 LOCALES_DIR = PROJECT_ROOT / "locales"
 SUPPORTED = ("zh_CN", "en")
 LABELS = {"zh_CN": "中文", "en": "English"}
-STATUS_LABELS = {
-    "queued": "Queued",
-    "running": "Grading",
-    "scored": "Graded",
-    "failed": "Grading failed",
-    "rejected": "Rejected",
-}
+STATUS_LABELS: dict[str, str] = {}  # filled below, once `lazy` exists
+ROLE_LABELS: dict[str, str] = {}
 
 
 @lru_cache
@@ -61,3 +56,13 @@ class LazyText(str):
 
 def lazy(message: str) -> LazyText:
     return LazyText(message)
+
+
+STATUS_LABELS.update(
+    queued=lazy("Queued"),
+    running=lazy("Grading"),
+    scored=lazy("Graded"),
+    failed=lazy("Grading failed"),
+    rejected=lazy("Rejected"),
+)
+ROLE_LABELS.update(student=lazy("Student"), instructor=lazy("Instructor"), admin=lazy("Admin"))

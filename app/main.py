@@ -15,15 +15,15 @@ from starlette.middleware.sessions import SessionMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.deps import get_locale
 from app.errors import CampError
-from app.i18n import translate
+from app.i18n import lazy, translate
 from app.middleware import BodyLimitMiddleware, CsrfSeedMiddleware, SecurityHeadersMiddleware
 from app.templating import render
 
 log = logging.getLogger(__name__)
 
 HTTP_MESSAGES = {
-    404: "This page does not exist",
-    405: "This method is not allowed here",
+    404: lazy("This page does not exist"),
+    405: lazy("This method is not allowed here"),
 }
 
 
@@ -62,7 +62,7 @@ def wants_json(request: Request) -> bool:
 def error_response(request: Request, status: int, code: str, message: str) -> Response:
     if wants_json(request):
         return JSONResponse({"detail": message, "code": code}, status_code=status)
-    return render(request, "error.html", status_code=status, message=message, status=status)
+    return render(request, "error.html", status, message=message, status=status)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ from jinja2.runtime import Context
 
 from app.config import PROJECT_ROOT
 from app.deps import get_locale
-from app.i18n import LABELS, STATUS_LABELS, SUPPORTED, translate
+from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, translate
 
 
 @pass_context
@@ -54,12 +54,12 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(_=_gettext, gettext=_gettext, LANG_LABELS=LABELS, LANGS=SUPPORTED,
-                       STATUS_LABELS=STATUS_LABELS)
+                       STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS)
     env.filters.update(localtime=_localtime, number=_number)
     return env
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, status_code: int = 200, /, **context: Any) -> HTMLResponse:
 
 
     user = getattr(request.state, "user", None)
@@ -70,5 +70,5 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "csrf_token": request.session.get("csrf", ""),
         "timezone": None,
     }
-    html = environment().get_template(name).render({**base, **context})
+    html = environment().get_template(template).render({**base, **context})
     return HTMLResponse(html, status_code=status_code)

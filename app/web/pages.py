@@ -66,7 +66,8 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
     return render(
         request,
         "assignment.html",
-        status_code=status_code,
+        status_code,
+
         course=assignment.course,
         assignment=assignment,
         replies=replies,

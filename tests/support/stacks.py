@@ -1,0 +1,158 @@
+"""The two ways Camp runs, as test fixtures: embedded (SQLite + SQLite broker) and production
+(PostgreSQL + Redis). Each stack has its own fresh database, a real `celery worker` process
+started on demand, and helpers to point the in-process app at it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import redis
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN_URL = os.environ.get("CAMP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("CAMP_TEST_REDIS", "redis://127.0.0.1:6379/14")
+
+
+def reset_caches() -> None:
+    """Forget every cached settings object, engine and broker client (the env changed)."""
+    from app import db, queue
+    from app.config import get_settings
+
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db.get_sessionmaker.cache_clear()
+    queue.client.cache_clear()
+
+
+@dataclass
+class Stack:
+    name: str
+    env: dict[str, str]
+    data_dir: Path
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """Point this process (settings, engine, broker client) at the stack."""
+        saved = {k: v for k, v in os.environ.items() if k.startswith("CAMP_")}
+        for key in saved:
+            del os.environ[key]
+        os.environ.update(self.env)
+        reset_caches()
+        try:
+            yield
+        finally:
+            from app.db import get_engine
+
+            get_engine().dispose()
+            for key in list(os.environ):
+                if key.startswith("CAMP_"):
+                    del os.environ[key]
+            os.environ.update(saved)
+            reset_caches()
+
+    def subprocess_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CAMP_")}
+        env.update(self.env)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def camp(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            cwd=PROJECT_ROOT,
+            env=self.subprocess_env(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def start_worker(self, *extra: str) -> subprocess.Popen[bytes]:
+        log = open(self.data_dir / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker", "-Q", "cpu,gpu", *extra],
+            cwd=PROJECT_ROOT,
+            env=self.subprocess_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.workers.append(proc)
+        return proc
+
+    def stop_workers(self) -> None:
+        for proc in self.workers:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.workers:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.workers.clear()
+
+    def worker_log(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.data_dir.glob("worker-*.log")))
+
+
+def migrate(stack: Stack) -> None:
+    result = stack.camp("db", "upgrade")
+    assert result.returncode == 0, result.stderr
+
+
+def make_sqlite_stack(base: Path) -> Stack:
+    data_dir = base / "embedded"
+    data_dir.mkdir(parents=True)
+    stack = Stack("sqlite", {"CAMP_DATA_DIR": str(data_dir)}, data_dir)
+    migrate(stack)
+    return stack
+
+
+def make_postgres_stack(base: Path) -> tuple[Stack, str]:
+    db_name = f"camp_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    data_dir = base / "production"
+    data_dir.mkdir(parents=True)
+    host = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    env = {
+        "CAMP_DATA_DIR": str(data_dir),
+        "CAMP_DATABASE_URL": f"{host}/{db_name}",
+        "CAMP_BROKER_URL": REDIS_TEST_URL,
+        "CAMP_SECRET_KEY": secrets.token_urlsafe(48),
+    }
+    stack = Stack("postgres", env, data_dir)
+    migrate(stack)
+    return stack, db_name
+
+
+def drop_postgres_database(db_name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+def wait_for(predicate: object, timeout: float = 60.0, interval: float = 0.2) -> object:
+    """Poll `predicate()` until it returns something truthy; fail with the last value."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = predicate()  # type: ignore[operator]
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s; last value: {value!r}")
