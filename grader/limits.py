@@ -7,12 +7,28 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
+    #: whole run, start-up and imports included; the process group is killed at the limit
     wall_seconds: float = 120.0
+    #: RLIMIT_CPU of each process (SIGXCPU at the limit, SIGKILL a second later)
     cpu_seconds: int = 120
+    #: RLIMIT_AS (address space) of each process; Paddle needs about 1 GiB just to import
     memory_bytes: int = 4 * 1024**3
+    #: RLIMIT_NPROC of the sandbox user: processes *and threads*
     processes: int = 64
+    #: RLIMIT_FSIZE: the largest file the program may write (and the largest package file)
     file_bytes: int = 64 * 1024**2
     open_files: int = 256
+    #: stdout+stderr kept for the log (head and tail); the rest is counted and dropped
     output_bytes: int = 64 * 1024
+    #: stdout+stderr beyond this much in total kills the run (a flood, not a log)
+    flood_bytes: int = 16 * 1024**2
+    #: size of each writable tmpfs (work dir beyond the package, /tmp, /dev/shm)
+    scratch_bytes: int = 256 * 1024**2
+    #: OMP/OpenBLAS/MKL threads inside the sandbox
+    threads: int = 1
+    #: uploaded code package: compressed size, unpacked size and number of entries
+    package_bytes: int = 32 * 1024**2
+    unpacked_bytes: int = 128 * 1024**2
+    package_files: int = 1000
     #: GPU index handed to the sandbox, or None for CPU only
     gpu: str | None = None

@@ -1,0 +1,106 @@
+"""The bubblewrap command line for one sandboxed run (pure: builds a list of strings).
+
+Layout inside the sandbox, all of it on an empty root that is remounted read-only:
+
+    /box            cwd, size-capped tmpfs: a copy of the package, the only writable work dir
+    /tmp, /dev/shm  fresh size-capped tmpfs
+    /camp/bootstrap.py, /camp/main.py      the trusted bootstrap and the script it runs (ro)
+    /camp/pkg       the unpacked package, copied into /box by the bootstrap (ro)
+    /camp/in/NAME   input files (ro);   /camp/out/NAME   output files (rw, each a single file)
+    /proc           a procfs of the sandbox's own pid namespace (no host processes, no environ)
+    runtime paths   the interpreter, stdlib, venv and shared libraries, at their host paths (ro)
+
+`--unshare-all` gives it fresh user, pid, net (loopback only), ipc, uts and cgroup namespaces;
+`--clearenv` drops the caller's environment (secrets included) before a short allow-list is set.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from grader.limits import Limits
+from grader.sandbox.runtime import SANDBOX_UID, Runtime
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+WORKDIR = "/box"
+PKG = "/camp/pkg"
+MAIN = "/camp/main.py"
+
+
+def inside_input(name: str) -> str:
+    return f"/camp/in/{name}"
+
+
+def inside_output(name: str) -> str:
+    return f"/camp/out/{name}"
+
+
+def privilege_drop(euid: int) -> list[str]:
+    """Root must shed its uid *before* bwrap: as root RLIMIT_NPROC is not enforced."""
+    if euid != 0:
+        return []  # already unprivileged; bwrap uses an unprivileged user namespace
+    ids = str(SANDBOX_UID)
+    return ["setpriv", f"--reuid={ids}", f"--regid={ids}", "--clear-groups", "--"]
+
+
+def environment(runtime: Runtime, limits: Limits, gpu: str | None) -> dict[str, str]:
+    """The whole environment of the sandboxed program: nothing inherited, nothing secret."""
+    threads = str(limits.threads)
+    return {
+        "PATH": f"{Path(runtime.python).parent}:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "CUDA_VISIBLE_DEVICES": gpu if gpu is not None else "",
+    }
+
+
+def gpu_devices() -> list[str]:
+    """NVIDIA device nodes present on the host (empty on CPU-only machines)."""
+    return sorted(glob.glob("/dev/nvidia*"))
+
+
+def bwrap_argv(
+    *,
+    runtime: Runtime,
+    limits: Limits,
+    script: Path,
+    args: Sequence[str],
+    status_fd: int,
+    package: Path | None,
+    inputs: Mapping[str, Path],
+    outputs: Mapping[str, Path],
+    package_bytes: int,
+    gpu: str | None,
+) -> list[str]:
+    """bwrap's arguments (without the privilege drop) for running `script` under the bootstrap."""
+    scratch = str(limits.scratch_bytes)
+    argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--new-session",
+            "--die-with-parent", "--hostname", "camp", "--clearenv"]
+    for name, value in environment(runtime, limits, gpu).items():
+        argv += ["--setenv", name, value]
+    for path in runtime.ro_binds:
+        argv += ["--ro-bind", path, path]
+    for target, link in runtime.symlinks:
+        argv += ["--symlink", target, link]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    for device in gpu_devices() if gpu is not None else []:
+        argv += ["--dev-bind", device, device]
+    argv += ["--size", scratch, "--tmpfs", "/dev/shm", "--size", scratch, "--tmpfs", "/tmp"]
+    # the work dir holds a copy of the package plus `scratch_bytes` of the program's own files
+    argv += ["--size", str(limits.scratch_bytes + package_bytes), "--tmpfs", WORKDIR]
+    argv += ["--ro-bind", str(BOOTSTRAP), "/camp/bootstrap.py", "--ro-bind", str(script), MAIN]
+    if package is not None:
+        argv += ["--ro-bind", str(package), PKG]
+    for name, path in inputs.items():
+        argv += ["--ro-bind", str(path), inside_input(name)]
+    for name, path in outputs.items():
+        argv += ["--bind", str(path), inside_output(name)]
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR, "--"]
+    # -I: ignore PYTHON* variables and user site; -B: no .pyc; -u: output survives a kill
+    argv += [runtime.python, "-I", "-B", "-u", "/camp/bootstrap.py", str(status_fd), MAIN]
+    return argv + list(args)
