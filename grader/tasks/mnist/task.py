@@ -1,0 +1,153 @@
+"""`mnist` (homework 6-2): run the student's `predict(images)` on hidden test digits.
+
+Config (all optional):
+
+    dataset: DIR            # MNIST directory (see grader.datasets.mnist); default: shipped demo
+    public_fraction: 0.5    # split the hidden set into public/private parts (fixed hash rule)
+    split_seed: "camp"      # which digits are public
+    rank_on: all            # all | public | private: which accuracy is the score
+    min_accuracy: 0.0       # below it the verdict is `wrong` (the score is still recorded)
+
+Flow: unpack the package (bad_package on any problem) → write the hidden images as .npy →
+sandbox runs runner.py (images in, predictions out) → a failed run gets the sandbox's verdict →
+predictions are checked and scored here, against labels that never enter the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.archive import PackageError, unpack_package
+from grader.datasets.mnist import DEMO_DIR, load_split, split_files
+from grader.registry import Job, ReferenceTask, register
+from grader.report import ACCEPTED, BAD_OUTPUT, BAD_PACKAGE, WRONG, ConfigError, Report, say
+from grader.sandbox import (
+    failure_report,
+    inside_input,
+    inside_output,
+    run_python,
+    runtime,
+    workspace,
+)
+from grader.tasks.mnist.scoring import OutputError, accuracies, public_mask, read_predictions
+
+RUNNER = Path(__file__).with_name("runner.py")
+RANK_ON = ("all", "public", "private")
+
+
+@dataclass(frozen=True)
+class MnistConfig:
+    dataset: Path
+    public_fraction: float | None
+    split_seed: str
+    rank_on: str
+    min_accuracy: float
+
+    @classmethod
+    def parse(cls, config: Mapping[str, Any]) -> MnistConfig:
+        try:
+            fraction = config.get("public_fraction")
+            parsed = cls(
+                dataset=Path(config.get("dataset") or DEMO_DIR),
+                public_fraction=None if fraction is None else float(fraction),
+                split_seed=str(config.get("split_seed", "camp")),
+                rank_on=str(config.get("rank_on", "all")),
+                min_accuracy=float(config.get("min_accuracy", 0.0)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"mnist: bad config {dict(config)!r}: {exc}") from exc
+        if parsed.public_fraction is not None and not 0 < parsed.public_fraction < 1:
+            raise ConfigError("mnist: public_fraction must be between 0 and 1")
+        if parsed.rank_on not in RANK_ON or (
+            parsed.rank_on != "all" and parsed.public_fraction is None
+        ):
+            raise ConfigError(
+                f"mnist: rank_on must be one of {RANK_ON}; public/private need public_fraction"
+            )
+        return parsed
+
+
+def _hidden_set(config: MnistConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The hidden test digits, refusing a data set the sandbox could see."""
+    for path in split_files(config.dataset, "test"):
+        if runtime().exposes(path):
+            raise ConfigError(f"mnist: {path} lies inside a path bound into the sandbox")
+    return load_split(config.dataset, "test")
+
+
+def _run(job: Job, images: np.ndarray, work: Path) -> Report | np.ndarray:
+    """Unpack, run in the sandbox, read the predictions: a failure Report or the predictions."""
+    package = work / "pkg"
+    package.mkdir()
+    try:
+        unpack_package(job.files, package, job.limits)
+    except PackageError as exc:
+        return Report(BAD_PACKAGE, 0.0, say(exc.zh, exc.en))
+    np.save(work / "images.npy", images, allow_pickle=False)
+    predictions = work / "predictions.npy"
+    outcome = run_python(
+        RUNNER,
+        [inside_input("images.npy"), inside_output("predictions.npy")],
+        limits=job.limits,
+        package=package,
+        inputs={"images.npy": work / "images.npy"},
+        outputs={"predictions.npy": predictions},
+    )
+    failed = failure_report(outcome, job.limits)
+    if failed is not None:
+        return failed
+    try:
+        labels = read_predictions(predictions, len(images))
+    except OutputError as exc:
+        detail = {"wall_seconds": outcome.wall_seconds}
+        return Report(BAD_OUTPUT, 0.0, say(exc.zh, exc.en), detail, outcome.log)
+    return _Predicted(labels, outcome.log, outcome.wall_seconds, "gpu" if outcome.gpu else "cpu")
+
+
+@dataclass(frozen=True)
+class _Predicted:
+    labels: np.ndarray
+    log: str
+    wall_seconds: float
+    device: str
+
+
+def _score(config: MnistConfig, got: _Predicted, labels: np.ndarray) -> Report:
+    mask = None
+    if config.public_fraction is not None:
+        mask = public_mask(len(labels), config.public_fraction, config.split_seed)
+    detail: dict[str, Any] = accuracies(got.labels, labels, mask)
+    score = float(detail["accuracy" if config.rank_on == "all" else f"{config.rank_on}_accuracy"])
+    shown = "accuracy" if mask is None or config.rank_on == "all" else "public_accuracy"
+    detail |= {"rank_on": config.rank_on, "wall_seconds": got.wall_seconds, "device": got.device}
+    pct = f"{100 * float(detail[shown]):.2f}%"
+    public = shown == "public_accuracy"
+    part_zh, part_en = ("公开测试集", "public test set") if public else ("隐藏测试集", "hidden test set")
+    if score < config.min_accuracy:
+        need = f"{100 * config.min_accuracy:.2f}%"
+        return Report(WRONG, score, say(
+            f"{part_zh}准确率 {pct}，未达到 {need}。", f"Accuracy on the {part_en}: {pct}, below {need}.",
+        ), detail, got.log)
+    return Report(ACCEPTED, score, say(
+        f"{part_zh}准确率：{pct}", f"Accuracy on the {part_en}: {pct}",
+    ), detail, got.log)
+
+
+@register
+class Mnist(ReferenceTask):
+    name = "mnist"
+    queue = "gpu"  # runs on CPU too: without a GPU the sandbox simply gets none
+
+    def grade(self, job: Job) -> Report:
+        config = MnistConfig.parse(job.config)
+        images, labels = _hidden_set(config)
+        with workspace() as work:
+            result = _run(job, images, work)
+        if isinstance(result, Report):
+            return result
+        return _score(config, result, labels)
