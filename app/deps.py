@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -50,15 +51,33 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
         if user is None:
             raise NotAuthenticated("The API token is missing, invalid or revoked")
         request.state.auth = "token"
-        request.state.user = user
+        _remember(request, user)
         return user
     request.state.auth = "cookie"
     user_id = request.session.get("user_id")
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is not None and not user.is_active:
         user = None
-    request.state.user = user
+    _remember(request, user)
     return user
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, as plain values: pages and error handlers may render after the session closed."""
+
+    id: int
+    name: str
+    role: str
+    locale: str | None
+
+    @property
+    def is_staff(self) -> bool:
+        return Role(self.role).is_staff
+
+
+def _remember(request: Request, user: User | None) -> None:
+    request.state.viewer = Viewer(user.id, user.name, user.role, user.locale) if user else None
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
@@ -110,11 +129,10 @@ CsrfChecked = Depends(check_csrf)
 
 
 def get_locale(request: Request) -> str:
-    user = getattr(request.state, "user", None)
     chosen = (
         normalize(request.query_params.get("lang"))
         or normalize(request.cookies.get(LANG_COOKIE))
-        or normalize(user.locale if user else None)
+        or normalize(viewer.locale if (viewer := getattr(request.state, "viewer", None)) else None)
     )
     if chosen:
         return chosen

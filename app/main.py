@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from app import strict_forms
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.deps import get_locale
 from app.errors import CampError
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.web import router as web_router
 
     settings = settings or get_settings()
+    strict_forms.install()
     app = FastAPI(title="Camp", version="0.1.0", docs_url="/docs", redoc_url=None)
     app.state.settings = settings
     app.add_middleware(CsrfSeedMiddleware)
@@ -86,11 +88,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             message = translate(locale, "Some fields are missing or invalid: {fields}", fields=fields)
         return error_response(request, 422, "invalid", message)
 
-    @app.exception_handler(UnicodeDecodeError)
-    async def not_utf8(request: Request, exc: UnicodeDecodeError) -> Response:
-        message = translate(get_locale(request), "The text is not valid UTF-8")
-        return error_response(request, 400, "bad_encoding", message)
-
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
     async def database_down(request: Request, exc: Exception) -> Response:
@@ -105,6 +102,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        text = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
-        message = translate(get_locale(request), text)
+        locale = get_locale(request)
+        detail = str(exc.detail)
+        if exc.status_code == 400 and "exceeded maximum size" in detail:
+            # Starlette refuses form fields over 1 MB before our own (smaller) text limit runs.
+            kb = app.state.settings.max_text_bytes // 1024
+            message = translate(locale, "The reply is too long: at most {kb} KB of text", kb=kb)
+            return error_response(request, 413, "too_large", message)
+        if exc.status_code == 400 and detail == strict_forms.NOT_UTF8:
+            return error_response(request, 400, "bad_encoding", translate(locale, "The text is not valid UTF-8"))
+        if exc.status_code == 400 and request.headers.get("content-type", "").startswith("multipart/"):
+            message = translate(locale, "The upload could not be read; please try again")
+            return error_response(request, 400, "bad_upload", message)
+        message = translate(locale, HTTP_MESSAGES.get(exc.status_code, detail))
         return error_response(request, exc.status_code, "http_error", message)

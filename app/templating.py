@@ -62,10 +62,9 @@ def environment() -> Environment:
 def render(request: Request, template: str, status_code: int = 200, /, **context: Any) -> HTMLResponse:
 
 
-    user = getattr(request.state, "user", None)
     base = {
         "request": request,
-        "user": user,
+        "user": getattr(request.state, "viewer", None),
         "locale": get_locale(request),
         "csrf_token": request.session.get("csrf", ""),
         "timezone": None,
