@@ -99,7 +99,3 @@ def rule_from_json(data: Mapping[str, Any]) -> Rule:
         return _COUNTED[kind](_count(data))
     raise DrawError("rule.unknown_kind", kind=str(kind))
 
-
-def needs_key(rule: Rule) -> bool:
-    """Whether the winners depend on the key (and so on seed and public value)."""
-    return isinstance(rule, Lottery)
