@@ -59,17 +59,16 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
 @click.option("--hostname", default=None)
 def worker(queues: str, concurrency: int, pool: str | None, beat: bool, hostname: str | None) -> None:
     """Run a Celery worker that grades submissions."""
-    from worker.celery_app import celery_app
-
     settings = get_settings()
     pool = pool or ("solo" if settings.embedded else "prefork")
-    argv = ["worker", "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", "INFO",
+    # Exec Celery on the worker package: the web side (app/) never imports the grading code.
+    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker", "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", "INFO",
             "--without-gossip", "--without-mingle"]
     if beat:
         argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
     if hostname:
         argv += ["--hostname", hostname]
-    celery_app.worker_main(argv)
+    os.execv(sys.executable, argv)
 
 
 @main.group()

@@ -1,0 +1,89 @@
+"""docker-compose.yml cannot be run here (no container engine), so it is validated as text:
+the schema by Debian's `docker-compose config`, and every command against the project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tomllib
+
+import pytest
+import yaml
+
+from tests.support.stacks import PROJECT_ROOT
+
+COMPOSE = PROJECT_ROOT / "docker-compose.yml"
+
+
+def compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("docker-compose")
+    assert exe, "docker-compose (Debian package) is installed by `make install`"
+    return subprocess.run([exe, "-f", str(COMPOSE), "config"], capture_output=True, text=True,
+                          env={**os.environ, **env}, cwd=PROJECT_ROOT, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, dict[str, object]]:
+    result = compose_config({"CAMP_SECRET_KEY": "s" * 48})
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)["services"]
+
+
+def test_compose_file_is_valid_and_has_every_service(services: dict[str, dict[str, object]]) -> None:
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker-cpu", "worker-gpu", "flower"}
+
+
+def test_compose_refuses_to_start_without_a_secret_key() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CAMP_SECRET_KEY"}
+    result = subprocess.run([shutil.which("docker-compose") or "docker-compose", "-f", str(COMPOSE),
+                             "config", "-q"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode != 0 and "CAMP_SECRET_KEY" in result.stderr
+
+
+def test_every_command_exists_in_the_project(services: dict[str, dict[str, object]]) -> None:
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    scripts = set(project["scripts"])
+    from click import Group
+
+    from app.cli import main
+
+    for name in ("migrate", "web", "worker-cpu", "worker-gpu"):
+        command = services[name]["command"]
+        assert isinstance(command, list) and command[0] in scripts, name
+        group: object = main
+        for word in command[1:]:
+            if word.startswith("-") or not isinstance(group, Group):
+                break
+            assert word in group.commands, f"{name}: camp has no command {word!r}"
+            group = group.commands[word]
+    flower = services["flower"]["command"]
+    assert flower[:3] == ["celery", "-A", "worker.celery_app:celery_app"]
+    assert any(dep.startswith("flower==") for dep in project["optional-dependencies"]["ops"])
+
+
+def test_workers_listen_on_their_queues_and_gpu_is_reserved(services: dict[str, dict[str, object]]) -> None:
+    assert services["worker-cpu"]["command"][2:4] == ["-Q", "cpu"]
+    assert services["worker-gpu"]["command"][2:4] == ["-Q", "gpu"]
+    devices = services["worker-gpu"]["deploy"]["resources"]["reservations"]["devices"]  # type: ignore[index]
+    assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
+
+
+def test_redis_keeps_the_queue(services: dict[str, dict[str, object]]) -> None:
+    command = " ".join(services["redis"]["command"])  # type: ignore[arg-type]
+    assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+
+
+def test_services_share_the_production_settings(services: dict[str, dict[str, object]]) -> None:
+    for name in ("migrate", "web", "worker-cpu", "worker-gpu"):
+        env = services[name]["environment"]
+        assert env["CAMP_DATABASE_URL"].startswith("postgresql+psycopg://")  # type: ignore[index]
+        assert env["CAMP_BROKER_URL"].startswith("redis://")  # type: ignore[index]
+        assert env["CAMP_SECRET_KEY"] == "s" * 48  # type: ignore[index]
+
+
+def test_dockerfile_copies_what_the_commands_need() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    for path in ("app", "worker", "grader", "migrations", "alembic.ini", "templates", "locales", "courses"):
+        assert f"COPY {path} " in dockerfile, path
+        assert (PROJECT_ROOT / path).exists(), path
