@@ -62,7 +62,8 @@ def worker(queues: str, concurrency: int, pool: str | None, beat: bool, hostname
     settings = get_settings()
     pool = pool or ("solo" if settings.embedded else "prefork")
     # Exec Celery on the worker package: the web side (app/) never imports the grading code.
-    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker", "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", "INFO",
+    argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
+            "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", "INFO",
             "--without-gossip", "--without-mingle"]
     if beat:
         argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
