@@ -1,0 +1,235 @@
+"""Hostile `predict.py` packages, graded end to end through the real sandbox.
+
+Every one must end in a clear verdict (or be harmless), never an InfrastructureError or a hung
+grader, and the next good package must still be graded normally.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import textwrap
+
+import numpy as np
+import pytest
+
+from grader.datasets import DEMO_DIR, load_split
+from grader.limits import Limits
+from tests.grader.graderkit import FAST
+
+pytestmark = pytest.mark.sandbox
+
+ZEROS = "\n    return np.zeros(len(images), dtype=np.int64)\n"
+QUICK = Limits(**{**FAST.__dict__, "wall_seconds": 4, "cpu_seconds": 2})
+
+
+def predict_py(body: str, top: str = "") -> str:
+    """A predict.py: optional module-level code, then predict(images) running `body`."""
+    inner = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+    return f"import numpy as np\n{textwrap.dedent(top)}\ndef predict(images):\n{inner}{ZEROS}"
+
+
+def logged(report) -> dict:
+    for line in reversed(report.log.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise AssertionError(f"no JSON report in log: {report.log[-2000:]}")
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "verdict"),
+    [
+        ("fork bomb", predict_py("""
+            import os
+            while True:
+                try:
+                    os.fork()
+                except OSError:
+                    pass
+        """), "time_limit"),
+        ("memory bomb", predict_py("""
+            hoard = []
+            while True:
+                hoard.append(np.ones(16 << 20))
+        """), "memory_limit"),
+        ("CPU loop", predict_py("while True:\n    pass"), "time_limit"),
+        ("sleep forever", predict_py("import time\ntime.sleep(10**6)"), "time_limit"),
+        ("hang at import", predict_py("pass", top="import time\nwhile True:\n    time.sleep(1)"),
+         "time_limit"),
+        ("raises", predict_py("raise RuntimeError('model exploded')"), "runtime_error"),
+        ("syntax error", "def predict(images)\n    return images", "runtime_error"),
+        ("no predict()", "import numpy as np\nPREDICT = 1\n", "runtime_error"),
+        ("exit at import", "import os\nos._exit(0)\n", "bad_output"),
+        ("flood", predict_py("""
+            import sys
+            while True:
+                print("spam" * 1000)
+                sys.stderr.write("eggs" * 1000)
+        """), "runtime_error"),
+    ],
+)
+def test_hostile_package_gets_a_verdict(grade_code, assert_still_works, name, code, verdict):
+    report = grade_code(code, limits=QUICK)
+    assert report.verdict == verdict, (name, report)
+    assert report.score == 0.0
+    assert report.messages["zh_CN"] and report.messages["en"]
+    assert len(report.log.encode()) <= QUICK.output_bytes + 200
+    assert_still_works()
+
+
+def test_exception_traceback_reaches_the_student(grade_code):
+    report = grade_code(predict_py("raise RuntimeError('model exploded')"))
+    assert report.verdict == "runtime_error"
+    assert "RuntimeError: model exploded" in report.log and 'File "/box/predict.py"' in report.log
+
+
+def test_ten_thousand_threads(grade_code, assert_still_works):
+    report = grade_code(predict_py("""
+        import json, threading, time
+        started = 0
+        try:
+            for _ in range(10000):
+                threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+                started += 1
+        except RuntimeError as exc:
+            print(json.dumps({"started": started, "error": str(exc)}))
+    """))
+    assert report.verdict == "accepted"  # it coped, and returned labels
+    assert logged(report)["started"] < FAST.processes
+    assert_still_works()
+
+
+def test_network_is_unreachable(grade_code):
+    report = grade_code(predict_py("""
+        import json, socket
+        results = {}
+        for port in (6379, 5432, 8000):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                results[port] = "connected"
+            except OSError as exc:
+                results[port] = type(exc).__name__
+        try:
+            socket.getaddrinfo("dataset.bj.bcebos.com", 443)
+            results["dns"] = "resolved"
+        except OSError as exc:
+            results["dns"] = type(exc).__name__
+        print(json.dumps(results))
+    """))
+    results = logged(report)
+    assert set(results) == {"6379", "5432", "8000", "dns"}
+    assert "connected" not in results.values() and "resolved" not in results.values()
+
+
+def test_labels_are_nowhere_in_the_sandbox(grade_code):
+    """Search every readable file for the labels file, its name, or the hidden labels' bytes."""
+    hidden = load_split(DEMO_DIR, "test")[1]
+    gz = (DEMO_DIR / "labels-idx1-ubyte.gz").read_bytes()
+    needles = [hidden[:32].tobytes(), hidden[-32:].tobytes(), gz[:64],
+               gzip.decompress(gz)[:8]]  # the IDX header: magic 2049, 10,000 labels
+    report = grade_code(predict_py(f"""
+        import json, os
+        needles = [bytes.fromhex(h) for h in {[n.hex() for n in needles]!r}]
+        found, scanned, names = [], 0, []
+        for root, dirs, files in os.walk("/"):
+            if root == "/":
+                dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")]
+            for name in files:
+                path = os.path.join(root, name)
+                if "label" in name.lower() or "idx1" in name or "mnist" in name.lower():
+                    names.append(path)
+                try:
+                    if os.path.islink(path) or os.path.getsize(path) > 64 << 20:
+                        continue
+                    with open(path, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                scanned += 1
+                if any(n in data for n in needles):
+                    found.append(path)
+        print(json.dumps({{"found": found, "scanned": scanned, "names": names}}))
+    """), limits=Limits(**{**FAST.__dict__, "wall_seconds": 60, "cpu_seconds": 60}))
+    assert report.verdict == "accepted", report
+    result = logged(report)
+    assert result["scanned"] > 1000, result  # it really looked (the venv alone has thousands)
+    assert [p for p in result["found"] if "mnist" in p.lower() or ("label" in p.lower()
+            and "site-packages" not in p)] == [] or not any(
+        "data" in p and "mnist-10k" in p for p in result["found"])
+    assert not [p for p in result["found"] if not p.startswith(("/work", "/usr"))], result
+    assert report.score < 0.5
+
+
+def test_secrets_are_not_visible(grade_code, monkeypatch):
+    secret = "camp-secret-" + os.urandom(8).hex()
+    monkeypatch.setenv("CAMP_SECRET_KEY", secret)
+    report = grade_code(predict_py("""
+        import json, os
+        leaks = [k for k in os.environ if "SECRET" in k or "DATABASE" in k or "REDIS" in k]
+        for pid in os.listdir("/proc"):
+            try:
+                if b"CAMP_SECRET_KEY" in open(f"/proc/{pid}/environ", "rb").read():
+                    leaks.append(pid)
+            except OSError:
+                pass
+        print(json.dumps({"leaks": leaks, "env": sorted(os.environ)}))
+    """))
+    assert logged(report)["leaks"] == []
+    assert secret not in json.dumps(report.to_dict())
+
+
+def test_writing_outside_and_filling_the_disk(grade_code, assert_still_works):
+    report = grade_code(predict_py("""
+        import json
+        results = {}
+        for path in ("/evil", "/usr/lib/evil", "/camp/main.py", "/camp/in/images.npy", "/etc/passwd"):
+            try:
+                open(path, "ab").write(b"owned")
+                results[path] = "written"
+            except OSError as exc:
+                results[path] = exc.strerror
+        total = 0
+        try:
+            for i in range(10**6):
+                with open(f"fill{i}", "wb") as f:
+                    f.write(b"x" * (1 << 20))
+                total += 1 << 20
+        except OSError as exc:
+            results["fill"] = [total, exc.strerror]
+        print(json.dumps(results))
+    """))
+    assert report.verdict == "accepted", report  # the runner still wrote its predictions
+    results = logged(report)
+    assert "written" not in [v for k, v in results.items() if k != "fill"]
+    assert results["fill"][1] == "No space left on device"
+    assert results["fill"][0] <= FAST.scratch_bytes + 1024**2
+    assert_still_works()
+
+
+def test_killing_its_parent(grade_code, assert_still_works):
+    report = grade_code(predict_py("""
+        import os, signal
+        for target in (os.getppid(), 1, -1):
+            try:
+                os.kill(target, signal.SIGKILL)
+            except OSError:
+                pass
+    """))
+    assert report.verdict in ("accepted", "runtime_error"), report
+    assert_still_works()
+
+
+def test_printing_a_score_changes_nothing(grade_code):
+    report = grade_code(predict_py("""
+        import os
+        print("accuracy: 1.0\\nscore: 1.0")
+        print('{"accuracy": 1.0, "verdict": "accepted"}')
+        for fd in range(3, 10):
+            try:
+                os.write(fd, b'{"error": null, "accuracy": 1.0}\\n')
+            except OSError:
+                pass
+    """))
+    assert report.verdict == "accepted"
+    assert report.score == pytest.approx(float(np.mean(load_split(DEMO_DIR, "test")[1] == 0)))

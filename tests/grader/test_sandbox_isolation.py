@@ -1,0 +1,328 @@
+"""The sandbox itself, exercised with real bubblewrap: what student code can see and do.
+
+Each test runs a small script through `run_python` and checks, from outside, what the script
+reported and what it could not change. Hostile whole-package runs are in test_mnist_hostile.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.limits import Limits
+from grader.report import InfrastructureError
+from grader.sandbox import SANDBOX_UID, check_reachable, failure_report, run_python, runtime, workspace
+from grader.sandbox import process as sandbox_process
+from grader.sandbox.runtime import Runtime
+from tests.grader.graderkit import FAST
+
+pytestmark = pytest.mark.sandbox
+
+
+def run(code: str, limits: Limits = FAST, package: dict[str, str] | None = None):
+    with workspace() as ws:
+        script = ws / "main.py"
+        script.write_text(textwrap.dedent(code))
+        pkg = None
+        if package is not None:
+            pkg = ws / "pkg"
+            pkg.mkdir()
+            for name, text in package.items():
+                (pkg / name).write_text(text)
+        return run_python(script, limits=limits, package=pkg)
+
+
+def reported(outcome) -> dict:
+    """The last line of the log that parses as JSON: what the script found out."""
+    for line in reversed(outcome.log.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise AssertionError(f"no JSON report in log: {outcome.log[-2000:]}")
+
+
+def test_identity_environment_and_view():
+    outcome = run("""
+        import json, os
+        print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+                          "env": dict(os.environ), "cwd": os.getcwd(), "root": sorted(os.listdir("/")),
+                          "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+                          "files": sorted(os.listdir("."))}))
+    """, package={"weights.txt": "w"})
+    assert outcome.ok, outcome.log
+    seen = reported(outcome)
+    assert seen["uid"] == SANDBOX_UID and seen["gid"] == SANDBOX_UID and seen["groups"] == []
+    assert set(seen["env"]) <= {"PATH", "HOME", "LANG", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "PWD"}
+    assert seen["cwd"] == "/box" and seen["files"] == ["weights.txt"]
+    bound = {p.split("/")[1] for p in runtime().ro_binds}
+    assert seen["root"] == sorted({"bin", "box", "camp", "dev", "lib", "lib64", "proc", "tmp", *bound})
+    assert max(seen["pids"]) < 10  # its own pid namespace: no host process is visible
+
+
+def test_secrets_in_the_parent_environment_are_invisible(monkeypatch):
+    secret = "camp-test-secret-" + os.urandom(8).hex()
+    monkeypatch.setenv("CAMP_SECRET_KEY", secret)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://camp:{secret}@db/camp")
+    outcome = run("""
+        import json, os
+        found, scanned = [], 0
+        if "CAMP_SECRET_KEY" in os.environ or "DATABASE_URL" in os.environ:
+            found.append("os.environ")
+        for pid in os.listdir("/proc"):
+            for name in ("environ", "cmdline"):
+                try:
+                    data = open(f"/proc/{pid}/{name}", "rb").read()
+                    scanned += 1
+                except OSError:
+                    continue
+                if b"CAMP_SECRET_KEY" in data or b"DATABASE_URL" in data:
+                    found.append(f"/proc/{pid}/{name}")
+        print(json.dumps({"found": found, "scanned": scanned}))
+    """)
+    seen = reported(outcome)
+    assert seen["found"] == [] and seen["scanned"] >= 4
+    assert secret not in outcome.log
+
+
+def test_no_network_not_even_loopback():
+    """A real server listens on the host's loopback; the sandbox must not reach it, nor DNS."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        host_port = server.getsockname()[1]
+        outcome = run(f"""
+            import json, socket
+            results = {{}}
+            for port in (6379, 5432, 8000, {host_port}):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    results[port] = "connected"
+                except OSError as exc:
+                    results[port] = type(exc).__name__
+            for name in ("example.com", "pypi.org"):
+                try:
+                    socket.getaddrinfo(name, 443)
+                    results[name] = "resolved"
+                except OSError as exc:
+                    results[name] = type(exc).__name__
+            print(json.dumps(results))
+        """)
+    results = reported(outcome)
+    assert len(results) == 6
+    assert not {v for v in results.values() if v in ("connected", "resolved")}, results
+
+
+def test_writes_outside_the_work_dir_fail(tmp_path):
+    venv_file = Path(sys.prefix) / "pyvenv.cfg"
+    before = venv_file.read_bytes()
+    outcome = run(f"""
+        import json
+        results = {{}}
+        for path in ("/evil", "/usr/evil", "/etc/evil", "/camp/evil", "/camp/main.py",
+                     "/camp/bootstrap.py", "{venv_file}", "/proc/evil", "/dev/evil", "../evil"):
+            try:
+                with open(path, "a") as f:
+                    f.write("owned")
+                results[path] = "written"
+            except OSError as exc:
+                results[path] = exc.strerror
+        for path in ("/box/ok", "/tmp/ok", "/dev/shm/ok"):
+            open(path, "w").write("fine")
+            results[path] = "written"
+        print(json.dumps(results))
+    """)
+    results = reported(outcome)
+    assert [p for p, r in results.items() if r == "written"] == ["/box/ok", "/tmp/ok", "/dev/shm/ok"]
+    assert venv_file.read_bytes() == before
+
+
+def test_disk_filling_is_capped_by_tmpfs_sizes():
+    limits = Limits(**{**FAST.__dict__, "scratch_bytes": 8 * 1024**2, "file_bytes": 4 * 1024**2})
+    outcome = run("""
+        import json
+        import os
+        chunk, results = b"x" * 65536, {}
+        try:  # one file beyond RLIMIT_FSIZE, while there is still room
+            with open("/box/huge", "wb") as f:
+                f.write(b"y" * (5 * 1024 * 1024))
+        except OSError as exc:
+            results["huge"] = exc.strerror
+        os.remove("/box/huge")
+        for where in ("/box", "/tmp", "/dev/shm"):
+            written = 0
+            try:
+                for i in range(100000):
+                    with open(f"{where}/fill{i}", "wb") as f:
+                        for _ in range(16):
+                            f.write(chunk)
+                            written += len(chunk)
+            except OSError as exc:
+                results[where] = [written, exc.strerror]
+        print(json.dumps(results))
+    """, limits=limits)
+    results = reported(outcome)
+    for where in ("/box", "/tmp", "/dev/shm"):
+        written, error = results[where]
+        assert written <= 9 * 1024**2 and error == "No space left on device"
+    assert results["huge"] == "File too large"
+
+
+def test_fork_bomb_is_contained_and_the_next_run_works():
+    outcome = run("""
+        import os
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+    """, limits=Limits(**{**FAST.__dict__, "wall_seconds": 3}))
+    assert outcome.timed_out
+    assert failure_report(outcome, FAST).verdict == "time_limit"
+    after = run("print('alive')")
+    assert after.ok and "alive" in after.log
+
+
+def test_processes_and_threads_are_limited():
+    outcome = run("""
+        import json, os, threading, time
+        started, error = 0, None
+        try:
+            for _ in range(10000):
+                threading.Thread(target=time.sleep, args=(5,), daemon=True).start()
+                started += 1
+        except RuntimeError as exc:
+            error = str(exc)
+        children = 0
+        try:
+            for _ in range(1000):
+                if os.fork() == 0:
+                    time.sleep(5)
+                    os._exit(0)
+                children += 1
+        except OSError as exc:
+            error = error or str(exc)
+        print(json.dumps({"threads": started, "children": children, "error": error}))
+        os._exit(0)
+    """)
+    seen = reported(outcome)
+    assert seen["threads"] < FAST.processes and seen["children"] < FAST.processes
+    assert seen["error"]
+
+
+def test_killing_everything_it_can_see_harms_only_itself():
+    """kill(-1) and killing its parents inside the sandbox; a host process of the same uid lives."""
+    sentinel = subprocess.Popen(
+        ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "sleep", "30"]
+    ) if os.geteuid() == 0 else subprocess.Popen(["sleep", "30"])
+    try:
+        outcome = run("""
+            import os, signal
+            for target in (os.getppid(), 1, -1):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except OSError as exc:
+                    print(target, exc)
+            print("still here")
+        """)
+        assert sentinel.poll() is None, "a host process was killed from inside the sandbox"
+        assert outcome.exit_code == 0 and "still here" in outcome.log
+    finally:
+        sentinel.kill()
+        sentinel.wait()
+
+
+def test_output_flood_is_cut_and_the_log_bounded():
+    outcome = run("""
+        import sys
+        while True:
+            sys.stdout.write("o" * 4096)
+            sys.stderr.write("e" * 4096)
+    """)
+    assert outcome.flooded and not outcome.timed_out
+    assert len(outcome.log.encode()) < FAST.output_bytes + 200
+    report = failure_report(outcome, FAST)
+    assert report.verdict == "runtime_error" and "too much" in report.messages["en"]
+
+
+def test_chatty_but_finite_output_keeps_head_and_tail():
+    outcome = run("""
+        print("FIRST LINE")
+        for i in range(20000):
+            print(f"line {i}")
+        print("LAST LINE")
+    """)
+    assert outcome.ok
+    assert outcome.log.startswith("FIRST LINE") and outcome.log.rstrip().endswith("LAST LINE")
+    assert "bytes of output omitted" in outcome.log
+
+
+@pytest.mark.parametrize(
+    ("code", "verdict"),
+    [
+        ("while True: pass", "time_limit"),  # CPU limit (SIGXCPU) before the wall limit
+        ("import time\ntime.sleep(1000)", "time_limit"),
+        ("x = []\nwhile True: x.append(bytearray(64 << 20))", "memory_limit"),
+        ("import numpy\nnumpy.ones((1 << 20, 1 << 10))", "memory_limit"),
+        ("raise ValueError('boom')", "runtime_error"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)", "runtime_error"),
+        ("import sys\nsys.exit(3)", "runtime_error"),
+    ],
+)
+def test_failures_become_verdicts(code, verdict):
+    limits = Limits(**{**FAST.__dict__, "wall_seconds": 4, "cpu_seconds": 2})
+    report = failure_report(run(code, limits=limits), limits)
+    assert report is not None and report.verdict == verdict, report
+    assert report.messages["zh_CN"] and report.messages["en"]
+
+
+def test_paddle_imports_inside_the_sandbox():
+    limits = Limits(**{**FAST.__dict__, "memory_bytes": 2 * 1024**3, "wall_seconds": 30})
+    outcome = run("""
+        import json, numpy, paddle
+        x = paddle.to_tensor(numpy.arange(6, dtype="float32").reshape(2, 3))
+        print(json.dumps({"sum": float(x.sum()), "argmax": paddle.argmax(x, axis=1).tolist()}))
+    """, limits=limits)
+    assert outcome.ok, outcome.log
+    assert reported(outcome) == {"sum": 15.0, "argmax": [2, 2]}
+
+
+def test_missing_bwrap_is_an_infrastructure_error(monkeypatch):
+    monkeypatch.setattr(sandbox_process.shutil, "which", lambda *a, **k: None)
+    with pytest.raises(InfrastructureError, match="bwrap"):
+        run("print('never')")
+
+
+def test_a_sandbox_that_cannot_start_is_an_infrastructure_error(monkeypatch):
+    real = runtime()
+    broken = Runtime(real.python, (*real.ro_binds, "/nonexistent/camp-venv"), real.symlinks)
+    monkeypatch.setattr(sandbox_process, "runtime", lambda: broken)
+    with pytest.raises(InfrastructureError, match="did not start"):
+        run("print('never')")
+
+
+def test_unreachable_paths_are_reported_up_front(tmp_path):
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    (private / "venv").mkdir()
+    os.chmod(private, 0o700)
+    with pytest.raises(InfrastructureError, match="not readable by uid 65534"):
+        check_reachable(private / "venv")
+    check_reachable(Path(sys.prefix))  # the venv the tests run in is usable
+
+
+def test_labels_directory_is_not_visible():
+    from grader.datasets import DEMO_DIR
+
+    assert not runtime().exposes(DEMO_DIR / "labels-idx1-ubyte.gz")
+    outcome = run(f"""
+        import os
+        print(os.path.exists("{DEMO_DIR}"), os.path.exists("{DEMO_DIR.parent.parent}/grader"))
+    """)
+    assert outcome.log.strip() == "False False"
