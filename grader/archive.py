@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NoReturn
@@ -168,7 +169,7 @@ def extract_zip(data: bytes, dest: Path, limits: Limits) -> int:
                     )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 written += _inflate(zf, info, target, limits.unpacked_bytes - written)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, zlib.error) as exc:
             raise PackageError(
                 "压缩包已损坏或使用了不支持的压缩方式。",
                 f"The zip is damaged or uses an unsupported compression ({exc}).",
