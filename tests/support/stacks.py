@@ -81,7 +81,7 @@ class Stack:
         )
 
     def start_worker(self, *extra: str) -> subprocess.Popen[bytes]:
-        log = open(self.data_dir / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115
+        log = open(self.data_dir / f"worker-{len(self.workers)}.log", "wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "worker", "-Q", "cpu,gpu", *extra],
             cwd=PROJECT_ROOT,
