@@ -5,25 +5,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, utcnow
 
 
 class Draw(Base):
-    """One run of a reward rule. The seed stays secret until reveal; only its hash is public."""
+    """One run of a reward rule. The seed stays secret until reveal; only its hash is public.
+
+    `rule` is the public rule (`app.draws` JSON form); `options` are the eligibility options
+    that decide the entries (`by`, `correct_only`, `min_score`); `rule_index` is the position of
+    the homework's reward rule it runs (None for an explicit rule). `excluded` lists, at freeze,
+    every reply left out and why (shown to staff only). `created_at` is the commit time.
+    """
 
     __tablename__ = "draws"
     __table_args__ = (
         CheckConstraint(
             "status IN ('committed', 'frozen', 'revealed', 'aborted')", name="status"
         ),
+        UniqueConstraint("replaces_id"),  # an aborted draw is replaced at most once
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     rule: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rule_index: Mapped[int | None]
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    title: Mapped[str] = mapped_column(Text, default="")
+    prize: Mapped[str] = mapped_column(Text, default="")
     eligibility: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="committed")
     seed: Mapped[str] = mapped_column(String(64))
@@ -31,11 +42,16 @@ class Draw(Base):
     freeze_at: Mapped[datetime]
     frozen_at: Mapped[datetime | None]
     early_freeze_reason: Mapped[str | None] = mapped_column(Text)
+    public_value_source: Mapped[str | None] = mapped_column(Text)
     frozen_list: Mapped[str | None] = mapped_column(Text)
     list_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_count: Mapped[int | None]
+    excluded: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     public_value: Mapped[str | None] = mapped_column(Text)
+    key: Mapped[str | None] = mapped_column(String(64))
     winners: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     revealed_at: Mapped[datetime | None]
+    aborted_at: Mapped[datetime | None]
     abort_reason: Mapped[str | None] = mapped_column(Text)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -46,6 +46,8 @@ class Submission(Base):
     status: Mapped[str] = mapped_column(String(16), default=Status.queued.value)
     verdict: Mapped[str | None] = mapped_column(String(32))
     score: Mapped[float | None]
+    #: the staff's review score (set by the review feature); `top_score` rules with `by: review`
+    review_score: Mapped[float | None]
     messages: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     log: Mapped[str] = mapped_column(Text, default="")
