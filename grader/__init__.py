@@ -2,6 +2,9 @@
 
     from grader import grade
     report = grade("reply_format", assignment="1-1", text="作业1-1：已跑通")
+
+Tasks: `reply_format`, `conv_opcount` (homework 7-1), `mnist` (6-2, runs code in the sandbox).
+See docs/grading.md.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 from grader import tasks as _tasks  # noqa: F401  (registers every reference task)
 from grader.limits import Limits
 from grader.registry import Job, ReferenceTask, get_task, register, task_names
-from grader.report import InfrastructureError, Report
+from grader.report import ConfigError, InfrastructureError, Report
 
 
 def grade(
@@ -37,12 +40,20 @@ def grade(
     return get_task(task).grade(job)
 
 
+def variant_for(
+    task: str, *, assignment: str, config: Mapping[str, Any] | None = None, student: str = ""
+) -> dict[str, Any] | None:
+    """What this student must solve, for tasks with per-student variants (pure, cheap)."""
+    return get_task(task).variant(student, assignment, dict(config or {}))
+
+
 def queue_for(task: str) -> str:
     """The Celery queue a task's submissions should go to."""
     return get_task(task).queue
 
 
 __all__ = [
+    "ConfigError",
     "InfrastructureError",
     "Job",
     "Limits",
@@ -53,4 +64,5 @@ __all__ = [
     "queue_for",
     "register",
     "task_names",
+    "variant_for",
 ]

@@ -38,6 +38,10 @@ class ReferenceTask(ABC):
     def grade(self, job: Job) -> Report:
         """Judge one submission. Raise `InfrastructureError` only when the grader itself fails."""
 
+    def variant(self, student: str, assignment: str, config: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The student's own version of the homework as JSON data, or None when all share one."""
+        return None
+
 
 _TASKS: dict[str, ReferenceTask] = {}
 

@@ -189,6 +189,9 @@ class ConvOpCount(ReferenceTask):
     name = "conv_opcount"
     queue = "cpu"
 
+    def variant(self, student: str, assignment: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        return variant_for(student, assignment, config)
+
     def grade(self, job: Job) -> Report:
         variant = variant_for(job.student, job.assignment, job.config)
         answer = split_answer(job.assignment, job.text)

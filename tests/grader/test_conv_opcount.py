@@ -209,3 +209,11 @@ def test_conv_shape_defaults():
 
 def test_queue():
     assert grader.queue_for("conv_opcount") == "cpu"
+
+
+def test_variant_through_the_public_api():
+    config = {"per_student": True}
+    assert grader.variant_for("conv_opcount", assignment="7-1", config=config, student="alice") == \
+        variant_for("alice", "7-1", config)
+    assert grader.variant_for("mnist", assignment="6-2") is None
+    assert grader.variant_for("reply_format", assignment="1-1") is None
