@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
@@ -14,6 +16,8 @@ from app.config import PROJECT_ROOT, get_settings
 from app.errors import CampError
 from app.i18n import translate
 from app.models import Role
+
+PR_SET_PDEATHSIG = 1
 
 
 def _fail(exc: CampError) -> None:
@@ -38,7 +42,10 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
     settings = get_settings()
     child = None
     if worker if worker is not None else settings.embedded:
-        child = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--beat", "--concurrency", "1"])
+        child = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker", "--beat", "--concurrency", "1"],
+            preexec_fn=_die_with_parent,
+        )
         click.echo(f"local worker started (pid {child.pid})")
     try:
         uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
@@ -49,6 +56,19 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _die_with_parent() -> None:
+    """Linux: the local worker gets SIGTERM when `camp serve` dies, however it dies.
+
+    uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so a `finally` block in the
+    parent is not enough to stop the child.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 @main.command()
