@@ -53,7 +53,7 @@ def test_serve_grades_a_reply_and_stops_its_worker(tmp_path: Path) -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "serve.log", "wb")
     server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
                               cwd=PROJECT_ROOT, env=stack.subprocess_env(), stdout=log, stderr=subprocess.STDOUT)
     try:
