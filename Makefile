@@ -20,11 +20,13 @@ test: install
 
 install: $(STAMP)
 
-# The sandbox needs bubblewrap; browser tests need Chromium. Both come from Debian.
+# The sandbox needs bubblewrap; browser tests need Chromium and CJK fonts for readable
+# screenshots; the compose test needs docker-compose. All come from Debian.
+DEB_PACKAGES := bubblewrap chromium fonts-noto-cjk docker-compose
 system-deps:
-	@if ! command -v bwrap >/dev/null || ! command -v chromium >/dev/null || ! command -v docker-compose >/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q bubblewrap chromium docker-compose; \
-		else sudo apt-get update -q && sudo apt-get install -y -q bubblewrap chromium docker-compose; fi; \
+	@if ! dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(DEB_PACKAGES); \
 	fi
 
 $(STAMP): pyproject.toml constraints.txt | system-deps
