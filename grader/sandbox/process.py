@@ -190,8 +190,8 @@ def _supervise(
         _pump(selector, time.monotonic() + _DRAIN_SECONDS, status, limits.flood_bytes)
     proc.stdout.close()
     os.close(status_r)
-    proc.returncode = 0  # reaped above; keep Popen from waiting again
     assert wait_status is not None
+    proc.returncode = os.waitstatus_to_exitcode(wait_status)  # reaped above: Popen must not wait
     return _outcome(wait_status, timed_out, flooded, bytes(status), log, started, gpu)
 
 

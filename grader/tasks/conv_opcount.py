@@ -21,7 +21,7 @@ but never the right number; `detail` is safe to show the student.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -44,13 +44,11 @@ class ConvShape:
     groups: int = 1
 
     def output_hw(self) -> tuple[int, int]:
-        _, _, h, w = self.input
-        return tuple(  # type: ignore[return-value]
-            (size + 2 * p - d * (k - 1) - 1) // s + 1
-            for size, p, d, k, s in zip(
-                (h, w), self.padding, self.dilation, self.kernel, self.stride, strict=True
-            )
-        )
+        def out(axis: int) -> int:
+            size, pad, dil = self.input[2 + axis], self.padding[axis], self.dilation[axis]
+            return (size + 2 * pad - dil * (self.kernel[axis] - 1) - 1) // self.stride[axis] + 1
+
+        return out(0), out(1)
 
     def outputs(self) -> int:
         """Number of output elements N·Cout·H'·W'."""
@@ -76,9 +74,9 @@ def _pair(config: Mapping[str, Any], key: str, default: int) -> tuple[int, int]:
 def shape_from_config(config: Mapping[str, Any]) -> ConvShape:
     """Validate a task config into a `ConvShape`; a staff mistake raises `ConfigError`."""
     try:
-        dims = tuple(int(v) for v in config["input"])
+        n, c, h, w = (int(v) for v in config["input"])
         shape = ConvShape(
-            input=dims,  # type: ignore[arg-type]
+            input=(n, c, h, w),
             out_channels=int(config["out_channels"]),
             kernel=_pair(config, "kernel", 0),
             stride=_pair(config, "stride", 1),
@@ -95,7 +93,6 @@ def shape_from_config(config: Mapping[str, Any]) -> ConvShape:
 def _check(shape: ConvShape) -> None:
     sizes = [*shape.input, shape.out_channels, *shape.kernel, *shape.stride, *shape.dilation]
     problems = [
-        (len(shape.input) != 4, "input must be [N, C, H, W]"),
         (min(sizes, default=0) < 1, "sizes, kernel, stride and dilation must be >= 1"),
         (min(shape.padding) < 0, "padding must be >= 0"),
         (shape.groups < 1 or shape.input[1] % shape.groups, "groups must divide C"),
@@ -119,17 +116,17 @@ def _derived_shape(student: str, assignment: str) -> ConvShape:
     """A sane shape picked by the bytes of sha256(assignment, student): stable and uniform."""
     digest = hashlib.sha256(f"camp-conv-variant\0{assignment}\0{student}".encode()).digest()
 
-    def pick(i: int, options: list[int] | tuple[int, ...]) -> int:
+    def pick(i: int, options: Sequence[int]) -> int:
         return options[int.from_bytes(digest[2 * i : 2 * i + 2], "big") % len(options)]
 
-    k = pick(3, (1, 3, 5, 7))
-    s, size = pick(4, (1, 2)), pick(2, range(16, 257, 4))  # type: ignore[arg-type]
+    k, s, size = pick(3, (1, 3, 5, 7)), pick(4, (1, 2)), pick(2, range(16, 257, 4))
+    pad = pick(6, range(k // 2 + 1))
     return ConvShape(
-        input=(pick(0, range(1, 33)), pick(1, (1, 3, 4, 8, 16)), size, size),  # type: ignore[arg-type]
+        input=(pick(0, range(1, 33)), pick(1, (1, 3, 4, 8, 16)), size, size),
         out_channels=pick(5, (8, 16, 32, 48, 64, 96, 128)),
         kernel=(k, k),
         stride=(s, s),
-        padding=(pick(6, range(k // 2 + 1)),) * 2,  # type: ignore[arg-type]
+        padding=(pad, pad),
     )
 
 

@@ -189,6 +189,8 @@ def test_fixed_config_variant_is_the_config():
     [
         {},
         {**SEED, "input": [10, 3, 224]},
+        {**SEED, "input": [5]},
+        {**SEED, "input": None},
         {**SEED, "groups": 2},
         {**SEED, "kernel": [300, 3]},
         {**SEED, "stride": 0},
