@@ -38,7 +38,7 @@ def failure_report(outcome: Outcome, limits: Limits) -> Report | None:
             f"Time limit exceeded ({limits.wall_seconds:g} s wall time); the program was killed.",
         ), detail, outcome.log)
     if outcome.flooded:
-        mib = limits.flood_bytes // 1024**2
+        mib = f"{limits.flood_bytes / 1024**2:g}"
         return Report(RUNTIME_ERROR, 0.0, say(
             f"程序输出过多（超过 {mib} MiB），已被终止。",
             f"The program printed too much (over {mib} MiB) and was killed.",
@@ -51,7 +51,7 @@ def failure_report(outcome: Outcome, limits: Limits) -> Report | None:
     if outcome.ok:
         return None
     if outcome.error == "MemoryError" or _OUT_OF_MEMORY.search(outcome.log):
-        mib = limits.memory_bytes // 1024**2
+        mib = f"{limits.memory_bytes / 1024**2:g}"
         return Report(MEMORY_LIMIT, 0.0, say(
             f"超出内存限制（{mib} MiB）。", f"Memory limit exceeded ({mib} MiB).",
         ), detail, outcome.log)
