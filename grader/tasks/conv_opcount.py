@@ -2,7 +2,7 @@
 
 Config (all sizes are integers; pairs may be given as one int):
 
-    input: [N, C, H, W]      out_channels: Cout      kernel: [kh, kw]
+    input: [N, C, H, W]      out_channels: Cout      kernel: [kh, kw]   (input_shape: alias)
     stride: 1   padding: 0   dilation: 1   groups: 1
     bias: "either"           # "count" | "ignore" | "either": is the bias add an addition?
     per_student: false       # true: every student gets their own shape (see variant_for)
@@ -74,7 +74,7 @@ def _pair(config: Mapping[str, Any], key: str, default: int) -> tuple[int, int]:
 def shape_from_config(config: Mapping[str, Any]) -> ConvShape:
     """Validate a task config into a `ConvShape`; a staff mistake raises `ConfigError`."""
     try:
-        n, c, h, w = (int(v) for v in config["input"])
+        n, c, h, w = (int(v) for v in config.get("input", config.get("input_shape")))
         shape = ConvShape(
             input=(n, c, h, w),
             out_channels=int(config["out_channels"]),

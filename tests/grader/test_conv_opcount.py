@@ -219,3 +219,10 @@ def test_variant_through_the_public_api():
         variant_for("alice", "7-1", config)
     assert grader.variant_for("mnist", assignment="6-2") is None
     assert grader.variant_for("reply_format", assignment="1-1") is None
+
+
+def test_input_shape_is_an_alias_of_input():
+    config = {**{k: v for k, v in SEED.items() if k != "input"}, "input_shape": [10, 3, 224, 224]}
+    report = grader.grade("conv_opcount", assignment="7-1", text="乘法867041280,加法867041280",
+                          config={**config, "bias": "count"})
+    assert report.verdict == "accepted"

@@ -120,7 +120,7 @@ def perfect(monkeypatch):
 
 @pytest.mark.parametrize(
     ("config", "score"),
-    [({}, 1.0), ({"public_fraction": 0.25, "rank_on": "public"}, 1.0),
+    [({}, 1.0), ({"dataset": "demo"}, 1.0), ({"public_fraction": 0.25, "rank_on": "public"}, 1.0),
      ({"public_fraction": 0.25, "rank_on": "all"}, 1.0)],
 )
 def test_task_glue_with_a_fake_runner(perfect, config, score):

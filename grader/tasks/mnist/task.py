@@ -2,7 +2,7 @@
 
 Config (all optional):
 
-    dataset: DIR            # MNIST directory (see grader.datasets.mnist); default: shipped demo
+    dataset: demo           # "demo" (the shipped set, the default) or an MNIST directory
     public_fraction: 0.5    # split the hidden set into public/private parts (fixed hash rule)
     split_seed: "camp"      # which digits are public
     rank_on: all            # all | public | private: which accuracy is the score
@@ -40,6 +40,11 @@ RUNNER = Path(__file__).with_name("runner.py")
 RANK_ON = ("all", "public", "private")
 
 
+def _dataset_dir(value: object) -> Path:
+    """`demo` (or nothing) names the shipped demo set; anything else is a directory path."""
+    return DEMO_DIR if value in (None, "", "demo") else Path(str(value))
+
+
 @dataclass(frozen=True)
 class MnistConfig:
     dataset: Path
@@ -53,7 +58,7 @@ class MnistConfig:
         try:
             fraction = config.get("public_fraction")
             parsed = cls(
-                dataset=Path(config.get("dataset") or DEMO_DIR),
+                dataset=_dataset_dir(config.get("dataset")),
                 public_fraction=None if fraction is None else float(fraction),
                 split_seed=str(config.get("split_seed", "camp")),
                 rank_on=str(config.get("rank_on", "all")),
