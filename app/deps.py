@@ -33,7 +33,9 @@ def get_db() -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# scope="function": commit *before* the response is sent, so a 201 or a redirect is only ever
+# answered for work that is in the database (FastAPI's default would commit afterwards).
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def bearer_token(request: Request) -> str | None:
