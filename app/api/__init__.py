@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
-from app.api import admin, courses, health, submissions
+from app.api import admin, courses, draws, health, leaderboard, submissions
 
 router = APIRouter()
 router.include_router(health.router)
 router.include_router(courses.router, prefix="/api/v1")
 router.include_router(submissions.router, prefix="/api/v1")
 router.include_router(admin.router, prefix="/api/v1")
+router.include_router(leaderboard.router, prefix="/api/v1")
+router.include_router(draws.router, prefix="/api/v1")

@@ -1,0 +1,111 @@
+"""Leaderboard of one homework as JSON (anyone, per visibility rules) and CSV (staff)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from app.deps import OptionalUser, SessionDep, StaffUser
+from app.draws import format_time
+from app.models import User
+from app.services.courses import get_assignment
+from app.services.leaderboard import Board, Row, view
+
+router = APIRouter(tags=["leaderboard"])
+BOARD = "/courses/{slug}/assignments/{code}/leaderboard"
+
+
+class RowOut(BaseModel):
+    rank: int | None
+    floor: int
+    submission_id: int
+    name: str
+    score: float
+    public_score: float | None
+    private_score: float | None
+    grader_score: float | None
+    submitted_at: datetime
+    attempts: int
+    mine: bool
+
+    @classmethod
+    def of(cls, row: Row, viewer: User | None, board: Board) -> RowOut:
+        staff = viewer is not None and viewer.is_staff
+        return cls(
+            rank=row.rank, floor=row.floor, submission_id=row.submission_id, name=row.name,
+            score=row.value, public_score=row.public, private_score=row.private,
+            # the grader's own score may mix in the private part: staff, or after the deadline
+            grader_score=row.score if staff or board.show_private else None,
+            submitted_at=row.created_at, attempts=row.attempts,
+            mine=viewer is not None and row.author_id == viewer.id,
+        )
+
+
+class BoardOut(BaseModel):
+    course: str
+    assignment: str
+    mode: Literal["best", "last"]
+    phase: Literal["public", "private"]
+    split: bool
+    hidden: bool
+    due_at: datetime
+    total: int
+    offset: int
+    limit: int
+    rows: list[RowOut]
+    me: RowOut | None
+
+
+@router.get(BOARD)
+def leaderboard(
+    slug: str,
+    code: str,
+    session: SessionDep,
+    user: OptionalUser,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> BoardOut:
+    """Each student's best (or last) counted submission, ranked; ties go to the earlier one."""
+    assignment = get_assignment(session, slug, code)
+    board = view(session, assignment, user)
+    return BoardOut(
+        course=slug, assignment=code, mode=board.settings.mode, phase=board.phase,
+        split=board.split, hidden=board.hidden, due_at=assignment.due_at, total=board.total,
+        offset=offset, limit=limit,
+        rows=[RowOut.of(r, user, board) for r in board.rows[offset:offset + limit]],
+        me=RowOut.of(board.mine, user, board) if board.mine else None,
+    )
+
+
+CSV_HEADER = ["rank", "floor", "submission_id", "name", "score", "public_score", "private_score",
+              "grader_score", "attempts", "submitted_at"]
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def board_csv(board: Board) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for r in board.rows:
+        writer.writerow([r.rank, r.floor, r.submission_id, r.name, _cell(r.value), _cell(r.public),
+                         _cell(r.private), _cell(r.score), r.attempts, format_time(r.created_at)])
+    return out.getvalue()
+
+
+@router.get(BOARD + ".csv")
+def leaderboard_csv(slug: str, code: str, session: SessionDep, user: StaffUser) -> Response:
+    """The whole board for staff (public and private values), UTF-8 with a BOM for Excel."""
+    assignment = get_assignment(session, slug, code)
+    body = "\ufeff" + board_csv(view(session, assignment, user))
+    filename = f"leaderboard-{slug}-{code}.csv"
+    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,286 @@
+"""Draws in the database: commit -> freeze -> reveal (or abort), each step audited.
+
+The pure protocol (`app.draws`) decides; this module loads a draw row, locks it, runs the
+pure step, and writes the result back with an UPDATE that only succeeds from the expected
+status. Two admins acting at once therefore get one result: the row lock (PostgreSQL) or
+SQLite's single writer makes the second one see the new status and fail with a conflict.
+The seed is generated here, stored in the row, and published only by reveal or abort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app import draws as pure
+from app.draws import DrawError, DrawRecord, Entry, record_to_json, rule_from_json, winner_from_json
+from app.errors import CampError, Conflict, Invalid, NotFound
+from app.models import Assignment, Course, Draw, User, utcnow
+from app.services.audit import record as audit
+from app.services.entries import (
+    EntrySet,
+    Exclusion,
+    Options,
+    RewardSpec,
+    collect_entries,
+    eligibility_text,
+    parse_reward,
+)
+
+#: DrawError codes that mean "not now / not in this state" rather than "bad input"
+CONFLICT_CODES = frozenset({
+    "state.wrong_status", "replace.not_aborted", "freeze.before_commit", "reveal.before_freeze",
+    "abort.too_early", "seed.mismatch", "seed.malformed",
+})
+
+
+class DrawRefused(CampError):
+    """A `DrawError` as an HTTP error; the message is already in the reader's language."""
+
+    def __init__(self, exc: DrawError, locale: str) -> None:
+        super().__init__(exc.message(locale))
+        self.code = exc.code
+        self.status_code = 409 if exc.code in CONFLICT_CODES else 422
+
+
+def now_second() -> datetime:
+    return utcnow().replace(microsecond=0)
+
+
+def get_draw(session: Session, draw_id: int, *, lock: bool = False) -> Draw:
+    query = select(Draw).where(Draw.id == draw_id)
+    if lock:
+        query = query.with_for_update()
+    draw = session.scalar(query)
+    if draw is None:
+        raise NotFound("No draw {id}", id=draw_id)
+    return draw
+
+
+def _names(session: Session, draw: Draw) -> tuple[Assignment, Course]:
+    assignment = session.get(Assignment, draw.assignment_id)
+    assert assignment is not None
+    return assignment, assignment.course
+
+
+def to_record(session: Session, draw: Draw) -> DrawRecord:
+    """The pure record of a row; the seed only once revealed or aborted."""
+    assignment, course = _names(session, draw)
+    return DrawRecord(
+        draw_id=draw.id,
+        course=course.slug,
+        assignment=assignment.code,
+        rule=rule_from_json(draw.rule),
+        commitment=draw.commitment,
+        committed_at=draw.created_at,
+        freeze_at=draw.freeze_at,
+        eligibility=draw.eligibility,
+        prize=draw.prize,
+        replaces_draw_id=draw.replaces_id,
+        status=draw.status,  # type: ignore[arg-type]
+        frozen_at=draw.frozen_at,
+        early_freeze_reason=draw.early_freeze_reason,
+        public_value_source=draw.public_value_source,
+        frozen_list=draw.frozen_list,
+        list_hash=draw.list_hash,
+        entry_count=draw.entry_count,
+        revealed_at=draw.revealed_at,
+        public_value=draw.public_value,
+        seed=draw.seed if draw.status in ("revealed", "aborted") else None,
+        key=draw.key,
+        winners=tuple(winner_from_json(w) for w in draw.winners or []),
+        aborted_at=draw.aborted_at,
+        abort_reason=draw.abort_reason,
+    )
+
+
+def public_record(session: Session, draw: Draw) -> dict[str, Any]:
+    return record_to_json(to_record(session, draw))
+
+
+def reward_spec(assignment: Assignment, rule_index: int | None,
+                rule: dict[str, Any] | None) -> RewardSpec:
+    if (rule_index is None) == (rule is None):
+        raise Invalid("Give either rule_index (a reward rule of the homework) or an explicit rule")
+    if rule is not None:
+        return parse_reward(rule)
+    rules = assignment.reward_rules or []
+    if rule_index is None or not 0 <= rule_index < len(rules):
+        raise NotFound("Homework {code} has no reward rule {index}", code=assignment.code,
+                       index=rule_index)
+    return parse_reward(rules[rule_index])
+
+
+def commit_draw(
+    session: Session,
+    assignment: Assignment,
+    actor: User,
+    *,
+    rule_index: int | None = None,
+    rule: dict[str, Any] | None = None,
+    freeze_at: datetime | None = None,
+    prize: str | None = None,
+    replaces_id: int | None = None,
+    now: datetime | None = None,
+) -> Draw:
+    """Publish the commitment SHA-256(seed) for a new draw; the seed stays in the row."""
+    now = (now or utcnow()).replace(microsecond=0)
+    spec = reward_spec(assignment, rule_index, rule)
+    if rule_index is not None:
+        live = session.scalar(select(Draw.id).where(
+            Draw.assignment_id == assignment.id, Draw.rule_index == rule_index,
+            Draw.status != "aborted"))
+        if live is not None:
+            raise Conflict("Reward rule {index} already has draw {id}; abort it before drawing again",
+                           index=rule_index, id=live)
+    replaces = None
+    if replaces_id is not None:
+        old = get_draw(session, replaces_id, lock=True)
+        replaces = to_record(session, old)
+        if session.scalar(select(Draw.id).where(Draw.replaces_id == replaces_id)) is not None:
+            raise Conflict("Draw {id} was already replaced", id=replaces_id)
+    seed = pure.new_seed()
+    row = Draw(
+        assignment_id=assignment.id, rule=spec.rule.to_json(), rule_index=rule_index,
+        options=spec.options.to_json(), title=spec.title, prize=prize or spec.prize,
+        eligibility=eligibility_text(spec.rule, spec.options), status="committed", seed=seed,
+        commitment=pure.commitment_of(seed), freeze_at=freeze_at or assignment.due_at,
+        replaces_id=replaces_id, created_by_id=actor.id, created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    # The pure step checks the times and the replacement; on refusal the request rolls back.
+    published = pure.commit(
+        draw_id=row.id, course=assignment.course.slug, assignment=assignment.code,
+        rule=spec.rule, seed=seed, committed_at=now, freeze_at=row.freeze_at,
+        eligibility=row.eligibility, prize=row.prize, replaces=replaces,
+    )
+    row.freeze_at = published.freeze_at
+    audit(session, actor, "draw.commit", f"draw:{row.id}", {
+        "course": published.course, "assignment": published.assignment,
+        "rule": published.rule.to_json(), "options": row.options, "prize": row.prize,
+        "commitment": published.commitment, "freeze_at": pure.format_time(published.freeze_at),
+        "replaces_draw_id": replaces_id,
+    })
+    return row
+
+
+def _write(session: Session, draw: Draw, expected: tuple[str, ...], **values: Any) -> None:
+    """UPDATE only from an expected status; anything else means someone else got there first."""
+    result = session.execute(
+        update(Draw).where(Draw.id == draw.id, Draw.status.in_(expected)).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("Another admin changed this draw at the same moment; reload the page")
+    session.refresh(draw)
+
+
+def preview_entries(session: Session, draw: Draw, at: datetime | None = None) -> EntrySet:
+    assignment, _ = _names(session, draw)
+    return collect_entries(session, assignment, rule_from_json(draw.rule),
+                           Options.from_json(draw.options), at or utcnow())
+
+
+def freeze_draw(
+    session: Session,
+    draw_id: int,
+    actor: User,
+    *,
+    early_freeze_reason: str | None = None,
+    public_value_source: str | None = None,
+    allow_pending: bool = False,
+    now: datetime | None = None,
+) -> Draw:
+    """Freeze the entry list now and publish it with its hash."""
+    now = now or utcnow()
+    draw = get_draw(session, draw_id, lock=True)
+    current = to_record(session, draw)
+    if current.status != "committed":
+        raise DrawError("state.wrong_status", expected="committed", status=current.status)
+    found = preview_entries(session, draw, now)
+    if found.pending and not allow_pending:
+        raise Conflict("{n} replies are still being graded; freeze when they are done, or leave "
+                       "them out explicitly (allow_pending)", n=found.pending)
+    frozen = pure.freeze(current, found.entries, frozen_at=now,
+                         early_freeze_reason=early_freeze_reason,
+                         public_value_source=public_value_source)
+    _write(session, draw, ("committed",), status="frozen", frozen_at=frozen.frozen_at,
+           early_freeze_reason=frozen.early_freeze_reason,
+           public_value_source=frozen.public_value_source, frozen_list=frozen.frozen_list,
+           list_hash=frozen.list_hash, entry_count=frozen.entry_count,
+           excluded=[e.to_json() for e in found.excluded])
+    audit(session, actor, "draw.freeze", f"draw:{draw.id}", {
+        "frozen_at": pure.format_time(now), "list_hash": frozen.list_hash,
+        "entry_count": frozen.entry_count, "excluded": len(found.excluded),
+        "early_freeze_reason": frozen.early_freeze_reason,
+        "public_value_source": frozen.public_value_source,
+    })
+    return draw
+
+
+def reveal_draw(session: Session, draw_id: int, actor: User, *, public_value: str | None = None,
+                now: datetime | None = None) -> Draw:
+    """Reveal with the stored seed (checked against the commitment) and store the winners."""
+    draw = get_draw(session, draw_id, lock=True)
+    revealed = pure.reveal(to_record(session, draw), seed=draw.seed, revealed_at=now or utcnow(),
+                           public_value=public_value)
+    assert revealed.revealed_at is not None
+    _write(session, draw, ("frozen",), status="revealed", revealed_at=revealed.revealed_at,
+           public_value=revealed.public_value, key=revealed.key,
+           winners=[w.to_json() for w in revealed.winners])
+    audit(session, actor, "draw.reveal", f"draw:{draw.id}", {
+        "revealed_at": pure.format_time(revealed.revealed_at), "seed": revealed.seed,
+        "public_value": revealed.public_value, "key": revealed.key,
+        "winners": [w.entry_id for w in revealed.winners],
+    })
+    return draw
+
+
+def abort_draw(session: Session, draw_id: int, actor: User, *, reason: str,
+               now: datetime | None = None) -> Draw:
+    """Stop a draw before reveal; it stays public with its reason and its seed."""
+    draw = get_draw(session, draw_id, lock=True)
+    aborted = pure.abort(to_record(session, draw), reason=reason, seed=draw.seed,
+                         aborted_at=now or utcnow())
+    _write(session, draw, ("committed", "frozen"), status="aborted", aborted_at=aborted.aborted_at,
+           abort_reason=aborted.abort_reason)
+    assert aborted.aborted_at is not None
+    audit(session, actor, "draw.abort", f"draw:{draw.id}", {
+        "aborted_at": pure.format_time(aborted.aborted_at), "reason": aborted.abort_reason,
+        "seed": aborted.seed,
+    })
+    return draw
+
+
+def draws_of(session: Session, assignment: Assignment) -> list[Draw]:
+    return list(session.scalars(
+        select(Draw).where(Draw.assignment_id == assignment.id).order_by(Draw.id.desc())))
+
+
+def replaced_by(session: Session, draw: Draw) -> int | None:
+    return session.scalar(select(Draw.id).where(Draw.replaces_id == draw.id))
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """What staff see of a draw's entries: the frozen list once frozen, else a live preview."""
+
+    frozen: bool
+    entries: list[Entry]
+    excluded: list[Exclusion]
+    pending: int
+
+
+def entry_view(session: Session, draw: Draw) -> EntryView:
+    if draw.frozen_list is not None:
+        rule = rule_from_json(draw.rule)
+        entries = list(pure.decode_entries(draw.frozen_list, rule))
+        excluded = [Exclusion(**e) for e in draw.excluded or []]
+        return EntryView(True, entries, excluded, 0)
+    found = preview_entries(session, draw)
+    return EntryView(False, found.entries, found.excluded, found.pending)

@@ -1,0 +1,190 @@
+"""Draw pages: the public page of one draw (with staff and admin parts), the homework's draws
+with the admin's commit form, and the winners block of the homework page.
+
+The homework page (templates/assignment.html) asks for its rewards block through the Jinja
+global `rewards_of(assignment)`, registered below; it queries with the page's own session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session, object_session
+
+from app.deps import AdminUser, CsrfChecked, OptionalUser, SessionDep, get_locale
+from app.draws import DrawError, rule_from_json
+from app.errors import CampError, Invalid
+from app.i18n import lazy, translate
+from app.models import Assignment, Draw, User
+from app.services import draws as service
+from app.services.courses import get_assignment
+from app.services.entries import REASONS, parse_reward
+from app.services.leaderboard import has_leaderboard
+from app.templating import environment, render
+from app.web.forms import error_text
+from app.web.navigation import redirect
+
+router = APIRouter()
+Text = Annotated[str, Form()]
+
+
+def winners_line(winners: Sequence[dict[str, Any]], locale: str) -> str:
+    """`#820 thunder95、#819 …` as the seed announced them (`, ` in English)."""
+    sep = "、" if locale == "zh_CN" else ", "
+    return sep.join(f"#{w['floor']} {w['name']}" for w in winners)
+
+
+def describe_rule(rule: dict[str, Any], locale: str) -> str:
+    kind = rule.get("kind")
+    if kind == "fixed_ranks":
+        return translate(locale, "Fixed ranks {ranks}", ranks=rule["ranks"])
+    messages = {"lottery": lazy("{count} at random"), "top_score": lazy("Top {count} by score"),
+                "top_likes": lazy("Top {count} by likes")}
+    return translate(locale, messages.get(str(kind), str(kind)), count=rule.get("count"))
+
+
+@dataclass(frozen=True)
+class RewardBlock:
+    """What the homework page shows: the leaderboard link and each draw (newest first)."""
+
+    leaderboard: bool
+    draws: list[Draw]
+
+
+def rewards_of(assignment: Assignment) -> RewardBlock:
+    session = object_session(assignment)
+    assert session is not None
+    return RewardBlock(has_leaderboard(assignment), service.draws_of(session, assignment))
+
+
+environment().globals.update(rewards_of=rewards_of, winners_line=winners_line,
+                             describe_rule=describe_rule, EXCLUSION_REASONS=REASONS)
+
+
+# --- one draw ----------------------------------------------------------------------------
+
+
+def _draw_page(request: Request, session: Session, draw: Draw, user: User | None,
+               error: str | None = None, status_code: int = 200) -> Response:
+    assignment = session.get(Assignment, draw.assignment_id)
+    assert assignment is not None
+    record = service.public_record(session, draw)
+    staff = user is not None and user.is_staff
+    return render(
+        request, "draw.html", status_code,
+        draw=draw, record=record, assignment=assignment, course=assignment.course,
+        timezone=assignment.course.timezone, entries=service.entry_view(session, draw) if staff else None,
+        replaced_by=service.replaced_by(session, draw), error=error,
+    )
+
+
+@router.get("/draws/{draw_id}")
+def draw_page(draw_id: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    return _draw_page(request, session, service.get_draw(session, draw_id), user)
+
+
+def _step(request: Request, session: Session, draw_id: int, user: User,
+          action: Callable[[], object]) -> Response:
+    try:
+        action()
+    except DrawError as exc:
+        session.rollback()
+        draw = service.get_draw(session, draw_id)
+        return _draw_page(request, session, draw, user, exc.message(get_locale(request)),
+                          409 if exc.code in service.CONFLICT_CODES else 422)
+    except CampError as exc:
+        session.rollback()
+        draw = service.get_draw(session, draw_id)
+        return _draw_page(request, session, draw, user, error_text(request, exc), exc.status_code)
+    return redirect(f"/draws/{draw_id}")
+
+
+@router.post("/draws/{draw_id}/freeze", dependencies=[CsrfChecked])
+def freeze_form(draw_id: int, request: Request, session: SessionDep, admin: AdminUser,
+                early_freeze_reason: Text = "", public_value_source: Text = "",
+                allow_pending: Text = "") -> Response:
+    return _step(request, session, draw_id, admin, lambda: service.freeze_draw(
+        session, draw_id, admin, early_freeze_reason=early_freeze_reason or None,
+        public_value_source=public_value_source or None, allow_pending=bool(allow_pending)))
+
+
+@router.post("/draws/{draw_id}/reveal", dependencies=[CsrfChecked])
+def reveal_form(draw_id: int, request: Request, session: SessionDep, admin: AdminUser,
+                public_value: Text = "") -> Response:
+    return _step(request, session, draw_id, admin, lambda: service.reveal_draw(
+        session, draw_id, admin, public_value=public_value or None))
+
+
+@router.post("/draws/{draw_id}/abort", dependencies=[CsrfChecked])
+def abort_form(draw_id: int, request: Request, session: SessionDep, admin: AdminUser,
+               reason: Text = "") -> Response:
+    return _step(request, session, draw_id, admin,
+                 lambda: service.abort_draw(session, draw_id, admin, reason=reason))
+
+
+# --- the homework's draws ------------------------------------------------------------------
+
+
+def _draws_page(request: Request, session: Session, assignment: Assignment,
+                error: str | None = None, status_code: int = 200) -> Response:
+    draws = service.draws_of(session, assignment)
+    replaced = {d.replaces_id for d in draws if d.replaces_id is not None}
+    rules = []
+    for index, data in enumerate(assignment.reward_rules or []):
+        try:
+            rules.append((index, data, parse_reward(data).rule.to_json()))
+        except DrawError:
+            rules.append((index, data, None))
+    return render(
+        request, "draws.html", status_code,
+        assignment=assignment, course=assignment.course, timezone=assignment.course.timezone,
+        draws=draws, rules=rules, error=error,
+        replaceable=[d for d in draws if d.status == "aborted" and d.id not in replaced],
+        default_freeze=assignment.due_at.astimezone(ZoneInfo(assignment.course.timezone))
+        .strftime("%Y-%m-%dT%H:%M"),
+    )
+
+
+@router.get("/courses/{slug}/assignments/{code}/draws")
+def draws_page(slug: str, code: str, request: Request, session: SessionDep,
+               user: OptionalUser) -> Response:
+    return _draws_page(request, session, get_assignment(session, slug, code))
+
+
+def _local_time(value: str, zone: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid("Cannot read the time {value}", value=value) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+@router.post("/courses/{slug}/assignments/{code}/draws", dependencies=[CsrfChecked])
+def commit_form(slug: str, code: str, request: Request, session: SessionDep, admin: AdminUser,
+                rule_index: Annotated[int, Form()], freeze_at: Text = "", prize: Text = "",
+                replaces_draw_id: Text = "") -> Response:
+    assignment = get_assignment(session, slug, code)
+    try:
+        draw = service.commit_draw(
+            session, assignment, admin, rule_index=rule_index,
+            freeze_at=_local_time(freeze_at, assignment.course.timezone), prize=prize.strip() or None,
+            replaces_id=int(replaces_draw_id) if replaces_draw_id.isdigit() else None,
+        )
+    except DrawError as exc:
+        session.rollback()
+        return _draws_page(request, session, assignment, exc.message(get_locale(request)), 422)
+    except CampError as exc:
+        session.rollback()
+        return _draws_page(request, session, assignment, error_text(request, exc), exc.status_code)
+    return redirect(f"/draws/{draw.id}")
+
+
+__all__ = ["describe_rule", "router", "rule_from_json", "winners_line"]
