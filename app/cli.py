@@ -188,6 +188,73 @@ def token_create(name: str, label: str) -> None:
         _fail(exc)
 
 
+@main.group()
+def draw() -> None:
+    """Prize draws."""
+
+
+@draw.command("verify")
+@click.argument("record", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+def draw_verify(record: str, lang: str, as_json: bool) -> None:
+    """Recompute a draw's RECORD.json (commitment, list hash, key, winners).
+
+    Exit status: 0 verified, 1 a check failed, 2 the file could not be read."""
+    import json
+
+    from app.draws import verify_record
+
+    try:
+        text = sys.stdin.read() if record == "-" else Path(record).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (OSError, ValueError) as exc:
+        click.echo(f"cannot read {record}: {exc}", err=True)
+        sys.exit(2)
+    result = verify_record(data)
+    if as_json:
+        checks = [{"name": c.name, "status": c.status, "code": c.code, "message": c.message(lang)}
+                  for c in result.checks]
+        winners = None if result.winners is None else [w.to_json() for w in result.winners]
+        click.echo(json.dumps({"ok": result.ok, "complete": result.complete, "checks": checks,
+                               "winners": winners}, ensure_ascii=False, indent=2))
+    else:
+        zh = lang == "zh-CN"
+        if isinstance(data, dict):
+            click.echo("{} {} {} {} ({})".format("抽奖" if zh else "draw", *(
+                data.get(k) for k in ("draw_id", "course", "assignment", "status"))))
+        click.echo(result.report(lang))
+        for w in result.winners or ():
+            name = w.name if w.name.isprintable() else json.dumps(w.name, ensure_ascii=False)
+            click.echo(f"  {w.place}. #{w.floor} {name} (entry {w.entry_id}, position {w.position})")
+        verdict = ("验证通过" if zh else "VERIFIED") if result.ok else ("验证失败" if zh else "FAILED")
+        click.echo(verdict)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 at the first entry that breaks it."""
+    from sqlalchemy import func, select
+
+    from app.db import session_scope
+    from app.models import AuditEntry
+    from app.services.audit import verify_chain
+
+    with session_scope() as session:
+        broken = verify_chain(session)
+        total = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    if broken is not None:
+        click.echo(f"audit log BROKEN at entry #{broken} (of {total}): it was changed or removed")
+        sys.exit(1)
+    click.echo(f"audit log intact: {total} entries")
+
+
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     main()
