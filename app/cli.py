@@ -169,6 +169,25 @@ def user_role(name: str, role: str) -> None:
 
 
 @main.group()
+def data() -> None:
+    """Data sets for the reference tasks."""
+
+
+@data.command("import-mnist")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where to store it (default: DATA_DIR/datasets/mnist)")
+def data_import_mnist(src: Path, dest: Path | None) -> None:
+    """Check the official MNIST files in SRC and store them for the `mnist` task."""
+    dest = dest or get_settings().data_dir / "datasets" / "mnist"
+    # A separate interpreter on the grader package: the web side never imports grading code.
+    result = subprocess.run([sys.executable, "-m", "grader.datasets", "import-mnist", str(src), str(dest)])
+    if result.returncode != 0:
+        raise click.ClickException("import failed (see above)")
+    click.echo(f"use it in a homework with:  grading: {{kind: mnist, dataset: {dest}}}")
+
+
+@main.group()
 def token() -> None:
     """API tokens."""
 

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 14 * 24 * 3600
     #: set behind HTTPS so the session cookie is never sent in clear
     secure_cookies: bool = False
+    #: limits for student code, per grading run (the grader's own defaults cover the rest)
+    grading_wall_seconds: float = Field(default=120.0, gt=0)
+    grading_memory_mb: int = Field(default=4096, ge=256)
+    #: GPU index a worker hands to the sandbox (set on GPU workers, e.g. "0"); empty for CPU
+    gpu: str = ""
 
     @property
     def embedded(self) -> bool:

@@ -32,6 +32,7 @@ MAX_ATTEMPTS = 3
 class Claim:
     submission_id: int
     attempt: int
+    queue: str
     task: str
     assignment: str
     text: str
@@ -64,6 +65,7 @@ def claim(session: Session, submission_id: int) -> Claim | None:
     return Claim(
         submission_id=submission_id,
         attempt=attempt,
+        queue=assignment.queue,
         task=assignment.grading_kind,
         assignment=assignment.code,
         text=submission.text,
@@ -79,6 +81,17 @@ def _student_key(author_id: int) -> str:
     return hashlib.sha256(secret + b"student:" + str(author_id).encode()).hexdigest()[:32]
 
 
+def limits() -> grader.Limits:
+    """The worker's limits, from settings: the grader never reads the environment itself."""
+    settings = get_settings()
+    return grader.Limits(
+        wall_seconds=settings.grading_wall_seconds,
+        cpu_seconds=int(settings.grading_wall_seconds),
+        memory_bytes=settings.grading_memory_mb * 1024 * 1024,
+        gpu=settings.gpu or None,
+    )
+
+
 def run(claimed: Claim) -> grader.Report:
     return grader.grade(
         claimed.task,
@@ -87,6 +100,7 @@ def run(claimed: Claim) -> grader.Report:
         files=claimed.files,
         config=claimed.config,
         student=claimed.student,
+        limits=limits(),
     )
 
 
@@ -129,9 +143,10 @@ def store_verdict(session: Session, claimed: Claim, report: grader.Report) -> bo
     return True
 
 
-def store_infrastructure_failure(session: Session, claimed: Claim, error: str) -> bool:
+def store_infrastructure_failure(session: Session, claimed: Claim, error: str, retry: bool = True) -> bool:
     """Not the student's fault: requeue while attempts remain, then mark `failed` for the staff.
 
+    `retry=False` for failures another try cannot fix (a homework configured wrongly).
     Returns True when the submission should be sent to the queue again.
     """
     submission = _still_ours(session, claimed)
@@ -142,7 +157,7 @@ def store_infrastructure_failure(session: Session, claimed: Claim, error: str) -
     if attempt is not None:
         attempt.finished_at, attempt.outcome, attempt.error = now, "infrastructure_error", error[:4000]
     submission.lease_until = None
-    if claimed.attempt < MAX_ATTEMPTS:
+    if retry and claimed.attempt < MAX_ATTEMPTS:
         submission.status, submission.queued_at = Status.queued.value, now
         return True
     submission.status = Status.failed.value

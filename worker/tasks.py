@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 import grader
 from app.db import session_scope
-from app.models import Status, Submission, utcnow
+from app.models import Assignment, Status, Submission, utcnow
 from app.queue import GRADE_TASK, REQUEUE_TASK, enqueue_grading
 from worker import grading
 from worker.celery_app import celery_app
@@ -19,23 +19,29 @@ log = logging.getLogger(__name__)
 #: a queued submission older than this with no worker on it is sent again
 STALE_QUEUED = timedelta(seconds=60)
 RETRY_DELAY_SECONDS = 5
+SWEEP_BATCH = 500
 
 
-@celery_app.task(name=GRADE_TASK, bind=True, acks_late=True)
-def grade_submission(self: object, submission_id: int) -> str:
+@celery_app.task(name=GRADE_TASK, acks_late=True)
+def grade_submission(submission_id: int) -> str:
     with session_scope() as session:
         claimed = grading.claim(session, submission_id)
-        queue = None if claimed is None else session.get(Submission, submission_id).assignment.queue  # type: ignore[union-attr]
     if claimed is None:
         return "skipped"  # already graded, or another worker holds a live claim
     try:
         report = grading.run(claimed)
     except (grader.InfrastructureError, KeyError) as exc:
+        # A homework configured wrongly (or naming an unknown task) fails the same way every time.
+        retry = not isinstance(exc, grader.ConfigError | KeyError)
         log.warning("infrastructure failure grading %s: %s", submission_id, exc)
         with session_scope() as session:
-            again = grading.store_infrastructure_failure(session, claimed, f"{type(exc).__name__}: {exc}")
-        if again and queue:
-            celery_app.send_task(GRADE_TASK, args=[submission_id], queue=queue, countdown=RETRY_DELAY_SECONDS)
+            again = grading.store_infrastructure_failure(
+                session, claimed, f"{type(exc).__name__}: {exc}", retry=retry
+            )
+        if again:
+            celery_app.send_task(
+                GRADE_TASK, args=[submission_id], queue=claimed.queue, countdown=RETRY_DELAY_SECONDS
+            )
         return "infrastructure_error"
     with session_scope() as session:
         stored = grading.store_verdict(session, claimed, report)
@@ -48,19 +54,19 @@ def requeue_stale() -> int:
     now = utcnow()
     with session_scope() as session:
         rows = session.execute(
-            select(Submission.id, Submission.assignment_id).where(
+            select(Submission, Assignment.queue)
+            .join(Assignment, Submission.assignment_id == Assignment.id)
+            .where(
                 or_(
                     (Submission.status == Status.queued.value) & (Submission.queued_at < now - STALE_QUEUED),
                     (Submission.status == Status.running.value) & (Submission.lease_until < now),
                 )
-            ).limit(500)
+            )
+            .limit(SWEEP_BATCH)
         ).all()
-        queues = {
-            row.id: session.get(Submission, row.id).assignment.queue  # type: ignore[union-attr]
-            for row in rows
-        }
-        for row in rows:
-            session.get(Submission, row.id).queued_at = now  # type: ignore[union-attr]
-    for submission_id, queue in queues.items():
+        found = [(submission.id, queue) for submission, queue in rows]
+        for submission, _queue in rows:
+            submission.queued_at = now
+    for submission_id, queue in found:
         enqueue_grading(submission_id, queue)
-    return len(queues)
+    return len(found)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.i18n import translate
-from app.models import Assignment, Course, Submission, User
+from app.models import Assignment, Course, Submission, User, utcnow
 from app.services.submissions import can_see_private
 
 
@@ -84,7 +84,7 @@ class SubmissionOut(BaseModel):
             verdict=s.verdict,
             score=s.score,
             message=messages.get(locale) or messages.get("en"),
-            detail=s.detail if private else None,
+            detail=_visible_detail(s, viewer) if private else None,
             error=_error_text(s, viewer, locale),
             log=s.log if private else None,
             is_late=s.is_late,
@@ -97,6 +97,13 @@ class SubmissionOut(BaseModel):
                 if a.kind == "image" or private
             ],
         )
+
+
+def _visible_detail(s: Submission, viewer: User | None) -> dict[str, Any]:
+    """Hide the private part of a public/private split from students until the deadline."""
+    if (viewer is not None and viewer.is_staff) or utcnow() > s.assignment.due_at:
+        return s.detail
+    return {k: v for k, v in (s.detail or {}).items() if not k.startswith("private")}
 
 
 def _error_text(s: Submission, viewer: User | None, locale: str) -> str | None:
