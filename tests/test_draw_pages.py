@@ -1,0 +1,79 @@
+"""The admin's form flow commit → freeze → reveal in the browser (cookie session + CSRF), the
+public draw page, and winners announced on the homework page in the seed's style."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import add_user, csrf_of
+from tests.support.homework import Reply, add_replies, make_course, make_users
+from tests.support.stacks import Stack
+
+
+def log_in(client: TestClient, name: str) -> None:
+    token = csrf_of(client, "/login")
+    response = client.post("/login", data={"name": name, "password": "correct horse", "csrf_token": token},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def test_admin_runs_a_lottery_with_forms(client: TestClient, stack: Stack) -> None:
+    slug = make_course({"code": "7-1", "rewards": [
+        {"kind": "lottery", "k": 2, "text": "抽取2人", "prize": "飞桨定制本"}]})
+    add_replies(slug, "7-1", [Reply(s) for s in make_users(6)])
+    log_in(client, add_user(stack, "admin"))
+    base = f"/courses/{slug}/assignments/7-1"
+
+    listing = client.get(f"{base}/draws")
+    assert listing.status_code == 200 and "发起承诺" in listing.text and "抽取2人" in listing.text
+    csrf = csrf_of(client, f"{base}/draws")
+    committed = client.post(f"{base}/draws", data={"rule_index": "0", "freeze_at": "", "prize": "",
+                                                  "csrf_token": csrf}, follow_redirects=False)
+    assert committed.status_code == 303, committed.text
+    draw_url = committed.headers["location"]
+    draw_id = int(draw_url.rsplit("/", 1)[1])
+    page = client.get(draw_url)
+    assert "冻结名单" in page.text and "揭晓前保密" in page.text and "飞桨定制本" in page.text
+
+    refused = client.post(f"{draw_url}/freeze", data={"csrf_token": csrf})
+    assert refused.status_code == 422 and "必须说明原因" in refused.text
+    frozen = client.post(f"{draw_url}/freeze", follow_redirects=False, data={
+        "csrf_token": csrf, "early_freeze_reason": "演示", "public_value_source": "明天的双色球"})
+    assert frozen.status_code == 303
+    record = client.get(f"/api/v1/draws/{draw_id}/record").json()
+    assert record["status"] == "frozen" and record["list_hash"] in client.get(draw_url).text
+
+    no_value = client.post(f"{draw_url}/reveal", data={"csrf_token": csrf})
+    assert no_value.status_code == 422 and "双色球" in no_value.text
+    revealed = client.post(f"{draw_url}/reveal", data={"csrf_token": csrf, "public_value": "01 02 03"},
+                           follow_redirects=False)
+    assert revealed.status_code == 303
+    record = client.get(f"/api/v1/draws/{draw_id}/record").json()
+    line = "、".join(f"#{w['floor']} {w['name']}" for w in record["winners"])
+    assert f"获奖同学：{line}" in client.get(draw_url).text
+    homework = client.get(base)
+    assert f"获奖同学：{line}" in homework.text and f'href="/draws/{draw_id}"' in homework.text
+    english = client.get(f"{base}?lang=en")
+    assert "Winners: " + ", ".join(f"#{w['floor']} {w['name']}" for w in record["winners"]) in english.text
+    assert "/draws/" + str(draw_id) + "/reveal" not in client.get(draw_url).text  # no more steps
+
+
+def test_students_see_the_record_but_no_controls(client: TestClient, stack: Stack) -> None:
+    slug = make_course({"code": "8", "rewards": [{"kind": "lottery", "k": 1}]})
+    add_replies(slug, "8", [Reply(s) for s in make_users(2)])
+    log_in(client, add_user(stack, "admin"))
+    csrf = csrf_of(client, f"/courses/{slug}/assignments/8/draws")
+    draw_url = client.post(f"/courses/{slug}/assignments/8/draws", data={"rule_index": "0", "csrf_token": csrf},
+                           follow_redirects=False).headers["location"]
+    client.post("/logout", data={"csrf_token": csrf})
+    client.cookies.clear()
+
+    log_in(client, add_user(stack, "student"))
+    page = client.get(draw_url)
+    assert page.status_code == 200 and "承诺值" in page.text
+    assert "/freeze" not in page.text and "仅助教可见" not in page.text
+    assert not re.search(r'action="[^"]*/draws"', client.get(f"/courses/{slug}/assignments/8/draws").text)
+    csrf = csrf_of(client, draw_url)
+    assert client.post(f"{draw_url}/freeze", data={"csrf_token": csrf, "early_freeze_reason": "x"}).status_code == 403
