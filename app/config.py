@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
     broker_url: str = ""
+    #: prefix for every Redis key of the broker, so several Camps (or test runs) share one Redis
+    broker_key_prefix: str = ""
     secret_key: str = DEFAULT_SECRET
     #: seconds between broker polls for the embedded SQLite broker (kombu's default is 1 s)
     embedded_poll_seconds: float = 0.1

@@ -110,7 +110,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             message = translate(locale, "The reply is too long: at most {kb} KB of text", kb=kb)
             return error_response(request, 413, "too_large", message)
         if exc.status_code == 400 and detail == strict_forms.NOT_UTF8:
-            return error_response(request, 400, "bad_encoding", translate(locale, "The text is not valid UTF-8"))
+            message = translate(locale, "The text is not valid UTF-8")
+            return error_response(request, 400, "bad_encoding", message)
         if exc.status_code == 400 and request.headers.get("content-type", "").startswith("multipart/"):
             message = translate(locale, "The upload could not be read; please try again")
             return error_response(request, 400, "bad_upload", message)

@@ -30,6 +30,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     if settings.effective_broker_url.startswith(("redis://", "rediss://")):
         # Longer than the longest grading, or Redis hands the unacked message to another worker.
         transport_options["visibility_timeout"] = 3600
+        if settings.broker_key_prefix:
+            transport_options["global_keyprefix"] = settings.broker_key_prefix
     if settings.embedded:
         # kombu's SQLAlchemy transport polls once a second by default; the option cannot be
         # passed through broker_transport_options (kombu hands those to create_engine).

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from tests.support.stacks import (
     PROJECT_ROOT,
     Stack,
+    delete_prefixed,
     drop_postgres_database,
     make_postgres_stack,
     make_sqlite_stack,
@@ -35,6 +36,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     yield stack
     stack.stop_workers()
     drop_postgres_database(db_name)
+    delete_prefixed(stack.env["CAMP_BROKER_KEY_PREFIX"])
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

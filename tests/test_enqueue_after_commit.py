@@ -11,26 +11,29 @@ import redis
 from sqlalchemy import select
 
 from tests.conftest import add_user
-from tests.support.stacks import Stack
+from tests.support.stacks import REDIS_TEST_URL, Stack, delete_prefixed, new_key_prefix
 
-ISOLATED_BROKER = "redis://127.0.0.1:6379/13"
+PREFIX = new_key_prefix()
+
+
+def isolated_env(pg_stack: Stack) -> dict[str, str]:
+    """The PostgreSQL stack's settings with broker keys no worker listens to."""
+    return {**pg_stack.env, "CAMP_BROKER_KEY_PREFIX": PREFIX}
 
 
 @pytest.fixture
 def isolated(pg_stack: Stack) -> Stack:
-    """The PostgreSQL stack, but with a Redis database no worker listens to."""
-    broker = redis.Redis.from_url(ISOLATED_BROKER)
-    broker.flushdb()
-    stack = Stack("pg-isolated", {**pg_stack.env, "CAMP_BROKER_URL": ISOLATED_BROKER}, pg_stack.data_dir)
+    delete_prefixed(PREFIX)
+    stack = Stack("pg-isolated", isolated_env(pg_stack), pg_stack.data_dir)
     with stack.active():
         yield stack
-    broker.flushdb()
+    delete_prefixed(PREFIX)
 
 
 def queued_ids(queue: str = "cpu") -> list[int]:
     """Submission ids waiting in a Redis queue (kombu keeps base64 JSON `[args, kwargs, embed]`)."""
     ids = []
-    for raw in redis.Redis.from_url(ISOLATED_BROKER).lrange(queue, 0, -1):
+    for raw in redis.Redis.from_url(REDIS_TEST_URL).lrange(PREFIX + queue, 0, -1):
         args, _kwargs, _embed = json.loads(base64.b64decode(json.loads(raw)["body"]))
         ids.append(args[0])
     return ids
@@ -89,11 +92,11 @@ def test_broker_down_still_commits_and_the_sweep_sends_it_later(pg_stack: Stack)
         with get_sessionmaker()() as session:
             assert session.get(Submission, s.id).status == "queued"
 
-    with Stack("pg-back", {**pg_stack.env, "CAMP_BROKER_URL": ISOLATED_BROKER}, pg_stack.data_dir).active():
+    with Stack("pg-back", isolated_env(pg_stack), pg_stack.data_dir).active():
         from app.db import session_scope
         from worker.tasks import STALE_QUEUED, requeue_stale
 
-        redis.Redis.from_url(ISOLATED_BROKER).flushdb()
+        delete_prefixed(PREFIX)
         with session_scope() as session:
             row = session.get(Submission, s.id)
             row.queued_at = row.queued_at - STALE_QUEUED - timedelta(seconds=1)

@@ -25,6 +25,18 @@ PG_ADMIN_URL = os.environ.get("CAMP_TEST_PG_ADMIN", "postgresql://postgres@127.0
 REDIS_TEST_URL = os.environ.get("CAMP_TEST_REDIS", "redis://127.0.0.1:6379/14")
 
 
+def new_key_prefix() -> str:
+    """A key prefix of its own for each test broker, so concurrent test runs never meet."""
+    return f"camp-test-{uuid.uuid4().hex[:8]}:"
+
+
+def delete_prefixed(prefix: str, url: str = REDIS_TEST_URL) -> None:
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 def reset_caches() -> None:
     """Forget every cached settings object, engine and broker client (the env changed)."""
     from app import db, queue
@@ -126,7 +138,6 @@ def make_postgres_stack(base: Path) -> tuple[Stack, str]:
     db_name = f"camp_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{db_name}"')
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
     data_dir = base / "production"
     data_dir.mkdir(parents=True)
     host = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
@@ -134,6 +145,7 @@ def make_postgres_stack(base: Path) -> tuple[Stack, str]:
         "CAMP_DATA_DIR": str(data_dir),
         "CAMP_DATABASE_URL": f"{host}/{db_name}",
         "CAMP_BROKER_URL": REDIS_TEST_URL,
+        "CAMP_BROKER_KEY_PREFIX": new_key_prefix(),
         "CAMP_SECRET_KEY": secrets.token_urlsafe(48),
     }
     stack = Stack("postgres", env, data_dir)
