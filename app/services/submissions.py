@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app import storage
 from app.config import get_settings
@@ -98,6 +98,7 @@ def thread(session: Session, assignment: Assignment, offset: int = 0, limit: int
         session.scalars(
             select(Submission)
             .where(Submission.assignment_id == assignment.id, Submission.hidden.is_(False))
+            .options(selectinload(Submission.author), selectinload(Submission.attachments))
             .order_by(Submission.floor)
             .offset(offset)
             .limit(limit)
