@@ -6,7 +6,8 @@ Builds a throwaway PostgreSQL database with the demo course and N scored submiss
 10,000) from 1,000 students on homework 6-2, serves Camp and the hello-world with one uvicorn
 worker each on loopback, and drives each URL with C concurrent keep-alive clients for S
 seconds (wrk when installed, else httpx in this process). Prints requests per second, p50/p99
-latency and the ratio to the hello-world measured in the same run. Goals: page >= 0.25x, leaderboard JSON >= 0.4x.
+latency and the ratio to the hello-world measured in the same run.
+Goals: page >= 0.25x, leaderboard JSON >= 0.4x.
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379.
 """
 
@@ -186,7 +187,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--submissions", type=int, default=10_000)
     parser.add_argument("--client", choices=["wrk", "httpx"],
-                        default="wrk" if shutil.which("wrk") else "httpx", help="load generator (wrk, from Debian's package, unless missing)")
+                        default="wrk" if shutil.which("wrk") else "httpx",
+                        help="load generator (wrk, from Debian's package, unless missing)")
     args = parser.parse_args()
     data_dir = ROOT / "var" / f"bench-{uuid.uuid4().hex[:6]}"
     with database() as db:
