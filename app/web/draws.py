@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session, object_session
 
 from app.deps import AdminUser, CsrfChecked, OptionalUser, SessionDep, get_locale
-from app.draws import DrawError, rule_from_json
+from app.draws import DrawError
 from app.errors import CampError, Invalid
 from app.i18n import lazy, translate
 from app.models import Assignment, Draw, User
@@ -186,5 +186,3 @@ def commit_form(slug: str, code: str, request: Request, session: SessionDep, adm
         return _draws_page(request, session, assignment, error_text(request, exc), exc.status_code)
     return redirect(f"/draws/{draw.id}")
 
-
-__all__ = ["describe_rule", "router", "rule_from_json", "winners_line"]
