@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from app.db import get_sessionmaker
+from app.db import session_scope
 from app.errors import Forbidden, NotAuthenticated
 from app.i18n import normalize
 from app.models import Role, User
@@ -22,15 +22,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def get_db() -> Iterator[Session]:
     """One session per request: committed when the handler succeeds, rolled back otherwise."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit *before* the response is sent, so a 201 or a redirect is only ever
