@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from starlette import formparsers
 
-
 NOT_UTF8 = "Form text is not valid UTF-8."
 
 

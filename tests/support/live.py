@@ -30,7 +30,7 @@ def _up(url: str) -> bool:
 def live_server(stack: Stack) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(stack.data_dir / f"server-{port}.log", "wb")  # noqa: SIM115
+    log = open(stack.data_dir / f"server-{port}.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port)],
         cwd=PROJECT_ROOT, env=stack.subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
