@@ -7,6 +7,7 @@ With nothing configured Camp runs *embedded*: SQLite and a SQLite-backed Celery 
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +41,27 @@ class Settings(BaseSettings):
     grading_memory_mb: int = Field(default=4096, ge=256)
     #: GPU index a worker hands to the sandbox (set on GPU workers, e.g. "0"); empty for CPU
     gpu: str = ""
+    # The grading pipeline (docs/pipeline.md). Each bound is above the one before it:
+    # sandbox wall time < soft time limit < hard time limit < claim lease.
+    #: Celery raises in the task after this long: an infrastructure failure, retried (default wall + 60 s)
+    grading_soft_time_limit_seconds: float | None = Field(default=None, gt=0)
+    #: Celery kills the grading process after this long (default soft limit + 30 s)
+    grading_time_limit_seconds: float | None = Field(default=None, gt=0)
+    #: a claim not finished within this long is abandoned and graded again (default hard limit + 60 s)
+    grading_lease_seconds: float | None = Field(default=None, gt=0)
+    #: tries per grading round (submission or rejudge), counting lost workers; then `failed` for the staff
+    grading_max_attempts: int = Field(default=3, ge=1)
+    #: Redis hands an unacknowledged message to another worker after this long; keep it above the
+    #: hard time limit (a shorter one only costs duplicate deliveries, which cannot claim)
+    broker_visibility_timeout_seconds: int = Field(default=3600, ge=1)
+    #: how often the sweep (Celery beat) looks for work that is stuck
+    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    #: a queued submission not picked up for this long has its id sent to the broker again
+    sweep_stale_queued_seconds: float = Field(default=60.0, gt=0)
+    #: how often each worker writes its heartbeat row
+    worker_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    #: when set, /metrics asks for `Authorization: Bearer <this token>`
+    metrics_token: str = ""
 
     @property
     def embedded(self) -> bool:
@@ -53,6 +75,29 @@ class Settings(BaseSettings):
     @property
     def effective_broker_url(self) -> str:
         return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+
+    @property
+    def soft_time_limit(self) -> float:
+        return self.grading_soft_time_limit_seconds or self.grading_wall_seconds + 60
+
+    @property
+    def time_limit(self) -> float:
+        return self.grading_time_limit_seconds or self.soft_time_limit + 30
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.grading_lease_seconds or self.time_limit + 60
+
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> Settings:
+        bounds = [("CAMP_GRADING_WALL_SECONDS", self.grading_wall_seconds),
+                  ("CAMP_GRADING_SOFT_TIME_LIMIT_SECONDS", self.soft_time_limit),
+                  ("CAMP_GRADING_TIME_LIMIT_SECONDS", self.time_limit),
+                  ("CAMP_GRADING_LEASE_SECONDS", self.lease_seconds)]
+        for (low_name, low), (high_name, high) in itertools.pairwise(bounds):
+            if not low < high:
+                raise ValueError(f"{low_name} ({low:g}) must be less than {high_name} ({high:g})")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

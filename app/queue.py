@@ -28,8 +28,16 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     """Shared by the sending side (web) and the worker, so both speak to the same broker."""
     transport_options: dict[str, Any] = {}
     if settings.effective_broker_url.startswith(("redis://", "rediss://")):
-        # Longer than the longest grading, or Redis hands the unacked message to another worker.
-        transport_options["visibility_timeout"] = 3600
+        visibility = settings.broker_visibility_timeout_seconds
+        # Longer than the longest grading, or Redis hands the unacked message to another worker
+        # (harmless: that delivery cannot claim the submission, but it is wasted work).
+        transport_options["visibility_timeout"] = visibility
+        # Look for abandoned messages a few times per visibility timeout (kombu: every 100 s).
+        transport_options["unacked_restore_interval"] = max(1, min(60, visibility // 4))
+        transport_options["unacked_restore_throttle"] = 1
+        # A broker that vanishes without closing the socket must not hang a request.
+        transport_options["socket_timeout"] = 10
+        transport_options["socket_connect_timeout"] = 5
         if settings.broker_key_prefix:
             transport_options["global_keyprefix"] = settings.broker_key_prefix
     if settings.embedded:
@@ -44,6 +52,15 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        # Workers wait out a broker outage however long it lasts; the database keeps the work.
+        "broker_connection_max_retries": None,
+        # On a lost broker connection let running gradings finish: their late acks may fail and
+        # the message come back, but a redelivery cannot claim work that is running or done.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        # A request that commits a reply must not wait long for a broker that is down: the row
+        # stays `queued` and the sweep sends it later.
+        "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                      "interval_max": 0.5},
         "broker_transport_options": transport_options,
         "task_serializer": "json",
         "accept_content": ["json"],

@@ -93,12 +93,14 @@ def test_broker_down_still_commits_and_the_sweep_sends_it_later(pg_stack: Stack)
             assert session.get(Submission, s.id).status == "queued"
 
     with Stack("pg-back", isolated_env(pg_stack), pg_stack.data_dir).active():
+        from app.config import get_settings
         from app.db import session_scope
-        from worker.tasks import STALE_QUEUED, requeue_stale
+        from worker.tasks import requeue_stale
 
         delete_prefixed(PREFIX)
+        stale = timedelta(seconds=get_settings().sweep_stale_queued_seconds + 1)
         with session_scope() as session:
             row = session.get(Submission, s.id)
-            row.queued_at = row.queued_at - STALE_QUEUED - timedelta(seconds=1)
+            row.queued_at = row.queued_at - stale
         assert requeue_stale() >= 1
         assert s.id in queued_ids()

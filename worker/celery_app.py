@@ -1,4 +1,9 @@
-"""The Celery application that workers run (`camp worker`). Same broker settings as the web app."""
+"""The Celery application that workers run (`camp worker`). Same broker settings as the web app.
+
+Grading runs with late acks (a message is acknowledged only after its result is stored), one
+message prefetched per process, soft and hard time limits from settings, and the sweep on
+Celery beat (`camp worker --beat`). See docs/pipeline.md.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,23 @@ from kombu import Queue
 from app.config import get_settings
 from app.queue import QUEUES, REQUEUE_TASK, celery_config
 
-REQUEUE_EVERY_SECONDS = 30.0
-
+settings = get_settings()
 celery_app = Celery("camp")
-celery_app.conf.update(celery_config(get_settings()))
+celery_app.conf.update(celery_config(settings))
 celery_app.conf.update(
     task_queues=[Queue(name) for name in QUEUES],
     worker_hijack_root_logger=False,
+    task_soft_time_limit=settings.soft_time_limit,
+    task_time_limit=settings.time_limit,
     beat_schedule={
         "requeue-stale": {
             "task": REQUEUE_TASK,
-            "schedule": REQUEUE_EVERY_SECONDS,
-            "options": {"queue": "cpu"},
+            "schedule": settings.sweep_interval_seconds,
+            # a sweep still waiting when the next one is due is dropped, not piled up
+            "options": {"queue": "cpu", "expires": settings.sweep_interval_seconds},
         },
     },
 )
 celery_app.autodiscover_tasks(["worker"], related_name="tasks", force=True)
+
+import worker.heartbeat  # noqa: E402, F401  (connects the heartbeat to the worker's signals)

@@ -1,8 +1,15 @@
 """The glue between a submission row and `grader.grade`: claim, build plain data, store the verdict.
 
-Every step is idempotent. A claim is a conditional UPDATE (`status = 'queued'`, or a running
-claim whose lease expired), so a redelivered message for work already done changes nothing,
-and a result is stored only while the attempt that produced it still holds the claim.
+Every step is idempotent (docs/pipeline.md):
+
+* A claim is a conditional UPDATE (`status = 'queued'`, or a running claim whose lease ran out,
+  and tries left in this round) that bumps `attempts`; the new value names the attempt. A
+  redelivered message for work that is running or done therefore changes nothing.
+* A result is stored by another conditional UPDATE that matches only while the attempt that
+  produced it still holds the claim (`status = 'running' AND attempts = n`), so at most one
+  attempt per round ever writes a verdict, however many deliveries there were.
+* A round (the submission, or a rejudge) has `grading_max_attempts` tries, lost workers
+  included; then the submission is `failed` with a message for the staff.
 """
 
 from __future__ import annotations
@@ -11,10 +18,10 @@ import hashlib
 import logging
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.orm import Session
 
 import grader
@@ -24,14 +31,16 @@ from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=30)
-MAX_ATTEMPTS = 3
+ABANDONED = "abandoned"
+ABANDONED_ERROR = "the claim's lease ran out: the worker was lost or the grading hit its time limit"
 
 
 @dataclass(frozen=True)
 class Claim:
     submission_id: int
     attempt: int
+    #: `attempts` when this round began: `attempt - base` is the try number within the round
+    base: int
     queue: str
     task: str
     assignment: str
@@ -40,31 +49,47 @@ class Claim:
     student: str
     files: dict[str, bytes] = field(default_factory=dict)
 
+    @property
+    def try_number(self) -> int:
+        return self.attempt - self.base
+
+
+def tries_left() -> ColumnElement[bool]:
+    """SQL: the current round has not used up its attempts."""
+    return Submission.attempts - Submission.attempt_base < get_settings().grading_max_attempts
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """SQL: waiting, or held by a claim whose lease ran out."""
+    return or_(
+        Submission.status == Status.queued.value,
+        (Submission.status == Status.running.value) & (Submission.lease_until < now),
+    )
+
 
 def claim(session: Session, submission_id: int) -> Claim | None:
     """Take the submission for grading, or return None when someone else has it or it is done."""
     now = utcnow()
-    attempt = session.execute(
+    lease = timedelta(seconds=get_settings().lease_seconds)
+    row = session.execute(
         update(Submission)
-        .where(
-            Submission.id == submission_id,
-            or_(
-                Submission.status == Status.queued.value,
-                (Submission.status == Status.running.value) & (Submission.lease_until < now),
-            ),
-        )
-        .values(status=Status.running.value, attempts=Submission.attempts + 1, lease_until=now + LEASE)
-        .returning(Submission.attempts)
-    ).scalar_one_or_none()
-    if attempt is None:
+        .where(Submission.id == submission_id, claimable(now), tries_left())
+        .values(status=Status.running.value, attempts=Submission.attempts + 1, lease_until=now + lease)
+        .returning(Submission.attempts, Submission.attempt_base)
+    ).one_or_none()
+    if row is None:
         return None
+    attempt, base = row
+    close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
+    session.add(GradingAttempt(submission_id=submission_id, number=attempt, worker=socket.gethostname(),
+                               started_at=now))
     submission = session.get(Submission, submission_id)
     assert submission is not None
-    session.add(GradingAttempt(submission_id=submission_id, number=attempt, worker=socket.gethostname()))
     assignment: Assignment = submission.assignment
     return Claim(
         submission_id=submission_id,
         attempt=attempt,
+        base=base,
         queue=assignment.queue,
         task=assignment.grading_kind,
         assignment=assignment.code,
@@ -72,6 +97,15 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         config=dict(assignment.grading_config),
         student=_student_key(submission.author_id),
         files={a.filename: storage.get(a.sha256) for a in submission.attachments if a.kind == "code"},
+    )
+
+
+def close_unfinished(session: Session, submission_id: int, outcome: str, error: str, now: datetime) -> None:
+    """Give attempts that never finished (their worker died, or a rejudge overtook them) an end."""
+    session.execute(
+        update(GradingAttempt)
+        .where(GradingAttempt.submission_id == submission_id, GradingAttempt.outcome.is_(None))
+        .values(outcome=outcome, finished_at=now, error=error)
     )
 
 
@@ -104,63 +138,55 @@ def run(claimed: Claim) -> grader.Report:
     )
 
 
-def _still_ours(session: Session, claimed: Claim) -> Submission | None:
-    return session.scalar(
-        select(Submission)
+def _finish(session: Session, claimed: Claim, **values: Any) -> bool:
+    """Update the submission only while this attempt still holds the claim."""
+    done = session.execute(
+        update(Submission)
         .where(
             Submission.id == claimed.submission_id,
             Submission.status == Status.running.value,
             Submission.attempts == claimed.attempt,
         )
-        .with_for_update()
-    )
+        .values(lease_until=None, **values)
+        .returning(Submission.id)
+    ).scalar_one_or_none()
+    return done is not None
 
 
-def _attempt(session: Session, claimed: Claim) -> GradingAttempt | None:
-    return session.scalar(
-        select(GradingAttempt).where(
-            GradingAttempt.submission_id == claimed.submission_id,
-            GradingAttempt.number == claimed.attempt,
-        )
+def _close_attempt(session: Session, claimed: Claim, **values: Any) -> None:
+    session.execute(
+        update(GradingAttempt)
+        .where(GradingAttempt.submission_id == claimed.submission_id,
+               GradingAttempt.number == claimed.attempt)
+        .values(finished_at=utcnow(), **values)
     )
 
 
 def store_verdict(session: Session, claimed: Claim, report: grader.Report) -> bool:
     """Record the verdict once; False when the claim was lost (e.g. the lease expired meanwhile)."""
-    submission = _still_ours(session, claimed)
-    if submission is None:
-        return False
-    now = utcnow()
-    data = report.to_dict()
-    submission.status = Status.scored.value
-    submission.verdict, submission.score = report.verdict, report.score
-    submission.messages, submission.detail, submission.log = report.messages, report.detail, report.log
-    submission.error, submission.graded_at, submission.lease_until = None, now, None
-    attempt = _attempt(session, claimed)
-    if attempt is not None:
-        attempt.finished_at, attempt.outcome = now, "scored"
-        attempt.verdict, attempt.score, attempt.detail = report.verdict, report.score, data["detail"]
-    return True
+    stored = _finish(
+        session, claimed, status=Status.scored.value, verdict=report.verdict, score=report.score,
+        messages=report.messages, detail=report.detail, log=report.log, error=None, graded_at=utcnow(),
+    )
+    if stored:
+        _close_attempt(session, claimed, outcome="scored", verdict=report.verdict, score=report.score,
+                       detail=report.to_dict()["detail"])
+    return stored
 
 
 def store_infrastructure_failure(session: Session, claimed: Claim, error: str, retry: bool = True) -> bool:
-    """Not the student's fault: requeue while attempts remain, then mark `failed` for the staff.
+    """Not the student's fault: requeue while the round has tries left, then `failed` for the staff.
 
     `retry=False` for failures another try cannot fix (a homework configured wrongly).
     Returns True when the submission should be sent to the queue again.
     """
-    submission = _still_ours(session, claimed)
-    if submission is None:
-        return False
-    now = utcnow()
-    attempt = _attempt(session, claimed)
-    if attempt is not None:
-        attempt.finished_at, attempt.outcome, attempt.error = now, "infrastructure_error", error[:4000]
-    submission.lease_until = None
-    if retry and claimed.attempt < MAX_ATTEMPTS:
-        submission.status, submission.queued_at = Status.queued.value, now
-        return True
-    submission.status = Status.failed.value
-    submission.error = f"grading failed {claimed.attempt} times; last error: {error}"[:4000]
-    submission.graded_at = now
-    return False
+    again = retry and claimed.try_number < get_settings().grading_max_attempts
+    if again:
+        stored = _finish(session, claimed, status=Status.queued.value, sent_at=utcnow())
+    else:
+        message = f"grading failed {claimed.try_number} times; last error: {error}"
+        stored = _finish(session, claimed, status=Status.failed.value, error=message[:4000],
+                         graded_at=utcnow())
+    if stored:
+        _close_attempt(session, claimed, outcome="infrastructure_error", error=error[:4000])
+    return stored and again

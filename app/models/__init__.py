@@ -13,6 +13,7 @@ from app.models.submissions import (
     Submission,
 )
 from app.models.users import ApiToken, Role, User
+from app.models.workers import WorkerHeartbeat
 
 __all__ = [
     "FINAL_STATUSES",
@@ -30,5 +31,6 @@ __all__ = [
     "Status",
     "Submission",
     "User",
+    "WorkerHeartbeat",
     "utcnow",
 ]

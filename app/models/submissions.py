@@ -53,9 +53,14 @@ class Submission(Base):
     log: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    #: `attempts` when the current grading round began (a rejudge starts a new round)
+    attempt_base: Mapped[int] = mapped_column(default=0, server_default="0")
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when the submission began waiting for this round's verdict (submitted, or rejudged)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when the sweep last sent its id to the broker again (None: only the first send)
+    sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     graded_at: Mapped[datetime | None]
 
@@ -102,7 +107,9 @@ class GradingAttempt(Base):
     worker: Mapped[str] = mapped_column(String(128), default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    #: "scored" (a verdict was recorded) or "infrastructure_error" (not the student's fault)
+    #: "scored" (a verdict was recorded), "infrastructure_error" (not the student's fault),
+    #: "abandoned" (its lease ran out: the worker died or hit the time limit) or "superseded"
+    #: (a rejudge started while it ran); None while it runs
     outcome: Mapped[str | None] = mapped_column(String(32))
     verdict: Mapped[str | None] = mapped_column(String(32))
     score: Mapped[float | None]
