@@ -2,12 +2,14 @@
 
 from fastapi import APIRouter
 
-from app.api import admin, courses, draws, health, leaderboard, submissions
+from app.api import admin, courses, draws, health, leaderboard, metrics, staff, submissions
 
 router = APIRouter()
 router.include_router(health.router)
+router.include_router(metrics.router)
 router.include_router(courses.router, prefix="/api/v1")
 router.include_router(submissions.router, prefix="/api/v1")
 router.include_router(admin.router, prefix="/api/v1")
 router.include_router(leaderboard.router, prefix="/api/v1")
 router.include_router(draws.router, prefix="/api/v1")
+router.include_router(staff.router, prefix="/api/v1")
