@@ -9,6 +9,12 @@ Flow for the web layer (see docs/draws.md for the exact algorithm and record for
     draw = reveal(draw, seed=seed, revealed_at=now, public_value=None)  # wrong seed: DrawError
     record = record_to_json(draw)                       # GET /api/v1/draws/{id}/record
     result = verify_record(record)                      # `camp draw verify RECORD.json`
+
+A winner withdrew after the reveal: a new draw replaces the revealed one::
+
+    new = commit(..., rule=Lottery(1), replaces=draw, withdrawn=[entry_id], withdrawal_reason=...)
+    new = freeze(new, replacement_entries(draw, new.withdrawal), frozen_at=now)
+    result = verify_record(record_to_json(new), replaced=record_to_json(draw))
 """
 
 from app.draws.algorithm import Winner, lottery_order, pick_winners
@@ -43,6 +49,8 @@ from app.draws.protocol import (
     freeze,
     parse_time,
     public_value_required,
+    replacement_entries,
+    replacement_rule,
     reveal,
 )
 from app.draws.ranks import RankExprError, RankSpec, parse_ranks
@@ -55,6 +63,7 @@ from app.draws.record import (
     winner_from_json,
 )
 from app.draws.rules import FixedRanks, Lottery, Rule, TopLikes, TopScore, rule_from_json
+from app.draws.withdrawal import Withdrawal, withdrawal_from_json, without_entries
 
 __all__ = [
     "DOMAIN_TAG",
@@ -73,6 +82,7 @@ __all__ = [
     "TopScore",
     "VerifyResult",
     "Winner",
+    "Withdrawal",
     "abort",
     "canonical_score",
     "check_public_value",
@@ -96,10 +106,14 @@ __all__ = [
     "public_value_required",
     "record_from_json",
     "record_to_json",
+    "replacement_entries",
+    "replacement_rule",
     "reveal",
     "rule_from_json",
     "seed_matches",
     "ticket",
     "verify_record",
     "winner_from_json",
+    "withdrawal_from_json",
+    "without_entries",
 ]

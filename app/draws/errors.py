@@ -122,8 +122,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "abort.reason_required": ("Aborting a draw needs a reason.", "中止抽奖必须说明原因。"),
     "replace.not_aborted": (
-        "Draw {draw_id} can only be replaced after it was aborted (it is {status}).",
-        "抽奖 {draw_id} 只有在中止后才能被替换(当前为 {status})。",
+        "Draw {draw_id} can only be replaced after it was aborted, or after its reveal when "
+        "winners withdraw (it is {status}).",
+        "抽奖 {draw_id} 只有在中止后,或揭晓后有中奖者放弃时才能被替换(当前为 {status})。",
+    ),
+    "replace.other_assignment": (
+        "Draw {draw_id} belongs to another homework; a replacement runs for the same homework.",
+        "抽奖 {draw_id} 属于另一项作业;替换抽奖必须针对同一项作业。",
+    ),
+    "replace.withdrawn_required": (
+        "Draw {draw_id} was revealed: name the winners who withdrew (their entry ids) to "
+        "replace it.",
+        "抽奖 {draw_id} 已揭晓:要替换它,请写明放弃领奖的中奖者(参与项编号)。",
+    ),
+    "replace.withdrawn_on_aborted": (
+        "Draw {draw_id} was aborted and has no winners, so nobody can withdraw from it.",
+        "抽奖 {draw_id} 已中止,没有中奖者,因此无人可以放弃。",
+    ),
+    "replace.not_a_winner": (
+        "Entry {entry_id} is not a winner of draw {draw_id}.",
+        "参与项 {entry_id} 不是抽奖 {draw_id} 的中奖者。",
+    ),
+    "replace.withdrawn_twice": (
+        "Entry {entry_id} is named twice among the withdrawn winners.",
+        "参与项 {entry_id} 在放弃领奖的中奖者中出现了两次。",
+    ),
+    "replace.reason_required": (
+        "Say why the winners withdrew.",
+        "请说明中奖者放弃领奖的原因。",
+    ),
+    "replace.fixed_ranks": (
+        "Draw {draw_id} gives prizes to fixed ranks; a withdrawn rank is not drawn again.",
+        "抽奖 {draw_id} 按固定名次颁奖;放弃的名次不会重新抽取。",
+    ),
+    "replace.rule_mismatch": (
+        "A replacement for {count} withdrawn winners of draw {draw_id} draws exactly {count} "
+        "by the same kind of rule ({kind}).",
+        "替换抽奖 {draw_id} 中 {count} 位放弃领奖的中奖者,必须用同类规则({kind})恰好抽取 "
+        "{count} 位。",
+    ),
+    "freeze.excluded_entry": (
+        "Entry {entry_id} won draw {draw_id}, so it cannot enter the draw that replaces it.",
+        "参与项 {entry_id} 已在抽奖 {draw_id} 中奖,不能参加替换它的抽奖。",
+    ),
+    "reveal.public_value_replacement": (
+        "This lottery replaces withdrawn winners of draw {draw_id}; its list was known before "
+        "the commit, so a public value is required.",
+        "本抽奖替换抽奖 {draw_id} 中放弃领奖的中奖者;其名单在承诺前已知,因此必须提供公开随机值。",
     ),
     "record.invalid": ("Invalid draw record: {detail}.", "抽奖记录无效:{detail}。"),
     # verification of a published record
@@ -158,6 +203,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "需要公开随机值(提前冻结或已公布来源),但记录中没有",
     ),
     "verify.replaces_itself": ("the draw says it replaces itself", "该抽奖声称替换了自己"),
+    "verify.public_value_replacement": (
+        "a lottery that replaces withdrawn winners needs a public value, but it is missing",
+        "替换放弃者的抽签需要公开随机值,但记录中没有",
+    ),
     "verify.key_mismatch": (
         "the key recomputed from the record is {actual}, but the record says {expected}",
         "根据记录复算的密钥为 {actual},但记录中为 {expected}",
@@ -170,6 +219,73 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "verify.winners_unavailable": (
         "winners cannot be recomputed: {detail}",
         "无法复算中奖者:{detail}",
+    ),
+    # the replacement check
+    "verify.replacement_rule": (
+        "{count} winners withdrew, so the rule must draw exactly {count} by lottery, top_score "
+        "or top_likes, but it is {rule}",
+        "有 {count} 位中奖者放弃,规则必须用 lottery、top_score 或 top_likes 恰好抽取 {count} 位,"
+        "但规则为 {rule}",
+    ),
+    "verify.replacement_list_unreadable": (
+        "the frozen list cannot be parsed, so the excluded winners cannot be looked for",
+        "冻结名单无法解析,无法检查已排除的中奖者",
+    ),
+    "verify.excluded_in_list": (
+        "entry {entry_id} won draw {draw_id} (or a draw it replaced) but is on line {line} of "
+        "the frozen list",
+        "参与项 {entry_id} 已在抽奖 {draw_id}(或其替换的抽奖)中奖,却出现在冻结名单第 {line} 行",
+    ),
+    "verify.replaced_invalid": (
+        "the record of the replaced draw {draw_id} does not verify (failed: {failed})",
+        "被替换抽奖 {draw_id} 的记录未通过验证(失败项:{failed})",
+    ),
+    "verify.replaces_nothing": (
+        "a replaced draw's record was given, but this draw replaces none",
+        "提供了被替换抽奖的记录,但本抽奖并未替换任何抽奖",
+    ),
+    "verify.replaced_other_draw": (
+        "the second record is draw {actual}, but this record names draw {expected}",
+        "第二份记录是抽奖 {actual},但本记录指明的是抽奖 {expected}",
+    ),
+    "verify.replaced_other_assignment": (
+        "the replaced draw belongs to {course} {assignment}, not to this draw's homework",
+        "被替换的抽奖属于 {course} {assignment},不是本抽奖的作业",
+    ),
+    "verify.replaced_not_aborted": (
+        "draw {draw_id} is {status}; a replacement that names no withdrawn winners may only "
+        "replace an aborted draw",
+        "抽奖 {draw_id} 的状态为 {status};未写明放弃者的替换抽奖只能替换已中止的抽奖",
+    ),
+    "verify.replaced_not_revealed": (
+        "winners withdrew from draw {draw_id}, but its record is {status}, not revealed",
+        "记录称抽奖 {draw_id} 有中奖者放弃,但其状态为 {status},并未揭晓",
+    ),
+    "verify.withdrawal_differs": (
+        "the aborted draw {draw_id} carried another withdrawal than this record",
+        "已中止的抽奖 {draw_id} 所记录的放弃情况与本记录不同",
+    ),
+    "verify.replaced_key": (
+        "the replaced draw's key is {actual}, but this record says {expected}",
+        "被替换抽奖的密钥为 {actual},但本记录中为 {expected}",
+    ),
+    "verify.replaced_rule": (
+        "the replaced draw's rule is {expected}, but this draw's is {actual}",
+        "被替换抽奖的规则类型为 {expected},但本抽奖为 {actual}",
+    ),
+    "verify.withdrawn_not_winner": (
+        "entry {entry_id} is not a winner of draw {draw_id}",
+        "参与项 {entry_id} 不是抽奖 {draw_id} 的中奖者",
+    ),
+    "verify.excluded_mismatch": (
+        "the excluded entries must be exactly the winners of draw {draw_id} and of the draws it "
+        "replaced; entry {entry_id} differs",
+        "排除的参与项必须恰好是抽奖 {draw_id} 及其替换过的抽奖的中奖者;参与项 {entry_id} 不符",
+    ),
+    "verify.list_not_derived": (
+        "the frozen list is not draw {draw_id}'s list without the excluded entries (first "
+        "difference at line {line})",
+        "冻结名单不是抽奖 {draw_id} 的名单去掉已排除参与项后的结果(第 {line} 行起不同)",
     ),
 }
 

@@ -10,7 +10,7 @@ Times are compared and published at whole seconds, UTC (`format_time`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -19,7 +19,14 @@ from app.draws.algorithm import Winner, pick_winners
 from app.draws.entries import Entry, decode_entries, freeze_entries, utf8
 from app.draws.errors import DrawError
 from app.draws.keys import check_seed, commitment_of, derive_key
-from app.draws.rules import Lottery, Rule
+from app.draws.rules import FixedRanks, Lottery, Rule, rule_from_json
+from app.draws.withdrawal import (
+    Withdrawal,
+    check_entries_allowed,
+    check_rule,
+    make_withdrawal,
+    without_entries,
+)
 
 Status = Literal["committed", "frozen", "revealed", "aborted"]
 STATUSES: tuple[Status, ...] = ("committed", "frozen", "revealed", "aborted")
@@ -76,6 +83,7 @@ class DrawRecord:
     winners: tuple[Winner, ...] = ()
     aborted_at: datetime | None = None
     abort_reason: str | None = None
+    withdrawal: Withdrawal | None = None
 
     @property
     def frozen_early(self) -> bool:
@@ -92,10 +100,46 @@ def _text(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
-def check_replaceable(old: DrawRecord, course: str, assignment: str) -> None:
-    """A draw may only be replaced once aborted, and only by one for the same assignment."""
-    if old.status != "aborted" or (old.course, old.assignment) != (course, assignment):
+def check_replaceable(
+    old: DrawRecord,
+    course: str,
+    assignment: str,
+    withdrawn: Iterable[int] = (),
+    reason: str | None = None,
+) -> Withdrawal | None:
+    """Whether a new draw for `course`/`assignment` may replace `old`, and the withdrawal it
+    carries: an aborted draw is replaced as it was (a withdrawal it carried goes on); a
+    revealed one only for `withdrawn` winners, with a `reason`. Raises DrawError."""
+    if (old.course, old.assignment) != (course, assignment):
+        raise DrawError("replace.other_assignment", draw_id=old.draw_id)
+    withdrawn = list(withdrawn)
+    if old.status == "aborted":
+        if withdrawn:
+            raise DrawError("replace.withdrawn_on_aborted", draw_id=old.draw_id)
+        return old.withdrawal
+    if old.status != "revealed":
         raise DrawError("replace.not_aborted", draw_id=old.draw_id, status=old.status)
+    assert old.key is not None
+    return make_withdrawal(
+        draw_id=old.draw_id, key=old.key, rule=old.rule, earlier=old.withdrawal,
+        winners=[winner.entry_id for winner in old.winners], withdrawn=withdrawn, reason=reason,
+    )  # fmt: skip
+
+
+def replacement_rule(replaced: DrawRecord, withdrawn: int) -> Rule:
+    """The rule of a draw replacing `withdrawn` winners of `replaced`: same kind, that many."""
+    if isinstance(replaced.rule, FixedRanks):
+        raise DrawError("replace.fixed_ranks", draw_id=replaced.draw_id)
+    return rule_from_json({"kind": replaced.rule.kind, "count": withdrawn})
+
+
+def replacement_entries(replaced: DrawRecord, withdrawal: Withdrawal) -> list[Entry]:
+    """The entries of a replacement: the replaced draw's frozen list without the excluded
+    entries, in the same order (the same rule kind reads it)."""
+    if replaced.frozen_list is None:
+        raise DrawError("state.wrong_status", expected="revealed", status=replaced.status)
+    text = without_entries(replaced.frozen_list, withdrawal.excluded)
+    return list(decode_entries(text, replaced.rule))
 
 
 def commit(
@@ -110,8 +154,14 @@ def commit(
     eligibility: str = "",
     prize: str = "",
     replaces: DrawRecord | None = None,
+    withdrawn: Iterable[int] = (),
+    withdrawal_reason: str | None = None,
 ) -> DrawRecord:
-    """Publish the rule, the announced freeze time and SHA-256(seed); keep `seed` secret."""
+    """Publish the rule, the announced freeze time and SHA-256(seed); keep `seed` secret.
+
+    `replaces`: an aborted draw, or a revealed one whose `withdrawn` winners (entry ids) gave
+    up their prize for `withdrawal_reason`; then `rule` must be of the replaced draw's kind
+    and draw as many winners as withdrew (see `app.draws.withdrawal`)."""
     committed, freezing = to_second(committed_at), to_second(freeze_at)
     if freezing <= committed:
         raise DrawError(
@@ -119,8 +169,15 @@ def commit(
             freeze_at=format_time(freezing),
             committed_at=format_time(committed),
         )
+    withdrawal = None
     if replaces is not None:
-        check_replaceable(replaces, course, assignment)
+        withdrawal = check_replaceable(
+            replaces, course, assignment, withdrawn, withdrawal_reason
+        )
+        if withdrawal is not None:
+            check_rule(rule, replaces.rule.kind, withdrawal)
+    elif list(withdrawn):
+        raise ValueError("withdrawn winners need the draw they won (replaces)")
     return DrawRecord(
         draw_id=draw_id,
         course=course,
@@ -132,6 +189,7 @@ def commit(
         eligibility=eligibility,
         prize=prize,
         replaces_draw_id=None if replaces is None else replaces.draw_id,
+        withdrawal=withdrawal,
     )
 
 
@@ -153,6 +211,8 @@ def freeze(
     reason = _text(early_freeze_reason)
     if frozen < draw.freeze_at and reason is None:
         raise DrawError("freeze.early_needs_reason", freeze_at=format_time(draw.freeze_at))
+    if draw.withdrawal is not None:
+        check_entries_allowed((entry.entry_id for entry in entries), draw.withdrawal)
     frozen_list = freeze_entries(entries, draw.rule)
     return replace(
         draw,
@@ -167,13 +227,19 @@ def freeze(
 
 
 def public_value_required(
-    rule: Rule, freeze_at: datetime, frozen_at: datetime, public_value_source: str | None = None
+    rule: Rule,
+    freeze_at: datetime,
+    frozen_at: datetime,
+    public_value_source: str | None = None,
+    replacement: bool = False,
 ) -> bool:
     """A lottery needs a public value if it was frozen before the announced freeze time (the
-    admin, who knows the seed, chose the moment) or if a source was announced at freeze."""
+    admin, who knows the seed, chose the moment), if a source was announced at freeze, or if
+    it replaces withdrawn winners (its list was known before the commit)."""
     if not isinstance(rule, Lottery):
         return False
-    return to_second(frozen_at) < to_second(freeze_at) or bool(_text(public_value_source))
+    early = to_second(frozen_at) < to_second(freeze_at)
+    return early or bool(_text(public_value_source)) or replacement
 
 
 def valid_public_value(value: object) -> bool:
@@ -194,8 +260,11 @@ def check_public_value(draw: DrawRecord, public_value: str | None) -> str | None
         raise DrawError("public_value.invalid", limit=MAX_PUBLIC_VALUE)
     assert draw.frozen_at is not None
     if value is None and public_value_required(
-        draw.rule, draw.freeze_at, draw.frozen_at, draw.public_value_source
-    ):
+        draw.rule, draw.freeze_at, draw.frozen_at, draw.public_value_source,
+        replacement=draw.withdrawal is not None,
+    ):  # fmt: skip
+        if draw.withdrawal is not None:
+            raise DrawError("reveal.public_value_replacement", draw_id=draw.withdrawal.draw_id)
         if draw.public_value_source:
             raise DrawError("reveal.public_value_announced", source=draw.public_value_source)
         raise DrawError(

@@ -1,12 +1,18 @@
 """The public record (JSON) of a draw, and its verification.
 
 `record_to_json(draw)` is what `GET /api/v1/draws/{id}/record` serves; `verify_record(data)`
-recomputes everything from such a JSON object and says which check failed. The standalone
-script `app/static/verify_draw.py` implements the same checks independently.
+recomputes everything from such a JSON object and says which check failed (given the record
+of the draw it replaces too, it checks the replacement against it). The standalone script
+`app/static/verify_draw.py` implements the same checks independently.
+
+Version 1 is the record without a withdrawal; version 2 adds the `withdrawal` object of a
+draw that replaces winners who withdrew. A writer uses version 1 whenever it can, so records
+that were published before version 2 existed stay byte for byte the same.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,18 +30,27 @@ from app.draws.protocol import (
     valid_public_value,
 )
 from app.draws.rules import Lottery, rule_from_json
+from app.draws.withdrawal import (
+    Withdrawal,
+    first_line_in,
+    rule_fits,
+    withdrawal_from_json,
+    without_entries,
+)
 
 FORMAT = "camp-draw-record"
-VERSION = 1
+VERSION = 1  # the version of a record without a withdrawal
+VERSIONS = (1, 2)
 FIELDS = (
     "format", "version", "draw_id", "course", "assignment", "prize", "rule", "eligibility",
     "status", "replaces_draw_id", "committed_at", "commitment", "freeze_at", "frozen_at",
     "early_freeze_reason", "public_value_source", "entry_count", "list_hash", "revealed_at",
     "public_value", "seed", "key", "winners", "aborted_at", "abort_reason", "frozen_list",
 )  # fmt: skip
+FIELDS_V2 = (*FIELDS[:10], "withdrawal", *FIELDS[10:])  # after replaces_draw_id
 TIME_FIELDS = ("committed_at", "freeze_at", "frozen_at", "revealed_at", "aborted_at")
 FREEZE_FIELDS = ("frozen_at", "entry_count", "list_hash", "frozen_list")
-CHECKS = ("format", "commitment", "list_hash", "protocol", "key", "winners")
+CHECKS = ("format", "commitment", "list_hash", "protocol", "key", "winners", "replacement")
 CHECK_LABELS = {
     "format": ("Record format", "记录格式"),
     "commitment": ("Seed matches the commitment", "种子与承诺值一致"),
@@ -43,6 +58,7 @@ CHECK_LABELS = {
     "protocol": ("Times and public value", "时间与公开随机值规则"),
     "key": ("Draw key", "抽奖密钥"),
     "winners": ("Winners recomputed", "中奖者复算"),
+    "replacement": ("Replaced draw and its winners", "被替换的抽奖及其中奖者"),
 }
 CheckStatus = Literal["pass", "fail", "skip"]
 _WINNER_FIELDS = {"place": int, "position": int, "entry_id": int, "floor": int, "name": str}
@@ -57,10 +73,12 @@ def _time(moment: datetime | None) -> str | None:
 
 
 def record_to_json(draw: DrawRecord) -> dict[str, Any]:
-    """The public record; the seed appears only once revealed or aborted."""
+    """The public record; the seed appears only once revealed or aborted. Version 2 (with
+    `withdrawal`) only for a draw that replaces withdrawn winners."""
+    withdrawal = None if draw.withdrawal is None else draw.withdrawal.to_json()
     data: dict[str, Any] = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if withdrawal is None else 2,
         "draw_id": draw.draw_id,
         "course": draw.course,
         "assignment": draw.assignment,
@@ -80,10 +98,11 @@ def record_to_json(draw: DrawRecord) -> dict[str, Any]:
         "winners": [winner.to_json() for winner in draw.winners],
         "abort_reason": draw.abort_reason,
         "frozen_list": draw.frozen_list,
+        "withdrawal": withdrawal,
     }
     for name in TIME_FIELDS:
         data[name] = _time(getattr(draw, name))
-    return {name: data[name] for name in FIELDS}
+    return {name: data[name] for name in (FIELDS if withdrawal is None else FIELDS_V2)}
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -169,14 +188,27 @@ def _check_status_fields(data: Mapping[str, Any]) -> None:
         raise _invalid("early_freeze_reason and public_value_source come with the freeze")
     if data["winners"] and status != "revealed":
         raise _invalid("only a revealed draw has winners")
+    if data.get("withdrawal") is not None and data["replaces_draw_id"] is None:
+        raise _invalid("a withdrawal comes with replaces_draw_id")
+
+
+def _withdrawal(data: Mapping[str, Any]) -> Withdrawal | None:
+    """Version 2 has a `withdrawal` (object or null); version 1 none (absent or null)."""
+    if data["version"] == 2 and "withdrawal" not in data:
+        raise _invalid("missing withdrawal")
+    value = data.get("withdrawal")
+    if value is not None and data["version"] == 1:
+        raise _invalid("a withdrawal needs version 2")
+    return None if value is None else withdrawal_from_json(value)
 
 
 def record_from_json(data: object) -> DrawRecord:
     """Parse and check the shape of a record (not its hashes). Raises DrawError."""
     if not isinstance(data, Mapping):
         raise _invalid("a record is a JSON object")
-    if data.get("format") != FORMAT or data.get("version") != VERSION:
-        raise _invalid(f"format must be {FORMAT!r} version {VERSION}")
+    version = data.get("version")
+    if data.get("format") != FORMAT or type(version) is not int or version not in VERSIONS:
+        raise _invalid(f"format must be {FORMAT!r} version 1 or 2")
     missing = [name for name in FIELDS if name not in data]
     if missing:
         raise _invalid(f"missing {', '.join(missing)}")
@@ -188,12 +220,13 @@ def record_from_json(data: object) -> DrawRecord:
     }
     if times["committed_at"] is None or times["freeze_at"] is None:
         raise _invalid("committed_at and freeze_at are required")
+    withdrawal = _withdrawal(data)
     _check_status_fields(data)
     fields = {name: data[name] for name in FIELDS if name not in ("format", "version")}
     fields.update(times)
     fields["rule"] = rule_from_json(data["rule"])
     fields["winners"] = tuple(winner_from_json(item) for item in data["winners"])
-    return DrawRecord(**fields)
+    return DrawRecord(**fields, withdrawal=withdrawal)
 
 
 # --- verifying -----------------------------------------------------------------------------
@@ -317,7 +350,8 @@ def _check_protocol(draw: DrawRecord) -> Check:
     failure = _time_order(draw)
     if failure is not None:
         return failure
-    if draw.replaces_draw_id == draw.draw_id:
+    withdrawn_from = None if draw.withdrawal is None else draw.withdrawal.draw_id
+    if draw.draw_id in (draw.replaces_draw_id, withdrawn_from):
         return _fail("protocol", "verify.replaces_itself")
     if draw.frozen_early and not (draw.early_freeze_reason or "").strip():
         assert draw.frozen_at is not None
@@ -330,6 +364,9 @@ def _check_protocol(draw: DrawRecord) -> Check:
     )
     if draw.status == "revealed" and needs_value and draw.public_value is None:
         return _fail("protocol", "verify.public_value_missing")
+    replacing = isinstance(draw.rule, Lottery) and draw.withdrawal is not None
+    if draw.status == "revealed" and replacing and draw.public_value is None:
+        return _fail("protocol", "verify.public_value_replacement")
     return _pass("protocol")
 
 
@@ -377,8 +414,124 @@ def _check_winners(
     return check, winners
 
 
-def verify_record(data: object) -> VerifyResult:
-    """Recompute commitment, list hash, protocol rules, key and winners of a JSON record."""
+# --- the replacement check ------------------------------------------------------------------
+
+
+def _fail_replacement(code: str, **params: Any) -> Check:
+    return _fail("replacement", code, **params)
+
+
+def _check_withdrawal(draw: DrawRecord, entries: EntryTable | None) -> Check | None:
+    """From the record alone: the rule fits the withdrawal, and no excluded entry is listed."""
+    withdrawal = draw.withdrawal
+    assert withdrawal is not None
+    if not rule_fits(draw.rule, draw.rule.kind, withdrawal):
+        return _fail_replacement(
+            "verify.replacement_rule", count=len(withdrawal.withdrawn),
+            rule=json_text(draw.rule.to_json()),
+        )  # fmt: skip
+    if draw.frozen_list is None:
+        return None
+    if entries is None:
+        return _fail_replacement("verify.replacement_list_unreadable")
+    found = first_line_in(entries.ids, withdrawal.excluded)
+    if found is not None:
+        return _fail_replacement(
+            "verify.excluded_in_list", entry_id=found[1], line=found[0], draw_id=withdrawal.draw_id
+        )
+    return None
+
+
+def json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _first_difference(ids: set[int], other: set[int]) -> int:
+    return min(ids ^ other)
+
+
+def _first_line_difference(text: str, other: str) -> int:
+    mine, theirs = text.split("\n"), other.split("\n")
+    return next(
+        (i for i, (a, b) in enumerate(zip(mine, theirs, strict=False), 1) if a != b),
+        min(len(mine), len(theirs)),
+    )
+
+
+def _against_withdrawn_draw(draw: DrawRecord, old: DrawRecord) -> Check | None:
+    """`old` is the revealed draw the withdrawn winners won."""
+    withdrawal = draw.withdrawal
+    assert withdrawal is not None
+    if old.status != "revealed":
+        return _fail_replacement("verify.replaced_not_revealed", draw_id=old.draw_id, status=old.status)
+    if old.key != withdrawal.key:
+        return _fail_replacement("verify.replaced_key", actual=old.key, expected=withdrawal.key)
+    if old.rule.kind != draw.rule.kind:
+        return _fail_replacement("verify.replaced_rule", expected=old.rule.kind, actual=draw.rule.kind)
+    winners = {winner.entry_id for winner in old.winners}
+    stray = [entry_id for entry_id in withdrawal.withdrawn if entry_id not in winners]
+    if stray:
+        return _fail_replacement("verify.withdrawn_not_winner", entry_id=stray[0], draw_id=old.draw_id)
+    expected = winners | set(old.withdrawal.excluded if old.withdrawal else ())
+    if expected != set(withdrawal.excluded):
+        entry_id = _first_difference(expected, set(withdrawal.excluded))
+        return _fail_replacement("verify.excluded_mismatch", draw_id=old.draw_id, entry_id=entry_id)
+    if draw.frozen_list is not None and old.frozen_list is not None:
+        derived = without_entries(old.frozen_list, withdrawal.excluded)
+        if derived != draw.frozen_list:
+            line = _first_line_difference(derived, draw.frozen_list)
+            return _fail_replacement("verify.list_not_derived", draw_id=old.draw_id, line=line)
+    return None
+
+
+def _against_aborted_draw(draw: DrawRecord, old: DrawRecord) -> Check | None:
+    """`old` is the aborted draw this one replaces directly."""
+    if old.status != "aborted":
+        return _fail_replacement("verify.replaced_not_aborted", draw_id=old.draw_id, status=old.status)
+    if old.withdrawal != draw.withdrawal:
+        return _fail_replacement("verify.withdrawal_differs", draw_id=old.draw_id)
+    if draw.withdrawal is not None and old.rule.kind != draw.rule.kind:
+        return _fail_replacement("verify.replaced_rule", expected=old.rule.kind, actual=draw.rule.kind)
+    return None
+
+
+def _against_replaced(draw: DrawRecord, replaced: object) -> Check | None:
+    """The record of the replaced draw: it verifies, it is the draw named, and it fits."""
+    result = verify_record(replaced)
+    if not result.ok:
+        draw_id = replaced.get("draw_id") if isinstance(replaced, Mapping) else None
+        return _fail_replacement("verify.replaced_invalid", draw_id=draw_id, failed=", ".join(result.failed))
+    old = record_from_json(replaced)
+    if draw.replaces_draw_id is None:
+        return _fail_replacement("verify.replaces_nothing")
+    if (old.course, old.assignment) != (draw.course, draw.assignment):
+        return _fail_replacement(
+            "verify.replaced_other_assignment", course=old.course, assignment=old.assignment
+        )
+    withdrawal = draw.withdrawal
+    if withdrawal is not None and old.draw_id == withdrawal.draw_id:
+        return _against_withdrawn_draw(draw, old)
+    if old.draw_id == draw.replaces_draw_id:
+        return _against_aborted_draw(draw, old)
+    expected = draw.replaces_draw_id if withdrawal is None else withdrawal.draw_id
+    return _fail_replacement("verify.replaced_other_draw", actual=old.draw_id, expected=expected)
+
+
+def _check_replacement(
+    draw: DrawRecord, entries: EntryTable | None, replaced: object | None
+) -> Check:
+    if draw.withdrawal is None and replaced is None:
+        return _skip("replacement")
+    failure = None if draw.withdrawal is None else _check_withdrawal(draw, entries)
+    if failure is None and replaced is not None:
+        failure = _against_replaced(draw, replaced)
+    return failure or _pass("replacement")
+
+
+def verify_record(data: object, replaced: object | None = None) -> VerifyResult:
+    """Recompute commitment, list hash, protocol rules, key and winners of a JSON record, and
+    check a replacement: from the record alone (no excluded entry in the list) and, given
+    `replaced` (the JSON record of the draw it replaces), against that record."""
     try:
         draw = record_from_json(data)
     except DrawError as exc:
@@ -394,5 +547,6 @@ def verify_record(data: object) -> VerifyResult:
         _check_protocol(draw),
         _check_key(draw, key),
         winners_check,
+        _check_replacement(draw, entries, replaced),
     )
     return VerifyResult(checks, winners)

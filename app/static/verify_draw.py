@@ -3,16 +3,19 @@
 
     python3 verify_draw.py record.json            # report in English and Chinese
     python3 verify_draw.py record.json --json     # machine-readable result
+    python3 verify_draw.py new.json old.json      # a replacement, checked against the draw it replaces
 
 This file deliberately re-implements the whole algorithm (standard library only, Python 3.8+)
 from the published specification, so that you do not have to trust Camp's own code. It checks:
 
-1. format      the record is a well-formed camp-draw-record, version 1
+1. format      the record is a well-formed camp-draw-record, version 1 or 2
 2. commitment  SHA-256(seed) equals the commitment published before the list was frozen
 3. list_hash   SHA-256 of the frozen list equals the published list hash
 4. protocol    times are in order; an early freeze has a reason and (lottery) a public value
 5. key         the draw key recomputed from draw id, list hash, public value and seed
 6. winners     the winners recomputed from rule, frozen list and key
+7. replacement a draw replacing winners who withdrew lists none of the replaced draw's
+               winners; with the replaced draw's record as a second file, the two fit together
 
 Exit status: 0 all applicable checks passed, 1 a check failed, 2 the file could not be read.
 
@@ -32,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 FORMAT = "camp-draw-record"
-VERSION = 1
+VERSIONS = (1, 2)
 DOMAIN_TAG = b"camp-draw-v1"
 MAX_ID = 2**63 - 1
 MAX_RANK = 1_000_000_000
@@ -46,6 +49,7 @@ FIELDS = (
     "early_freeze_reason", "public_value_source", "entry_count", "list_hash", "revealed_at",
     "public_value", "seed", "key", "winners", "aborted_at", "abort_reason", "frozen_list",
 )  # fmt: skip
+WITHDRAWAL_FIELDS = ("draw_id", "key", "withdrawn_entry_ids", "excluded_entry_ids", "reason")
 TEXT_FIELDS = ("course", "assignment", "prize", "eligibility")
 TIMES = ("committed_at", "freeze_at", "frozen_at", "revealed_at", "aborted_at")
 CHECKS = (
@@ -55,6 +59,7 @@ CHECKS = (
     ("protocol", "times and public value", "时间与公开随机值规则"),
     ("key", "draw key", "抽奖密钥"),
     ("winners", "winners recomputed", "中奖者复算"),
+    ("replacement", "replaced draw and its winners", "被替换的抽奖及其中奖者"),
 )
 HEX64 = re.compile(r"[0-9a-f]{64}")
 TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -317,6 +322,32 @@ def is_winner(value: Any) -> bool:
     return all(type(value[name]) is types[name] for name in value)
 
 
+def is_id_list(value: Any) -> bool:
+    """A non-empty list of entry ids (0 .. 2**63-1), strictly ascending."""
+    if not isinstance(value, list) or not value:
+        return False
+    if not all(type(v) is int and 0 <= v <= MAX_ID for v in value):
+        return False
+    return all(value[i] < value[i + 1] for i in range(len(value) - 1))
+
+
+def is_withdrawal(value: Any) -> bool:
+    """The `withdrawal` object of version 2 (null is checked by the caller)."""
+    if not isinstance(value, dict) or sorted(value) != sorted(WITHDRAWAL_FIELDS):
+        return False
+    withdrawn, excluded = value["withdrawn_entry_ids"], value["excluded_entry_ids"]
+    reason = value["reason"]
+    return (
+        is_int(value["draw_id"], 1)
+        and is_hex64(value["key"])
+        and is_id_list(withdrawn)
+        and is_id_list(excluded)
+        and set(withdrawn) <= set(excluded)
+        and isinstance(reason, str)
+        and reason.strip() != ""
+    )
+
+
 def field_problems(r: dict[str, Any]) -> list[str]:
     """Names of fields whose value has the wrong type."""
     optional_text = ("early_freeze_reason", "public_value_source", "abort_reason", "frozen_list")
@@ -331,6 +362,7 @@ def field_problems(r: dict[str, Any]) -> list[str]:
         "hashes": all(r[n] is None or is_hex64(r[n]) for n in ("list_hash", "seed", "key")),
         "public_value": r["public_value"] is None or is_public_value(r["public_value"]),
         "winners": isinstance(r["winners"], list) and all(map(is_winner, r["winners"])),
+        "withdrawal": r.get("withdrawal") is None or is_withdrawal(r["withdrawal"]),
     }
     return [name for name, ok in good.items() if not ok]
 
@@ -339,11 +371,16 @@ def check_shape(record: Any) -> None:
     """Raise Failed unless the record has every field, with the right types for its status."""
     if not isinstance(record, dict):
         raise Failed("the record is not a JSON object")
-    if record.get("format") != FORMAT or record.get("version") != VERSION:
-        raise Failed(f"not a {FORMAT} version {VERSION}")
+    version = record.get("version")
+    if record.get("format") != FORMAT or type(version) is not int or version not in VERSIONS:
+        raise Failed(f"not a {FORMAT} version 1 or 2")
     missing = [name for name in FIELDS if name not in record]
+    if version == 2 and "withdrawal" not in record:
+        missing.append("withdrawal")
     if missing:
         raise Failed("missing " + ", ".join(missing))
+    if version == 1 and record.get("withdrawal") is not None:
+        raise Failed("a withdrawal needs version 2")
     problems = field_problems(record)
     if problems:
         raise Failed("bad " + ", ".join(problems))
@@ -383,6 +420,8 @@ def check_status(r: dict[str, Any]) -> None:
         raise Failed("freeze details without a freeze")
     if r["winners"] and not revealed:
         raise Failed("winners before reveal")
+    if r.get("withdrawal") is not None and r["replaces_draw_id"] is None:
+        raise Failed("a withdrawal without replaces_draw_id")
 
 
 # --- the checks -----------------------------------------------------------------------------
@@ -428,7 +467,9 @@ def check_protocol(r: dict[str, Any], kind: str) -> str:
         a, b = t[first], t[second]
         if a is not None and b is not None and (b < a or (strict and a == b)):
             raise Failed(f"{second} ({r[second]}) is not after {first} ({r[first]})")
-    if r["replaces_draw_id"] == r["draw_id"]:
+    withdrawal = r.get("withdrawal")
+    withdrawn_from = None if withdrawal is None else withdrawal["draw_id"]
+    if r["draw_id"] in (r["replaces_draw_id"], withdrawn_from):
         raise Failed("the draw says it replaces itself")
     early = t["frozen_at"] is not None and t["frozen_at"] < t["freeze_at"]
     if early and not (r["early_freeze_reason"] or "").strip():
@@ -437,6 +478,9 @@ def check_protocol(r: dict[str, Any], kind: str) -> str:
     needed = kind == "lottery" and r["status"] == "revealed" and (early or announced)
     if needed and r["public_value"] is None:
         raise Failed("a public value was required (early freeze or announced) but is missing")
+    replacing = kind == "lottery" and r["status"] == "revealed" and withdrawal is not None
+    if replacing and r["public_value"] is None:
+        raise Failed("a lottery that replaces withdrawn winners needs a public value")
     return "pass"
 
 
@@ -459,7 +503,96 @@ def first_difference(computed: list, recorded: list) -> str:
     return ""
 
 
-def run_checks(r: dict[str, Any], results: dict[str, tuple[str, str]]) -> list | None:
+# --- a replacement: winners withdrew from the replaced draw --------------------------------
+
+
+def without_entries(text: str, excluded: list[int]) -> str:
+    """The list text without the lines of the excluded entry ids (only LF ends a line)."""
+    drop = {str(entry_id) for entry_id in excluded}
+    lines = text.split("\n")
+    kept = [line + "\n" for line in lines[:-1] if line.split("\t", 1)[0] not in drop]
+    return "".join(kept) + lines[-1]
+
+
+def check_withdrawal(r: dict[str, Any], rule: tuple[str, Any], rows: list | None) -> None:
+    """From the record alone: the rule fits, and no excluded entry is in the frozen list."""
+    withdrawal = r["withdrawal"]
+    count = len(withdrawal["withdrawn_entry_ids"])
+    if rule[0] == "fixed_ranks" or rule[1] != count:
+        raise Failed(f"{count} winners withdrew, so the rule must draw exactly {count}")
+    if r["frozen_list"] is None:
+        return
+    if rows is None:
+        raise Failed("the frozen list cannot be parsed, so the excluded winners cannot be looked for")
+    excluded = set(withdrawal["excluded_entry_ids"])
+    for line, row in enumerate(rows, 1):
+        if row[0] in excluded:
+            raise Failed(f"entry {row[0]} won draw {withdrawal['draw_id']} but is on line {line} of the list")
+
+
+def against_withdrawn_draw(r: dict[str, Any], old: dict[str, Any]) -> None:
+    """`old` is the revealed draw that the withdrawn winners won."""
+    withdrawal = r["withdrawal"]
+    if old["status"] != "revealed":
+        raise Failed(f"winners withdrew from draw {old['draw_id']}, but it is {old['status']}")
+    if old["key"] != withdrawal["key"]:
+        raise Failed(f"the replaced draw's key is {old['key']}, this record says {withdrawal['key']}")
+    if old["rule"]["kind"] != r["rule"]["kind"]:
+        raise Failed(f"the replaced draw's rule is {old['rule']['kind']}, this one's {r['rule']['kind']}")
+    winners = {w["entry_id"] for w in old["winners"]}
+    for entry_id in withdrawal["withdrawn_entry_ids"]:
+        if entry_id not in winners:
+            raise Failed(f"entry {entry_id} is not a winner of draw {old['draw_id']}")
+    earlier = (old.get("withdrawal") or {}).get("excluded_entry_ids", [])
+    if winners | set(earlier) != set(withdrawal["excluded_entry_ids"]):
+        raise Failed(f"the excluded entries are not the winners of draw {old['draw_id']} (and earlier)")
+    if r["frozen_list"] is not None:
+        derived = without_entries(old["frozen_list"], withdrawal["excluded_entry_ids"])
+        if derived != r["frozen_list"]:
+            raise Failed(f"the list is not draw {old['draw_id']}'s list without the excluded entries")
+
+
+def against_aborted_draw(r: dict[str, Any], old: dict[str, Any]) -> None:
+    """`old` is the aborted draw that this one replaces directly."""
+    if old["status"] != "aborted":
+        raise Failed(f"draw {old['draw_id']} is {old['status']}; without withdrawn winners only "
+                     "an aborted draw can be replaced")
+    if canonical(old.get("withdrawal")) != canonical(r.get("withdrawal")):
+        raise Failed(f"the aborted draw {old['draw_id']} carried another withdrawal")
+    if r.get("withdrawal") is not None and old["rule"]["kind"] != r["rule"]["kind"]:
+        raise Failed(f"the replaced draw's rule is {old['rule']['kind']}, this one's {r['rule']['kind']}")
+
+
+def against_replaced(r: dict[str, Any], old: Any) -> None:
+    """The replaced draw's record verifies, is the draw named, and fits this one."""
+    result = verify(old)
+    if not result["ok"]:
+        failed = [c["name"] for c in result["checks"] if c["status"] == "fail"]
+        raise Failed("the replaced draw's record does not verify: " + ", ".join(failed))
+    if r["replaces_draw_id"] is None:
+        raise Failed("a replaced draw's record was given, but this draw replaces none")
+    if (old["course"], old["assignment"]) != (r["course"], r["assignment"]):
+        raise Failed(f"the replaced draw belongs to {old['course']} {old['assignment']}")
+    withdrawal = r.get("withdrawal")
+    if withdrawal is not None and old["draw_id"] == withdrawal["draw_id"]:
+        return against_withdrawn_draw(r, old)
+    if old["draw_id"] == r["replaces_draw_id"]:
+        return against_aborted_draw(r, old)
+    expected = r["replaces_draw_id"] if withdrawal is None else withdrawal["draw_id"]
+    raise Failed(f"the second record is draw {old['draw_id']}, this record names draw {expected}")
+
+
+def check_replacement(r: dict[str, Any], rule: tuple[str, Any], rows: list | None, old: Any) -> str:
+    if r.get("withdrawal") is None and old is None:
+        return "skip"
+    if r.get("withdrawal") is not None:
+        check_withdrawal(r, rule, rows)
+    if old is not None:
+        against_replaced(r, old)
+    return "pass"
+
+
+def run_checks(r: dict[str, Any], results: dict[str, tuple[str, str]], old: Any = None) -> list | None:
     """Fill `results` for every check after format; return the recomputed winners."""
     rule = parse_rule(r["rule"])
     for name, step in (("commitment", check_commitment), ("protocol", check_protocol)):
@@ -471,6 +604,10 @@ def run_checks(r: dict[str, Any], results: dict[str, tuple[str, str]]) -> list |
     if r["frozen_list"] is not None:
         rows, problem = check_list(r, rule[0])
         results["list_hash"] = ("fail", problem) if problem else ("pass", "")
+    try:
+        results["replacement"] = (check_replacement(r, rule, rows, old), "")
+    except Failed as exc:
+        results["replacement"] = ("fail", str(exc))
     if r["status"] != "revealed":
         return None
     key = draw_key(r["draw_id"], r["list_hash"], r["public_value"], r["seed"])
@@ -486,8 +623,9 @@ def run_checks(r: dict[str, Any], results: dict[str, tuple[str, str]]) -> list |
     return computed
 
 
-def verify(record: Any) -> dict[str, Any]:
-    """{"ok": bool, "checks": [{"name", "status", "detail"}], "winners": [...] or None}."""
+def verify(record: Any, replaced: Any = None) -> dict[str, Any]:
+    """{"ok": bool, "checks": [{"name", "status", "detail"}], "winners": [...] or None};
+    `replaced`: the record of the draw that `record` replaces, if you have it."""
     results: dict[str, tuple[str, str]] = {}
     computed = None
     try:
@@ -496,7 +634,7 @@ def verify(record: Any) -> dict[str, Any]:
         results["format"] = ("fail", str(exc))
     else:
         results["format"] = ("pass", "")
-        computed = run_checks(record, results)
+        computed = run_checks(record, results, replaced)
     checks = []
     for name, _, _ in CHECKS:
         status, detail = results.get(name, ("skip", ""))
@@ -524,6 +662,11 @@ def report(record: Any, result: dict[str, Any]) -> str:
     if isinstance(record, dict):
         head = [record.get(n) for n in ("draw_id", "course", "assignment", "status")]
         lines.append("draw {} {} {} ({})".format(*head))
+        withdrawal = record.get("withdrawal")
+        if isinstance(withdrawal, dict):
+            lines.append("replaces winners who withdrew from draw {} / 替换抽奖 {} 中放弃领奖的中奖者: "
+                         "{} ({})".format(withdrawal.get("draw_id"), withdrawal.get("draw_id"),
+                                          withdrawal.get("withdrawn_entry_ids"), withdrawal.get("reason")))
     labels = {name: f"{english} / {chinese}" for name, english, chinese in CHECKS}
     for check in result["checks"]:
         detail = check["detail"] or ("not applicable / 不适用" if check["status"] == "skip" else "")
@@ -536,23 +679,30 @@ def report(record: Any, result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def read_json(path: str) -> Any:
+    """The JSON in a file ("-" = standard input); raises OSError or ValueError."""
+    if path == "-":
+        return json.load(sys.stdin)
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args
     paths = [a for a in args if a != "--json"]
-    if len(paths) != 1:
-        sys.stderr.write("usage: python3 verify_draw.py RECORD.json [--json]\n")
+    if len(paths) not in (1, 2):
+        sys.stderr.write("usage: python3 verify_draw.py RECORD.json [REPLACED.json] [--json]\n")
         return 2
-    try:
-        if paths[0] == "-":
-            record = json.load(sys.stdin)
-        else:
-            with open(paths[0], encoding="utf-8") as handle:
-                record = json.load(handle)
-    except (OSError, ValueError) as exc:
-        sys.stderr.write(f"cannot read {paths[0]}: {exc}\n")
-        return 2
-    result = verify(record)
+    records = []
+    for path in paths:
+        try:
+            records.append(read_json(path))
+        except (OSError, ValueError) as exc:
+            sys.stderr.write(f"cannot read {path}: {exc}\n")
+            return 2
+    record = records[0]
+    result = verify(record, records[1] if len(records) == 2 else None)
     print(json.dumps(result, ensure_ascii=False, indent=2) if as_json else report(record, result))
     return 0 if result["ok"] else 1
 

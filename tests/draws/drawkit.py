@@ -20,6 +20,8 @@ from app.draws import (
     commit,
     freeze,
     record_to_json,
+    replacement_entries,
+    replacement_rule,
     reveal,
 )
 
@@ -96,3 +98,31 @@ def record_at(status: str, rule: Rule, entries: list, seed: str, **kw: Any) -> d
     if status == "revealed":
         draw = revealed(rule, entries, seed, public_value=kw.get("public_value"))
     return record_to_json(draw)
+
+
+def replacement(
+    old: DrawRecord,
+    withdrawn: list[int],
+    seed: str,
+    *,
+    draw_id: int = 43,
+    status: str = "revealed",
+    public_value: str | None = "beacon 2020-01-08",
+    reason: str = "moved abroad, cannot receive the prize",
+) -> DrawRecord:
+    """A draw replacing the `withdrawn` winners of the revealed `old`, a few days later,
+    taken to `status` (committed, frozen or revealed) on time."""
+    start = (old.revealed_at or T0) + timedelta(days=1)
+    draw = commit(
+        draw_id=draw_id, course=old.course, assignment=old.assignment,
+        rule=replacement_rule(old, len(withdrawn)), seed=seed, committed_at=start,
+        freeze_at=start + timedelta(hours=1), prize=old.prize, replaces=old,
+        withdrawn=withdrawn, withdrawal_reason=reason,
+    )  # fmt: skip
+    if status == "committed":
+        return draw
+    assert draw.withdrawal is not None
+    draw = freeze(draw, replacement_entries(old, draw.withdrawal), frozen_at=start + timedelta(hours=1))
+    if status == "frozen":
+        return draw
+    return reveal(draw, seed=seed, revealed_at=start + timedelta(hours=2), public_value=public_value)

@@ -30,6 +30,8 @@ from app.draws import (
     new_seed,
     parse_ranks,
     record_to_json,
+    replacement_entries,
+    replacement_rule,
     reveal,
     verify_record,
 )
@@ -139,9 +141,9 @@ def mutate(rng: random.Random, data: dict[str, Any]) -> None:
             data[field] = data[field][:i] + digit + data[field][i + 1 :]
 
 
-def both(data: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Any, Any]:
-    ours = verify_record(data)
-    theirs = standalone.verify(data)
+def both(data: Any, replaced: Any = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Any, Any]:
+    ours = verify_record(data, replaced)
+    theirs = standalone.verify(data, replaced)
     mine = [(c.name, c.status) for c in ours.checks]
     script = [(c["name"], c["status"]) for c in theirs["checks"]]
     winners = None if ours.winners is None else [w.to_json() for w in ours.winners]
@@ -196,3 +198,118 @@ def test_rank_parsers_agree_on_random_expressions() -> None:
         for count in (0, 1, 7, 50, 333):
             assert spec.positions(count) == standalone.rank_positions(terms, count), text
     assert accepted > 300
+
+
+# --- replacements of revealed draws (winners withdrew) ---------------------------------------
+
+
+def random_revealed(rng: random.Random) -> Any:
+    kind = rng.choice([Lottery, Lottery, TopScore, TopLikes])
+    seed = new_seed()
+    draw = commit(
+        draw_id=rng.randint(1, 10**5), course="dl-bootcamp", assignment="7-1",
+        rule=kind(rng.randint(1, 6)), seed=seed, committed_at=T0, freeze_at=T0 + timedelta(days=4),
+    )  # fmt: skip
+    draw = freeze(draw, random_entries(rng, rng.randint(1, 40)), frozen_at=T0 + timedelta(days=4))
+    return reveal(draw, seed=seed, revealed_at=T0 + timedelta(days=5), public_value="beacon 1")
+
+
+def random_replacement(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(a replacement record at a random stage, the record of the revealed draw it replaces)."""
+    old = random_revealed(rng)
+    winners = [w.entry_id for w in old.winners]
+    gone = rng.sample(winners, rng.randint(1, len(winners)))
+    seed, start = new_seed(), T0 + timedelta(days=6)
+    draw = commit(
+        draw_id=old.draw_id + rng.randint(1, 50), course=old.course, assignment=old.assignment,
+        rule=replacement_rule(old, len(gone)), seed=seed, committed_at=start,
+        freeze_at=start + timedelta(hours=1), replaces=old, withdrawn=gone,
+        withdrawal_reason=rng.choice(["出国了", "moved abroad", " x "]),
+    )  # fmt: skip
+    status = rng.choice(["committed", "frozen", "revealed", "revealed", "aborted"])
+    if status in ("frozen", "revealed") or (status == "aborted" and rng.random() < 0.5):
+        entries = replacement_entries(old, draw.withdrawal)  # type: ignore[arg-type]
+        draw = freeze(draw, entries, frozen_at=start + timedelta(hours=1))
+    if status == "revealed":
+        draw = reveal(draw, seed=seed, revealed_at=start + timedelta(hours=2), public_value="pulse 9")
+    if status == "aborted":
+        draw = abort(draw, reason="typo", seed=seed, aborted_at=start + timedelta(hours=3))
+    return record_to_json(draw), record_to_json(old)
+
+
+def sneak_in(rng: random.Random, data: dict[str, Any], old: dict[str, Any]) -> None:
+    """Put one of the old winners' lines into the list, re-hashed and re-counted."""
+    if data.get("frozen_list") is None or not old["winners"]:
+        return
+    winner = rng.choice(old["winners"])["entry_id"]
+    line = next(x for x in old["frozen_list"].split("\n") if x.startswith(f"{winner}\t"))
+    lines = data["frozen_list"].split("\n")[:-1]
+    lines.insert(rng.randint(0, len(lines)), line)
+    data["frozen_list"] = "".join(f"{x}\n" for x in lines)
+    data["list_hash"] = list_hash(data["frozen_list"])
+    data["entry_count"] = len(lines)
+
+
+def mutate_withdrawal(rng: random.Random, data: dict[str, Any], old: dict[str, Any]) -> None:
+    """One random damage to what makes a replacement."""
+    withdrawal = data.get("withdrawal")
+    choice = rng.randrange(9)
+    if choice == 0:
+        sneak_in(rng, data, old)
+    elif choice == 1 and isinstance(withdrawal, dict):
+        field = rng.choice(["withdrawn_entry_ids", "excluded_entry_ids"])
+        ids = list(withdrawal[field])
+        action = rng.randrange(4)
+        if action == 0 and ids:
+            ids.pop(rng.randrange(len(ids)))
+        elif action == 1:
+            ids.append(rng.choice([0, 7, 10**6 + 1, ids[-1] if ids else 1]))
+        elif action == 2:
+            ids.reverse()
+        else:
+            ids = sorted(set(ids) | {rng.randint(0, 10**6)})
+        withdrawal[field] = ids
+    elif choice == 2 and isinstance(withdrawal, dict):
+        withdrawal[rng.choice(list(withdrawal))] = rng.choice([None, 0, 1, "", " ", "0" * 64, [], [1]])
+    elif choice == 3:
+        data["version"] = rng.choice([1, 2, 3])
+    elif choice == 4:
+        data["replaces_draw_id"] = rng.choice([None, old["draw_id"], old["draw_id"] + 1, data["draw_id"]])
+    elif choice == 5:
+        data["rule"] = {"kind": rng.choice(["lottery", "top_score", "top_likes"]), "count": rng.randint(1, 3)}
+    elif choice == 6:
+        data["withdrawal"] = None if rng.random() < 0.5 else data.pop("withdrawal", None)
+    elif choice == 7:
+        old["assignment"] = rng.choice(["7-1", "7-2"])
+    elif choice == 8:
+        mutate(rng, rng.choice([data, old]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_verifiers_agree_on_random_replacements(seed: int) -> None:
+    rng = random.Random(1000 + seed)
+    outcomes: dict[str, int] = {}
+    for _ in range(150):
+        data, old = random_replacement(rng)
+        for _ in range(rng.choice([0, 0, 1, 1, 2])):
+            mutate_withdrawal(rng, data, old)
+        for replaced in (None, old):
+            mine, script, winners, script_winners = both(data, replaced)
+            assert mine == script, (json.dumps(data, ensure_ascii=False)[:1500], replaced is not None)
+            if mine[-2][1] == "pass":
+                assert winners == script_winners
+            outcome = f"replacement:{mine[-1][1]}"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    assert {"replacement:pass", "replacement:fail", "replacement:skip"} <= set(outcomes), outcomes
+
+
+def test_verifiers_agree_that_undamaged_replacements_verify() -> None:
+    rng = random.Random(77)
+    for _ in range(100):
+        data, old = random_replacement(rng)
+        for replaced in (None, old):
+            mine, script, winners, script_winners = both(data, replaced)
+            assert mine == script and all(status != "fail" for _, status in mine), mine
+            assert mine[-1] == ("replacement", "pass")
+            if data["status"] == "revealed":
+                assert winners == script_winners == data["winners"]

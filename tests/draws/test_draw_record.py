@@ -72,7 +72,7 @@ def test_aborted_after_freeze_checks_list_and_seed() -> None:
     data = record_at("aborted", Lottery(3), make_entries(10), SEED, after_freeze=True)
     assert statuses(data) == {
         "format": "pass", "commitment": "pass", "list_hash": "pass",
-        "protocol": "pass", "key": "skip", "winners": "skip",
+        "protocol": "pass", "key": "skip", "winners": "skip", "replacement": "skip",
     }  # fmt: skip
 
 
@@ -130,7 +130,9 @@ def test_wrong_entry_count_fails_list_hash() -> None:
         (lambda d: d.update(revealed_at="2020-01-01T00:00:00Z"), ("protocol",)),
         (lambda d: d.update(frozen_at="2020-01-05T00:00:00Z"), ("protocol",)),  # early, no reason
         (lambda d: d.update(replaces_draw_id=d["draw_id"]), ("protocol",)),
-        (lambda d: d.update(version=2), ("format",)),
+        (lambda d: d.update(version=3), ("format",)),
+        (lambda d: d.update(version=2), ("format",)),  # version 2 has a withdrawal key
+        (lambda d: d.update(withdrawal={"draw_id": 1}), ("format",)),  # not in version 1
         (lambda d: d.pop("key"), ("format",)),
         (lambda d: d.update(status="frozen"), ("format",)),  # seed published before reveal
         (lambda d: d.update(draw_id="42"), ("format",)),
@@ -160,7 +162,7 @@ def test_not_a_record_at_all() -> None:
     for data in [None, [], "x", {}, {"format": "camp-draw-record", "version": 1}]:
         result = verify_record(data)
         assert result.failed == ("format",)
-        assert [c.status for c in result.checks[1:]] == ["skip"] * 5
+        assert [c.status for c in result.checks[1:]] == ["skip"] * 6
 
 
 def test_report_in_both_languages() -> None:
@@ -179,7 +181,7 @@ def test_standalone_script_reproduces_the_winners(tmp_path: Path, rule: Any) -> 
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(done.stdout)
     assert result["ok"] and result["winners"] == data["winners"]
-    assert [c["status"] for c in result["checks"]] == ["pass"] * 6
+    assert [c["status"] for c in result["checks"]] == ["pass"] * 6 + ["skip"]
 
 
 def test_standalone_script_prints_a_bilingual_report(tmp_path: Path) -> None:
