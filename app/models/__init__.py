@@ -12,6 +12,7 @@ from app.models.submissions import (
     Status,
     Submission,
 )
+from app.models.thread import CoursePost, SubmissionEdit
 from app.models.users import ApiToken, Role, User
 from app.models.workers import WorkerHeartbeat
 
@@ -23,6 +24,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Course",
+    "CoursePost",
     "Draw",
     "GradingAttempt",
     "Like",
@@ -30,6 +32,7 @@ __all__ = [
     "Role",
     "Status",
     "Submission",
+    "SubmissionEdit",
     "User",
     "WorkerHeartbeat",
     "utcnow",

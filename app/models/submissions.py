@@ -48,6 +48,21 @@ class Submission(Base):
     score: Mapped[float | None]
     #: the staff's review score (set by the review feature); `top_score` rules with `by: review`
     review_score: Mapped[float | None]
+    #: the rest of the staff review: a comment only the author (and staff) see, a public mark
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    featured: Mapped[bool] = mapped_column(default=False)
+    reviewed_at: Mapped[datetime | None]
+    reviewer_id: Mapped[int | None]  # no foreign key: `author` stays the only link to users
+    #: the course-thread post this reply was split from, and how its prefix was read
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_posts.id", ondelete="SET NULL"), index=True
+    )
+    route_flag: Mapped[str | None] = mapped_column(String(32))
+    route_written: Mapped[str | None] = mapped_column(String(64))
+    edited_at: Mapped[datetime | None]
+    #: "author" (deleted by its author) or "staff" (hidden by the staff), with `hidden`
+    hidden_by: Mapped[str | None] = mapped_column(String(16))
+    hidden_at: Mapped[datetime | None]
     messages: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     log: Mapped[str] = mapped_column(Text, default="")
