@@ -83,14 +83,15 @@ def bwrap_argv(
             "--die-with-parent", "--hostname", "camp", "--clearenv"]
     for name, value in environment(runtime, limits, gpu).items():
         argv += ["--setenv", name, value]
-    for path in runtime.ro_binds:
-        argv += ["--ro-bind", path, path]
-    for target, link in runtime.symlinks:
-        argv += ["--symlink", target, link]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     for device in gpu_devices() if gpu is not None else []:
         argv += ["--dev-bind", device, device]
     argv += ["--size", scratch, "--tmpfs", "/dev/shm", "--size", scratch, "--tmpfs", "/tmp"]
+    # After the fresh /tmp: a Python or venv that lives under /tmp stays visible inside.
+    for path in runtime.ro_binds:
+        argv += ["--ro-bind", path, path]
+    for target, link in runtime.symlinks:
+        argv += ["--symlink", target, link]
     # the work dir holds a copy of the package plus `scratch_bytes` of the program's own files
     argv += ["--size", str(limits.scratch_bytes + package_bytes), "--tmpfs", WORKDIR]
     argv += ["--ro-bind", str(BOOTSTRAP), "/camp/bootstrap.py", "--ro-bind", str(script), MAIN]
