@@ -133,7 +133,7 @@ def test_the_sweep_requeues_expired_leases_then_gives_up_for_the_staff(stack: St
     assert claim(sid) is None
 
 
-def test_the_sweep_resends_stale_queued_work_once_per_period(stack: Stack) -> None:
+def test_the_sweep_resends_stale_queued_work_backing_off(stack: Stack) -> None:
     from app.config import get_settings
     from app.db import session_scope
     from app.models import Submission
@@ -143,10 +143,20 @@ def test_the_sweep_resends_stale_queued_work_once_per_period(stack: Stack) -> No
     with session_scope() as session:
         session.execute(update(Submission).where(Submission.id == sid).values(queued_at=waiting_since))
     assert (sid, "cpu") in sweep().resend
-    assert sid not in [i for i, _ in sweep().resend]  # just sent: not again until it is stale again
+    assert sid not in [i for i, _ in sweep().resend]  # just sent: not again for a while
     submission = row(sid)
-    assert submission.sent_at is not None
     assert abs((submission.queued_at - waiting_since).total_seconds()) < 1e-3  # still "waiting since"
+    waited = (now() - waiting_since).total_seconds()
+    # the next resend waits as long as the submission has waited so far
+    assert waited - 2 < (submission.resend_at - now()).total_seconds() <= waited + 1
+
+    from app.db import session_scope
+    from app.models import Submission
+
+    with session_scope() as session:  # time passes: due again
+        session.execute(update(Submission).where(Submission.id == sid).values(
+            resend_at=now() - timedelta(seconds=1)))
+    assert (sid, "cpu") in sweep().resend
 
 
 def test_infrastructure_failures_are_retried_then_failed(stack: Stack) -> None:

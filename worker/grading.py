@@ -182,7 +182,8 @@ def store_infrastructure_failure(session: Session, claimed: Claim, error: str, r
     """
     again = retry and claimed.try_number < get_settings().grading_max_attempts
     if again:
-        stored = _finish(session, claimed, status=Status.queued.value, sent_at=utcnow())
+        resend_at = utcnow() + timedelta(seconds=get_settings().sweep_stale_queued_seconds)
+        stored = _finish(session, claimed, status=Status.queued.value, resend_at=resend_at)
     else:
         message = f"grading failed {claimed.try_number} times; last error: {error}"
         stored = _finish(session, claimed, status=Status.failed.value, error=message[:4000],

@@ -6,9 +6,13 @@ Two kinds of stuck, both decided from the database alone (the broker may have lo
   The lease is longer than the hard time limit, so no live grading holds an expired claim.
   The attempt is marked `abandoned`; the submission goes back to `queued` while its round has
   tries left, else to `failed` with a message for the staff.
-* `queued` and not sent for `sweep_stale_queued_seconds`: the id never reached the broker
-  (the web process died after commit, the broker was down or restarted empty) or is waiting
-  behind a long queue. Sending it again is safe: an extra delivery cannot claim it twice.
+* `queued` past its `resend_at` (or `sweep_stale_queued_seconds` after `queued_at` when never
+  resent): the id may never have reached the broker (the web process died after the commit,
+  the broker was down, or restarted empty), or it is simply waiting behind a long queue. An
+  extra delivery cannot claim twice, so sending it again is safe; to keep a long backlog from
+  filling the broker with copies, the next resend waits as long as the submission has already
+  waited (at least the staleness threshold): a submission waiting an hour is sent about
+  log2(60) times, not 60.
 
 The caller sends the returned ids to the broker after committing.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -43,37 +47,60 @@ def sweep(session: Session, now: datetime) -> Swept:
     return swept
 
 
-def _locked_ids(session: Session, query: Select[tuple[int]]) -> list[int]:
-    """Candidate ids, locked so that two sweeps at once (two beats) do not both take them."""
-    return list(session.scalars(query.limit(SWEEP_BATCH).with_for_update(skip_locked=True)))
+def _locked(session: Session, query: Select[tuple[int, datetime, str]]) -> list[tuple[int, datetime, str]]:
+    """Candidates (id, queued_at, queue), locked so that two sweeps at once do not both take them."""
+    return list(session.execute(query.limit(SWEEP_BATCH).with_for_update(skip_locked=True, of=Submission))
+                .tuples())
 
 
-def _queue_of(session: Session, ids: list[int]) -> dict[int, str]:
-    rows = session.execute(
-        select(Submission.id, Assignment.queue)
-        .join(Assignment, Submission.assignment_id == Assignment.id)
-        .where(Submission.id.in_(ids))
-    )
-    return dict(rows.tuples().all())
+def _candidates(where: ColumnElement[bool]) -> Select[tuple[int, datetime, str]]:
+    return (select(Submission.id, Submission.queued_at, Assignment.queue)
+            .join(Assignment, Submission.assignment_id == Assignment.id)
+            .where(where).order_by(Submission.queued_at))
+
+
+def _schedule_resend(session: Session, rows: list[tuple[int, datetime, str]], now: datetime,
+                     swept: Swept) -> None:
+    """Send these ids again now, and not again before they have waited as long once more."""
+    if not rows:
+        return
+    stale = get_settings().sweep_stale_queued_seconds
+    session.execute(update(Submission), [
+        {"id": sid, "resend_at": now + max(timedelta(seconds=stale), now - queued_at)}
+        for sid, queued_at, _queue in rows
+    ])
+    swept.resend += [(sid, queue) for sid, _queued_at, queue in rows]
 
 
 def _expired_leases(session: Session, now: datetime, swept: Swept) -> None:
     expired = (Submission.status == Status.running.value) & (Submission.lease_until < now)
-    ids = _locked_ids(session, select(Submission.id).where(expired))
-    if not ids:
+    rows = _locked(session, _candidates(expired))
+    if not rows:
         return
+    ids = [sid for sid, _queued_at, _queue in rows]
     for submission_id in ids:
         close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
     swept.abandoned += len(ids)
-    requeued = session.scalars(
-        update(Submission)
-        .where(Submission.id.in_(ids), expired, tries_left())
-        .values(status=Status.queued.value, lease_until=None, sent_at=now)
-        .returning(Submission.id)
-    ).all()
-    queues = _queue_of(session, list(requeued))
-    swept.resend += [(i, queues[i]) for i in requeued]
+    requeued = set(session.scalars(
+        update(Submission).where(Submission.id.in_(ids), expired, tries_left())
+        .values(status=Status.queued.value, lease_until=None).returning(Submission.id)
+    ))
+    _schedule_resend(session, [r for r in rows if r[0] in requeued], now, swept)
     swept.failed += _give_up(session, ids, expired, now)
+
+
+def _stale_queued(session: Session, now: datetime, swept: Swept) -> None:
+    threshold = now - timedelta(seconds=get_settings().sweep_stale_queued_seconds)
+    due = (Submission.status == Status.queued.value) & (
+        (Submission.resend_at.is_(None) & (Submission.queued_at < threshold)) | (Submission.resend_at < now)
+    )
+    rows = _locked(session, _candidates(due))
+    if not rows:
+        return
+    ids = [sid for sid, _queued_at, _queue in rows]
+    swept.failed += _give_up(session, ids, due, now)
+    resend = set(session.scalars(select(Submission.id).where(Submission.id.in_(ids), due)))
+    _schedule_resend(session, [r for r in rows if r[0] in resend], now, swept)
 
 
 def _give_up(session: Session, ids: list[int], still: ColumnElement[bool], now: datetime) -> int:
@@ -91,20 +118,3 @@ def _give_up(session: Session, ids: list[int], still: ColumnElement[bool], now: 
             .values(status=Status.failed.value, lease_until=None, graded_at=now, error=message)
         )
     return len(rows)
-
-
-def _stale_queued(session: Session, now: datetime, swept: Swept) -> None:
-    threshold = now - timedelta(seconds=get_settings().sweep_stale_queued_seconds)
-    stale = (Submission.status == Status.queued.value) & (
-        func.coalesce(Submission.sent_at, Submission.queued_at) < threshold
-    )
-    ids = _locked_ids(session, select(Submission.id).where(stale).order_by(Submission.queued_at))
-    if not ids:
-        return
-    resent = session.scalars(
-        update(Submission).where(Submission.id.in_(ids), stale, tries_left())
-        .values(sent_at=now).returning(Submission.id)
-    ).all()
-    queues = _queue_of(session, list(resent))
-    swept.resend += [(i, queues[i]) for i in resent]
-    swept.failed += _give_up(session, ids, stale, now)

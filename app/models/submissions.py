@@ -74,8 +74,9 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: when the submission began waiting for this round's verdict (submitted, or rejudged)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: when the sweep last sent its id to the broker again (None: only the first send)
-    sent_at: Mapped[datetime | None]
+    #: when the sweep may send its id to the broker again if it is still queued (None: once
+    #: `sweep_stale_queued_seconds` have passed since `queued_at`); see worker/sweep.py
+    resend_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     graded_at: Mapped[datetime | None]
 

@@ -37,7 +37,7 @@ def _restart(session: Session, where: list[object]) -> list[int]:
         update(Submission)
         .where(Submission.status != Status.queued.value, *where)  # type: ignore[arg-type]
         .values(status=Status.queued.value, attempt_base=Submission.attempts, queued_at=now,
-                sent_at=None, lease_until=None, error=None)
+                resend_at=None, lease_until=None, error=None)
         .returning(Submission.id)
     ))
     if ids:

@@ -1,8 +1,8 @@
 """grading pipeline: grading rounds, resend times, worker heartbeats
 
 Submissions get `attempt_base` (the attempt count when the current grading round began, so a
-rejudge gets a fresh set of tries) and `sent_at` (when the sweep last sent the id again, so
-`queued_at` keeps meaning "waiting since"). Workers write a heartbeat row every few seconds.
+rejudge gets a fresh set of tries) and `resend_at` (when the sweep may send the id again,
+backing off while it waits, so `queued_at` keeps meaning "waiting since"). Workers write a heartbeat row every few seconds.
 
 Revision ID: 0003_pipeline
 Revises: 0002
@@ -41,11 +41,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attempt_base", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("sent_at", app.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("resend_at", app.models.base.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.drop_column("sent_at")
+        batch_op.drop_column("resend_at")
         batch_op.drop_column("attempt_base")
     op.drop_table("worker_heartbeats")
