@@ -19,6 +19,7 @@ from app.errors import CampError
 from app.i18n import lazy, translate
 from app.middleware import BodyLimitMiddleware, CsrfSeedMiddleware, SecurityHeadersMiddleware
 from app.templating import render
+from app.web.page_cache import AnonymousPageCache
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     strict_forms.install()
     app = FastAPI(title="Camp", version="0.1.0", docs_url="/docs", redoc_url=None)
     app.state.settings = settings
+    app.add_middleware(AnonymousPageCache)
     app.add_middleware(CsrfSeedMiddleware)
     app.add_middleware(
         SessionMiddleware,

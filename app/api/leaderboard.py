@@ -7,15 +7,19 @@ import io
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import OptionalUser, SessionDep, StaffUser
+from app.db import session_scope
+from app.deps import SessionDep, StaffUser, bearer_token, get_optional_user
 from app.draws import format_time
-from app.models import User
+from app.models import User, utcnow
 from app.services.courses import get_assignment
 from app.services.leaderboard import Board, Row, view
+from app.services.page_cache import VersionedCache, database_version, next_boundary
 
 router = APIRouter(tags=["leaderboard"])
 BOARD = "/courses/{slug}/assignments/{code}/leaderboard"
@@ -62,25 +66,57 @@ class BoardOut(BaseModel):
     me: RowOut | None
 
 
-@router.get(BOARD)
-def leaderboard(
+#: the serialised board as an anonymous reader sees it, per (course, homework, offset, limit)
+ANONYMOUS_BOARDS = VersionedCache(max_entries=256)
+JSON = "application/json"
+
+
+def _anonymous(request: Request) -> bool:
+    return bearer_token(request) is None and "user_id" not in request.session
+
+
+@router.get(BOARD, response_model=BoardOut)
+async def leaderboard(
     slug: str,
     code: str,
-    session: SessionDep,
-    user: OptionalUser,
+    request: Request,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> BoardOut:
+) -> Response:
     """Each student's best (or last) counted submission, ranked; ties go to the earlier one."""
+    if _anonymous(request):
+        # Most readers: answered from the cache on the event loop, no thread hand-off.
+        key = (slug, code, offset, limit)
+        body = ANONYMOUS_BOARDS.get(key, database_version(connect=False))
+        if body is not None:
+            return Response(body, media_type=JSON)
+    return await run_in_threadpool(_leaderboard, slug, code, request, offset, limit)
+
+
+def _leaderboard(slug: str, code: str, request: Request, offset: int, limit: int) -> Response:
+    with session_scope() as session:
+        user = get_optional_user(request, session)
+        if user is None:
+            body = ANONYMOUS_BOARDS.get_or_compute(
+                (slug, code, offset, limit), lambda: _board_json(session, slug, code, None, offset, limit))
+        else:
+            body, _ = _board_json(session, slug, code, user, offset, limit)
+    return Response(body, media_type=JSON)
+
+
+def _board_json(session: Session, slug: str, code: str, user: User | None, offset: int,
+                limit: int) -> tuple[bytes, datetime | None]:
+    """The board as JSON, and when it turns by itself (the deadline: public → private)."""
     assignment = get_assignment(session, slug, code)
     board = view(session, assignment, user)
-    return BoardOut(
+    body = BoardOut(
         course=slug, assignment=code, mode=board.settings.mode, phase=board.phase,
         split=board.split, hidden=board.hidden, due_at=assignment.due_at, total=board.total,
         offset=offset, limit=limit,
         rows=[RowOut.of(r, user, board) for r in board.rows[offset:offset + limit]],
         me=RowOut.of(board.mine, user, board) if board.mine else None,
-    )
+    ).model_dump_json().encode()
+    return body, next_boundary(utcnow(), assignment.due_at)
 
 
 CSV_HEADER = ["rank", "floor", "submission_id", "name", "score", "public_score", "private_score",

@@ -28,12 +28,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import Assignment, Role, Status, Submission, User, utcnow
+from app.services.page_cache import VersionedCache
 
 Mode = Literal["best", "last"]
 Phase = Literal["public", "private"]
 PUBLIC_KEYS = ("public_score", "public_accuracy")
 PRIVATE_KEYS = ("private_score", "private_accuracy")
 MEASURED_VERDICTS = ("accepted", "wrong")
+#: ranked rows per (homework, phase, mode), reused until the database changes (see page_cache)
+BOARDS = VersionedCache(max_entries=64)
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,14 @@ def ranked_rows(session: Session, assignment: Assignment, phase: Phase, mode: Mo
     ]
 
 
+def cached_rows(session: Session, assignment: Assignment, phase: Phase, mode: Mode) -> list[Row]:
+    """`ranked_rows`, computed once per database version (rows are frozen; callers copy)."""
+    rows: list[Row] = BOARDS.get_or_compute(
+        ("rows", assignment.id, phase, mode),
+        lambda: (ranked_rows(session, assignment, phase, mode), None))
+    return rows
+
+
 def view(session: Session, assignment: Assignment, viewer: User | None,
          now: datetime | None = None) -> Board:
     """The board as `viewer` may see it: staff everything; students no private values before
@@ -171,7 +182,7 @@ def view(session: Session, assignment: Assignment, viewer: User | None,
     now = now or utcnow()
     settings = board_settings(assignment)
     phase = phase_at(assignment, now)
-    rows = ranked_rows(session, assignment, phase, settings.mode)
+    rows = list(cached_rows(session, assignment, phase, settings.mode))
     staff = viewer is not None and viewer.is_staff
     show_private = staff or phase == "private"
     if not show_private:
