@@ -216,21 +216,20 @@ def draw() -> None:
 @click.argument("record", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-def draw_verify(record: str, lang: str, as_json: bool) -> None:
-    """Recompute a draw's RECORD.json (commitment, list hash, key, winners).
+@click.option("--replaces", "replaced", type=click.Path(dir_okay=False), default=None,
+              help="The record of the draw that RECORD replaces: check the replacement against it.")
+def draw_verify(record: str, lang: str, as_json: bool, replaced: str | None) -> None:
+    """Recompute a draw's RECORD.json (commitment, list hash, key, winners, and for a
+    replacement the winners it must leave out).
 
-    Exit status: 0 verified, 1 a check failed, 2 the file could not be read."""
+    Exit status: 0 verified, 1 a check failed, 2 a file could not be read."""
     import json
 
     from app.draws import verify_record
 
-    try:
-        text = sys.stdin.read() if record == "-" else Path(record).read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (OSError, ValueError) as exc:
-        click.echo(f"cannot read {record}: {exc}", err=True)
-        sys.exit(2)
-    result = verify_record(data)
+    data = _read_record(record)
+    old = None if replaced is None else _read_record(replaced)
+    result = verify_record(data, old)
     if as_json:
         checks = [{"name": c.name, "status": c.status, "code": c.code, "message": c.message(lang)}
                   for c in result.checks]
@@ -249,6 +248,18 @@ def draw_verify(record: str, lang: str, as_json: bool) -> None:
         verdict = ("验证通过" if zh else "VERIFIED") if result.ok else ("验证失败" if zh else "FAILED")
         click.echo(verdict)
     sys.exit(0 if result.ok else 1)
+
+
+def _read_record(path: str) -> object:
+    """The JSON in a record file ("-" = standard input); exit 2 if unreadable."""
+    import json
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        return json.loads(text)
+    except (OSError, ValueError) as exc:
+        click.echo(f"cannot read {path}: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.group()

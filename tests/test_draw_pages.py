@@ -77,3 +77,46 @@ def test_students_see_the_record_but_no_controls(client: TestClient, stack: Stac
     assert not re.search(r'action="[^"]*/draws"', client.get(f"/courses/{slug}/assignments/8/draws").text)
     csrf = csrf_of(client, draw_url)
     assert client.post(f"{draw_url}/freeze", data={"csrf_token": csrf, "early_freeze_reason": "x"}).status_code == 403
+
+
+def test_admin_replaces_a_winner_who_withdrew_with_the_form(client: TestClient, stack: Stack) -> None:
+    from tests.support.homework import backdate_draw
+
+    slug = make_course({"code": "7-3", "rewards": [{"kind": "lottery", "k": 2, "prize": "飞桨定制本"}]})
+    add_replies(slug, "7-3", [Reply(s) for s in make_users(6)])
+    log_in(client, add_user(stack, "admin"))
+    base = f"/courses/{slug}/assignments/7-3"
+    csrf = csrf_of(client, f"{base}/draws")
+    draw_url = client.post(f"{base}/draws", data={"rule_index": "0", "csrf_token": csrf},
+                           follow_redirects=False).headers["location"]
+    draw_id = int(draw_url.rsplit("/", 1)[1])
+    backdate_draw(draw_id)
+    client.post(f"{draw_url}/freeze", data={"csrf_token": csrf})
+    client.post(f"{draw_url}/reveal", data={"csrf_token": csrf})
+    old = client.get(f"/api/v1/draws/{draw_id}/record").json()
+    page = client.get(draw_url).text
+    assert "替换放弃领奖的中奖者" in page and f'action="{draw_url}/replacements"' in page
+
+    gone = old["winners"][0]
+    blank = client.post(f"{draw_url}/replacements", data={"csrf_token": csrf, "withdrawn": str(gone["entry_id"])})
+    assert blank.status_code == 422 and "请说明中奖者放弃领奖的原因" in blank.text
+    done = client.post(f"{draw_url}/replacements", follow_redirects=False, data={
+        "csrf_token": csrf, "withdrawn": str(gone["entry_id"]), "reason": "联系不上", "freeze_at": ""})
+    assert done.status_code == 303, done.text
+    new_url = done.headers["location"]
+    new = client.get(f"/api/v1/draws/{new_url.rsplit('/', 1)[1]}/record").json()
+    assert new["withdrawal"]["withdrawn_entry_ids"] == [gone["entry_id"]] and new["rule"]["count"] == 1
+    new_page = client.get(new_url).text
+    assert f"#{gone['floor']} {gone['name']}" in new_page and "联系不上" in new_page
+    old_page = client.get(draw_url).text
+    assert f'href="{new_url}"' in old_page and "已放弃" in old_page
+    assert f'action="{draw_url}/replacements"' not in old_page  # replaced once
+    listing = client.get(f"{base}/draws?lang=en").text
+    assert f"#{gone['floor']} {gone['name']} (withdrew)" in listing
+
+    client.post("/logout", data={"csrf_token": csrf})
+    client.cookies.clear()
+    log_in(client, add_user(stack, "student"))
+    assert "/replacements" not in client.get(new_url).text
+    csrf = csrf_of(client, new_url)
+    assert client.post(f"{new_url}/replacements", data={"csrf_token": csrf}).status_code == 403

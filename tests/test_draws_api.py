@@ -11,6 +11,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -441,3 +442,171 @@ def test_verify_script_is_served_and_linked(client: TestClient, stack: Stack, ad
     winner = record["winners"][0]
     assert f"#{winner['floor']} {winner['name']}" in homework.text
     assert f"/draws/{record['draw_id']}" in homework.text
+
+
+# --- winners who withdrew after the reveal -------------------------------------------------
+
+
+def replace(client: TestClient, headers: dict[str, str], draw_id: int, **body: object) -> httpx.Response:
+    return client.post(f"/api/v1/draws/{draw_id}/replacements", json=body, headers=headers)
+
+
+def freeze_on_time(client: TestClient, admin: dict[str, str], draw_id: int) -> dict[str, object]:
+    backdate_draw(draw_id)
+    frozen = client.post(f"/api/v1/draws/{draw_id}/freeze", headers=admin)
+    assert frozen.status_code == 200, frozen.text
+    return frozen.json()
+
+
+def sneak_in(record: dict[str, object], old: dict[str, object], entry_id: int) -> dict[str, object]:
+    """The replacement record with an old winner's line put back into its list, re-hashed."""
+    import hashlib
+
+    data = json.loads(json.dumps(record))
+    line = next(x for x in str(old["frozen_list"]).split("\n") if x.startswith(f"{entry_id}\t"))
+    data["frozen_list"] = f"{line}\n{data['frozen_list']}"
+    data["list_hash"] = hashlib.sha256(data["frozen_list"].encode()).hexdigest()
+    data["entry_count"] += 1
+    return data
+
+
+def test_a_winner_withdraws_after_the_reveal_and_a_replacement_draws_again(
+    client: TestClient, stack: Stack, admin: dict[str, str], tmp_path: Path
+) -> None:
+    from app.db import session_scope
+    from app.models import AuditEntry
+
+    slug = make_course({"code": "9-2", "rewards": [{"kind": "lottery", "k": 3, "prize": "飞桨本"}]})
+    ids = add_replies(slug, "9-2", [Reply(s) for s in make_users(20)])
+    old = run_draw(client, admin, slug, "9-2")
+    old_id, winners = old["draw_id"], [w["entry_id"] for w in old["winners"]]
+    published = client.get(f"/api/v1/draws/{old_id}/record").content
+    gone = winners[1]
+
+    for role in ("student", "instructor"):
+        assert replace(client, bearer(stack, role), old_id, withdrawn=[gone], reason="x").status_code == 403
+    loser = next(i for i in ids if i not in winners)
+    refused = replace(client, admin, old_id, withdrawn=[loser], reason="x")
+    assert refused.status_code == 422 and refused.json() == {
+        "detail": f"参与项 {loser} 不是抽奖 {old_id} 的中奖者。", "code": "replace.not_a_winner"}
+    assert replace(client, admin, old_id, withdrawn=[gone]).json()["code"] == "replace.reason_required"
+    assert replace(client, admin, old_id, reason="x").json()["code"] == "replace.withdrawn_required"
+    plain = client.post(draws_url(slug, "9-2"), json={"rule_index": 0, "replaces_draw_id": old_id}, headers=admin)
+    assert plain.status_code == 422 and plain.json()["code"] == "replace.withdrawn_required"
+
+    created = replace(client, admin, old_id, withdrawn=[gone], reason="出国，无法领奖")
+    assert created.status_code == 201, created.text
+    new = created.json()
+    new_id = new["draw_id"]
+    assert (new["version"], new["status"], new["replaces_draw_id"], new["rule"]) == (
+        2, "committed", old_id, {"kind": "lottery", "count": 1})
+    assert new["withdrawal"] == {"draw_id": old_id, "key": old["key"], "withdrawn_entry_ids": [gone],
+                                 "excluded_entry_ids": sorted(winners), "reason": "出国，无法领奖"}
+    assert new["prize"] == "飞桨本" and f"抽奖 {old_id} 的冻结名单去掉其全部中奖者" in new["eligibility"]
+    again = replace(client, admin, old_id, withdrawn=[winners[0]], reason="也不要了")
+    assert again.status_code == 409
+    assert client.get(f"/api/v1/draws/{old_id}/record").content == published  # the old record stays
+
+    preview = client.get(f"/api/v1/draws/{new_id}/entries", headers=admin).json()
+    assert len(preview["entries"]) == 17 and not {e["entry_id"] for e in preview["entries"]} & set(winners)
+    reasons = {x["submission_id"]: (x["reason"], x["message"]) for x in preview["excluded"]}
+    assert reasons[gone] == ("withdrew", f"已在抽奖 {old_id} 中奖但放弃了奖品：出国，无法领奖")
+    assert reasons[winners[0]] == ("prize_kept", f"已在抽奖 {old_id} 中奖并保留奖品")
+
+    frozen = freeze_on_time(client, admin, new_id)
+    assert frozen["entry_count"] == 17
+    no_value = client.post(f"/api/v1/draws/{new_id}/reveal", json={}, headers=admin)
+    assert no_value.status_code == 422 and no_value.json()["code"] == "reveal.public_value_replacement"
+    revealed = client.post(f"/api/v1/draws/{new_id}/reveal", json={"public_value": "pulse 42"}, headers=admin)
+    assert revealed.status_code == 200, revealed.text
+    record = revealed.json()
+    assert len(record["winners"]) == 1 and record["winners"][0]["entry_id"] not in winners
+
+    listed = {d["draw_id"]: d for d in client.get(draws_url(slug, "9-2")).json()}
+    assert listed[old_id]["replaced_by_draw_id"] == new_id and listed[old_id]["withdrawn_entry_ids"] == [gone]
+    assert listed[new_id]["withdrawn_entry_ids"] == []
+
+    new_path, old_path = tmp_path / "new.json", tmp_path / "old.json"
+    new_path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    old_path.write_bytes(published)
+    cli = stack.camp("draw", "verify", str(new_path), "--replaces", str(old_path), "--lang", "en")
+    assert cli.returncode == 0 and "OK   Replaced draw and its winners: OK" in cli.stdout, cli.stdout + cli.stderr
+    script = subprocess.run([sys.executable, str(PROJECT_ROOT / "app" / "static" / "verify_draw.py"),
+                             str(new_path), str(old_path)], capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0 and "VERIFIED" in script.stdout, script.stdout
+    assert verify_script(new_path).returncode == 0
+    sneaked = tmp_path / "sneaked.json"
+    sneaked.write_text(json.dumps(sneak_in(record, old, winners[0]), ensure_ascii=False), encoding="utf-8")
+    assert verify_cli(stack, sneaked).returncode == 1
+    caught = verify_script(sneaked)
+    assert caught.returncode == 1 and f"entry {winners[0]} won draw {old_id}" in caught.stdout
+
+    with session_scope() as session:
+        entries = session.scalars(select(AuditEntry).where(
+            AuditEntry.subject.in_([f"draw:{old_id}", f"draw:{new_id}"])).order_by(AuditEntry.id)).all()
+        actions = [(e.subject, e.action) for e in entries]
+        withdraw = next(e for e in entries if e.action == "draw.withdraw")
+    assert actions[-4:] == [(f"draw:{new_id}", "draw.commit"), (f"draw:{old_id}", "draw.withdraw"),
+                            (f"draw:{new_id}", "draw.freeze"), (f"draw:{new_id}", "draw.reveal")]
+    assert (f"draw:{old_id}", "draw.withdraw") in actions and (f"draw:{new_id}", "draw.commit") in actions
+    assert withdraw.data["withdrawn"] == [gone] and withdraw.data["replacement_draw_id"] == new_id
+    assert stack.camp("audit", "verify").returncode == 0
+
+    old_page = client.get(f"/draws/{old_id}").text
+    assert "已放弃" in old_page and f'href="/draws/{new_id}"' in old_page and "出国，无法领奖" in old_page
+    new_page = client.get(f"/draws/{new_id}").text
+    gone_winner = next(w for w in old["winners"] if w["entry_id"] == gone)
+    assert "放弃领奖的中奖者" in new_page and f"#{gone_winner['floor']} {gone_winner['name']}" in new_page
+    assert f"draw-{old_id}.json" in new_page
+    homework = client.get(f"/courses/{slug}/assignments/9-2").text
+    assert f"#{gone_winner['floor']} {gone_winner['name']}（已放弃）" in homework
+
+
+def test_top_score_replacement_takes_the_next_best(client: TestClient, stack: Stack, admin: dict[str, str]) -> None:
+    slug = make_course({"code": "4-3", "rewards": [{"kind": "top_score", "n": 2, "by": "review"}]})
+    students = make_users(5)
+    ids = add_replies(slug, "4-3", [Reply(s, review_score=score) for s, score in zip(students, [70, 95, 80, 90, 60],
+                                                                                        strict=True)])
+    old = run_draw(client, admin, slug, "4-3")
+    assert [w["entry_id"] for w in old["winners"]] == [ids[1], ids[3]]
+    new = replace(client, admin, old["draw_id"], withdrawn=[ids[1]], reason="已获得其他奖项")
+    assert new.status_code == 201 and new.json()["rule"] == {"kind": "top_score", "count": 1}
+    freeze_on_time(client, admin, new.json()["draw_id"])
+    revealed = client.post(f"/api/v1/draws/{new.json()['draw_id']}/reveal", json={}, headers=admin)
+    assert revealed.status_code == 200, revealed.text  # no randomness: no public value needed
+    assert [(w["entry_id"], w["score"]) for w in revealed.json()["winners"]] == [(ids[2], "80")]
+
+
+def test_what_cannot_be_replaced(client: TestClient, stack: Stack, admin: dict[str, str]) -> None:
+    slug = make_course({"code": "1-3", "rewards": [RULE_4_1, {"kind": "lottery", "k": 1}]})
+    add_replies(slug, "1-3", [Reply(s) for s in make_users(5)])
+    fixed = run_draw(client, admin, slug, "1-3")
+    refused = replace(client, admin, fixed["draw_id"], withdrawn=[fixed["winners"][0]["entry_id"]], reason="x")
+    assert refused.status_code == 409 and refused.json()["code"] == "replace.fixed_ranks"
+    live = client.post(draws_url(slug, "1-3"), json={"rule_index": 1}, headers=admin).json()
+    busy = replace(client, admin, live["draw_id"])
+    assert busy.status_code == 409 and busy.json()["code"] == "replace.not_aborted"
+    assert replace(client, admin, 10**9).status_code == 404
+
+
+def test_an_aborted_replacement_is_drawn_again_with_its_withdrawal(
+    client: TestClient, stack: Stack, admin: dict[str, str]
+) -> None:
+    slug = make_course({"code": "9-3", "rewards": [{"kind": "lottery", "k": 2}]})
+    add_replies(slug, "9-3", [Reply(s) for s in make_users(8)])
+    old = run_draw(client, admin, slug, "9-3")
+    first = replace(client, admin, old["draw_id"], withdrawn=[w["entry_id"] for w in old["winners"]],
+                    reason="都放弃了").json()
+    client.post(f"/api/v1/draws/{first['draw_id']}/abort", json={"reason": "奖品写错了"}, headers=admin)
+    withdrawn = replace(client, admin, first["draw_id"], withdrawn=[1], reason="x")
+    assert withdrawn.status_code == 409 and withdrawn.json()["code"] == "replace.withdrawn_on_aborted"
+    second = replace(client, admin, first["draw_id"], prize="新奖品")
+    assert second.status_code == 201, second.text
+    data = second.json()
+    assert (data["replaces_draw_id"], data["withdrawal"], data["rule"], data["prize"]) == (
+        first["draw_id"], first["withdrawal"], first["rule"], "新奖品")
+    frozen = freeze_on_time(client, admin, data["draw_id"])
+    assert frozen["entry_count"] == 6
+
+    plain = client.post(draws_url(slug, "9-3"), json={"rule_index": 0}, headers=admin)
+    assert plain.status_code == 409  # the revealed draw still holds rule 0

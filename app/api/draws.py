@@ -1,5 +1,5 @@
-"""Prize draws: commit, freeze, reveal, abort (admins), the public record (anyone), entries
-and exclusions (staff)."""
+"""Prize draws: commit, freeze, reveal, abort, replace (admins), the public record (anyone),
+entries and exclusions (staff)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,18 @@ class AbortIn(BaseModel):
     reason: str = Field(max_length=TEXT)
 
 
+class ReplacementIn(BaseModel):
+    """A revealed draw: `withdrawn` (entry ids of its winners) and `reason`; an aborted one:
+    neither (it is drawn again with its rule)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    withdrawn: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list, max_length=10_000)
+    reason: str | None = Field(default=None, max_length=TEXT)
+    freeze_at: datetime | None = None
+    prize: str | None = Field(default=None, max_length=TEXT)
+
+
 def _aware(moment: datetime | None, assignment: Assignment) -> datetime | None:
     """A time without a zone is read in the course's time zone."""
     if moment is None or moment.tzinfo is not None:
@@ -76,8 +88,10 @@ def summary(session: SessionDep, draw: Draw) -> dict[str, Any]:
     """The record without the (possibly long) frozen list, plus links and the staff title."""
     data = service.public_record(session, draw)
     del data["frozen_list"]
+    withdrawal = service.withdrawal_from(session, draw)
     data.update(title=draw.title, rule_index=draw.rule_index,
                 replaced_by_draw_id=service.replaced_by(session, draw),
+                withdrawn_entry_ids=[] if withdrawal is None else withdrawal["withdrawn_entry_ids"],
                 record_url=f"/api/v1/draws/{draw.id}/record", page_url=f"/draws/{draw.id}")
     return data
 
@@ -131,6 +145,24 @@ def abort(draw_id: int, body: AbortIn, request: Request, session: SessionDep,
     with refusals(request):
         draw = service.abort_draw(session, draw_id, admin, reason=body.reason)
     return service.public_record(session, draw)
+
+
+@router.post("/draws/{draw_id}/replacements", status_code=201, dependencies=[CsrfChecked])
+def replace(draw_id: int, request: Request, session: SessionDep, admin: AdminUser,
+            body: ReplacementIn | None = None) -> JSONResponse:
+    """Commit the draw that replaces draw `draw_id`: winners of a revealed draw withdrew
+    (same kind of rule for as many, none of its winners in the list), or an aborted draw is
+    drawn again. Returns the new draw's record."""
+    body = body or ReplacementIn()
+    with refusals(request):
+        old = service.get_draw(session, draw_id)
+        assignment = session.get(Assignment, old.assignment_id)
+        assert assignment is not None
+        draw = service.replace_draw(
+            session, draw_id, admin, withdrawn=body.withdrawn, reason=body.reason,
+            freeze_at=_aware(body.freeze_at, assignment), prize=body.prize,
+        )
+    return JSONResponse(service.public_record(session, draw), status_code=201)
 
 
 @router.get("/draws/{draw_id}/record")

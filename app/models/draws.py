@@ -18,6 +18,9 @@ class Draw(Base):
     that decide the entries (`by`, `correct_only`, `min_score`); `rule_index` is the position of
     the homework's reward rule it runs (None for an explicit rule). `excluded` lists, at freeze,
     every reply left out and why (shown to staff only). `created_at` is the commit time.
+    `withdrawal` (the record's version-2 object) is set on a draw that replaces winners who
+    withdrew from a revealed draw; `replaces_id` then names that draw (or an aborted draw
+    that carried the same withdrawal).
     """
 
     __tablename__ = "draws"
@@ -25,7 +28,7 @@ class Draw(Base):
         CheckConstraint(
             "status IN ('committed', 'frozen', 'revealed', 'aborted')", name="status"
         ),
-        UniqueConstraint("replaces_id"),  # an aborted draw is replaced at most once
+        UniqueConstraint("replaces_id"),  # a draw is replaced at most once
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +57,7 @@ class Draw(Base):
     aborted_at: Mapped[datetime | None]
     abort_reason: Mapped[str | None] = mapped_column(Text)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    withdrawal: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

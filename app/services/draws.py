@@ -5,19 +5,33 @@ pure step, and writes the result back with an UPDATE that only succeeds from the
 status. Two admins acting at once therefore get one result: the row lock (PostgreSQL) or
 SQLite's single writer makes the second one see the new status and fail with a conflict.
 The seed is generated here, stored in the row, and published only by reveal or abort.
+
+A draw is replaced by a new one (`replace_draw`) once aborted, or once revealed when winners
+withdraw: the replacement then carries the withdrawal, draws as many as withdrew by the same
+kind of rule, and its list is the revealed draw's frozen list without any of its winners.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import draws as pure
-from app.draws import DrawError, DrawRecord, Entry, record_to_json, rule_from_json, winner_from_json
+from app.draws import (
+    DrawError,
+    DrawRecord,
+    Entry,
+    Withdrawal,
+    record_to_json,
+    rule_from_json,
+    winner_from_json,
+    withdrawal_from_json,
+)
 from app.errors import CampError, Conflict, Invalid, NotFound
 from app.models import Assignment, Course, Draw, User, utcnow
 from app.services.audit import record as audit
@@ -34,8 +48,11 @@ from app.services.entries import (
 #: DrawError codes that mean "not now / not in this state" rather than "bad input"
 CONFLICT_CODES = frozenset({
     "state.wrong_status", "replace.not_aborted", "freeze.before_commit", "reveal.before_freeze",
-    "abort.too_early", "seed.mismatch", "seed.malformed",
+    "abort.too_early", "seed.mismatch", "seed.malformed", "replace.withdrawn_on_aborted",
+    "replace.fixed_ranks",
 })
+#: a replacement's announced freeze time, unless the admin gives one: its list is known already
+REPLACEMENT_FREEZE_DELAY = timedelta(minutes=10)
 
 
 class DrawRefused(CampError):
@@ -95,6 +112,7 @@ def to_record(session: Session, draw: Draw) -> DrawRecord:
         winners=tuple(winner_from_json(w) for w in draw.winners or []),
         aborted_at=draw.aborted_at,
         abort_reason=draw.abort_reason,
+        withdrawal=None if draw.withdrawal is None else withdrawal_from_json(draw.withdrawal),
     )
 
 
@@ -115,6 +133,89 @@ def reward_spec(assignment: Assignment, rule_index: int | None,
     return parse_reward(rules[rule_index])
 
 
+def _check_no_live_draw(session: Session, assignment: Assignment, rule_index: int) -> None:
+    live = session.scalar(select(Draw.id).where(
+        Draw.assignment_id == assignment.id, Draw.rule_index == rule_index, Draw.status != "aborted"))
+    if live is not None:
+        raise Conflict("Reward rule {index} already has draw {id}; abort it before drawing again",
+                       index=rule_index, id=live)
+
+
+def _may_conflict(replaces: DrawRecord | None) -> bool:
+    """Whether a new draw of a reward rule must check for a live draw of the same rule: a new
+    draw, or one replacing a plain aborted draw. A replacement for withdrawn winners runs while
+    the revealed draw holds the rule, and the protocol refuses any other replacement itself."""
+    return replaces is None or (replaces.status == "aborted" and replaces.withdrawal is None)
+
+
+def _replaced(session: Session, draw_id: int) -> tuple[Draw, DrawRecord]:
+    """The draw to replace, locked; refused if another draw replaced it already."""
+    old = get_draw(session, draw_id, lock=True)
+    newer = replaced_by(session, old)
+    if newer is not None:
+        raise Conflict("Draw {id} was already replaced by draw {new}", id=draw_id, new=newer)
+    return old, to_record(session, old)
+
+
+def _eligibility(spec: RewardSpec, replaces: DrawRecord | None, withdrawn: Sequence[int]) -> str:
+    """The record's eligibility text; a replacement for withdrawn winners says whom it leaves out."""
+    base = eligibility_text(spec.rule, spec.options)
+    if replaces is None:
+        return base
+    if replaces.status == "aborted":
+        return replaces.eligibility if replaces.withdrawal is not None else base
+    if not withdrawn:
+        return base  # refused by the protocol
+    text = replaces.eligibility
+    zh, en = text.split(" / ", 1) if " / " in text else (text, text)
+    drawn = replaces.draw_id
+    return (f"{zh}；抽奖 {drawn} 的冻结名单去掉其全部中奖者（含放弃者）/ "
+            f"{en}; draw {drawn}'s frozen list without any of its winners (those who withdrew included)")
+
+
+@dataclass(frozen=True)
+class NewDraw:
+    """What a commit writes besides the seed: the rule and how its entries are chosen."""
+
+    spec: RewardSpec
+    rule_index: int | None
+    freeze_at: datetime
+    prize: str
+
+
+def _insert(session: Session, assignment: Assignment, actor: User, new: NewDraw, now: datetime,
+            replaces: DrawRecord | None = None, withdrawn: Sequence[int] = (),
+            reason: str | None = None) -> Draw:
+    """Store a committed draw; the pure step checks the times and the replacement (on refusal
+    the request rolls back)."""
+    seed, spec = pure.new_seed(), new.spec
+    row = Draw(
+        assignment_id=assignment.id, rule=spec.rule.to_json(), rule_index=new.rule_index,
+        options=spec.options.to_json(), title=spec.title, prize=new.prize,
+        eligibility=_eligibility(spec, replaces, withdrawn), status="committed", seed=seed,
+        commitment=pure.commitment_of(seed), freeze_at=new.freeze_at,
+        replaces_id=None if replaces is None else replaces.draw_id, created_by_id=actor.id,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    published = pure.commit(
+        draw_id=row.id, course=assignment.course.slug, assignment=assignment.code,
+        rule=spec.rule, seed=seed, committed_at=now, freeze_at=row.freeze_at,
+        eligibility=row.eligibility, prize=row.prize, replaces=replaces, withdrawn=withdrawn,
+        withdrawal_reason=reason,
+    )
+    row.freeze_at = published.freeze_at
+    row.withdrawal = None if published.withdrawal is None else published.withdrawal.to_json()
+    audit(session, actor, "draw.commit", f"draw:{row.id}", {
+        "course": published.course, "assignment": published.assignment,
+        "rule": published.rule.to_json(), "options": row.options, "prize": row.prize,
+        "commitment": published.commitment, "freeze_at": pure.format_time(published.freeze_at),
+        "replaces_draw_id": row.replaces_id, "withdrawal": row.withdrawal,
+    })
+    return row
+
+
 def commit_draw(
     session: Session,
     assignment: Assignment,
@@ -127,45 +228,57 @@ def commit_draw(
     replaces_id: int | None = None,
     now: datetime | None = None,
 ) -> Draw:
-    """Publish the commitment SHA-256(seed) for a new draw; the seed stays in the row."""
+    """Publish the commitment SHA-256(seed) for a new draw; the seed stays in the row.
+    `replaces_id`: an aborted draw (with a rule of one's choice; see `replace_draw` for the
+    same rule, and for a revealed draw whose winners withdrew)."""
     now = (now or utcnow()).replace(microsecond=0)
     spec = reward_spec(assignment, rule_index, rule)
-    if rule_index is not None:
-        live = session.scalar(select(Draw.id).where(
-            Draw.assignment_id == assignment.id, Draw.rule_index == rule_index,
-            Draw.status != "aborted"))
-        if live is not None:
-            raise Conflict("Reward rule {index} already has draw {id}; abort it before drawing again",
-                           index=rule_index, id=live)
-    replaces = None
-    if replaces_id is not None:
-        old = get_draw(session, replaces_id, lock=True)
-        replaces = to_record(session, old)
-        if session.scalar(select(Draw.id).where(Draw.replaces_id == replaces_id)) is not None:
-            raise Conflict("Draw {id} was already replaced", id=replaces_id)
-    seed = pure.new_seed()
-    row = Draw(
-        assignment_id=assignment.id, rule=spec.rule.to_json(), rule_index=rule_index,
-        options=spec.options.to_json(), title=spec.title, prize=prize or spec.prize,
-        eligibility=eligibility_text(spec.rule, spec.options), status="committed", seed=seed,
-        commitment=pure.commitment_of(seed), freeze_at=freeze_at or assignment.due_at,
-        replaces_id=replaces_id, created_by_id=actor.id, created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    # The pure step checks the times and the replacement; on refusal the request rolls back.
-    published = pure.commit(
-        draw_id=row.id, course=assignment.course.slug, assignment=assignment.code,
-        rule=spec.rule, seed=seed, committed_at=now, freeze_at=row.freeze_at,
-        eligibility=row.eligibility, prize=row.prize, replaces=replaces,
-    )
-    row.freeze_at = published.freeze_at
-    audit(session, actor, "draw.commit", f"draw:{row.id}", {
-        "course": published.course, "assignment": published.assignment,
-        "rule": published.rule.to_json(), "options": row.options, "prize": row.prize,
-        "commitment": published.commitment, "freeze_at": pure.format_time(published.freeze_at),
-        "replaces_draw_id": replaces_id,
-    })
+    replaces = None if replaces_id is None else _replaced(session, replaces_id)[1]
+    if rule_index is not None and _may_conflict(replaces):
+        _check_no_live_draw(session, assignment, rule_index)
+    new = NewDraw(spec, rule_index, freeze_at or assignment.due_at, prize or spec.prize)
+    return _insert(session, assignment, actor, new, now, replaces)
+
+
+def _replacement_spec(old: Draw, record: DrawRecord, withdrawn: int) -> RewardSpec:
+    """A revealed draw is replaced by the same kind of rule for as many as withdrew; an
+    aborted one by its own rule."""
+    if record.status == "revealed":
+        rule = pure.replacement_rule(record, max(1, withdrawn))
+    else:
+        rule = record.rule
+    return RewardSpec(rule, Options.from_json(old.options), old.title, old.prize)
+
+
+def replace_draw(
+    session: Session,
+    draw_id: int,
+    actor: User,
+    *,
+    withdrawn: Sequence[int] = (),
+    reason: str | None = None,
+    freeze_at: datetime | None = None,
+    prize: str | None = None,
+    now: datetime | None = None,
+) -> Draw:
+    """Commit the draw that replaces draw `draw_id`: for a revealed draw, its `withdrawn`
+    winners (entry ids) gave up their prize for `reason`; an aborted draw is drawn again with
+    its rule (and the withdrawal it carried). The announced freeze time defaults to
+    REPLACEMENT_FREEZE_DELAY after now."""
+    now = (now or utcnow()).replace(microsecond=0)
+    old, record = _replaced(session, draw_id)
+    assignment, _ = _names(session, old)
+    spec = _replacement_spec(old, record, len(withdrawn))
+    if old.rule_index is not None and _may_conflict(record):
+        _check_no_live_draw(session, assignment, old.rule_index)
+    new = NewDraw(spec, old.rule_index, freeze_at or now + REPLACEMENT_FREEZE_DELAY,
+                  prize or old.prize)
+    row = _insert(session, assignment, actor, new, now, record, withdrawn, reason)
+    if record.status == "revealed" and row.withdrawal is not None:
+        audit(session, actor, "draw.withdraw", f"draw:{old.id}", {
+            "withdrawn": row.withdrawal["withdrawn_entry_ids"], "reason": row.withdrawal["reason"],
+            "excluded": row.withdrawal["excluded_entry_ids"], "replacement_draw_id": row.id,
+        })
     return row
 
 
@@ -180,7 +293,29 @@ def _write(session: Session, draw: Draw, expected: tuple[str, ...], **values: An
     session.refresh(draw)
 
 
+def _winner_exclusion(winner: dict[str, Any], withdrawal: Withdrawal) -> Exclusion:
+    gave_up = winner["entry_id"] in withdrawal.withdrawn
+    params: dict[str, Any] = {"draw_id": withdrawal.draw_id}
+    if gave_up:
+        params["reason"] = withdrawal.reason
+    return Exclusion(winner["entry_id"], winner["floor"], winner["name"],
+                     "withdrew" if gave_up else "prize_kept", params)
+
+
+def replacement_entries(session: Session, withdrawal: Withdrawal) -> EntrySet:
+    """The revealed draw's list without its winners, and why each reply is left out: its own
+    exclusions, plus its winners (keeping the prize, or withdrawn)."""
+    source = get_draw(session, withdrawal.draw_id)
+    entries = pure.replacement_entries(to_record(session, source), withdrawal)
+    excluded = [Exclusion(**e) for e in source.excluded or []]
+    excluded += [_winner_exclusion(w, withdrawal) for w in source.winners or []]
+    excluded.sort(key=lambda e: e.floor)
+    return EntrySet(entries, excluded, 0)
+
+
 def preview_entries(session: Session, draw: Draw, at: datetime | None = None) -> EntrySet:
+    if draw.withdrawal is not None:
+        return replacement_entries(session, withdrawal_from_json(draw.withdrawal))
     assignment, _ = _names(session, draw)
     return collect_entries(session, assignment, rule_from_json(draw.rule),
                            Options.from_json(draw.options), at or utcnow())
@@ -264,6 +399,14 @@ def draws_of(session: Session, assignment: Assignment) -> list[Draw]:
 
 def replaced_by(session: Session, draw: Draw) -> int | None:
     return session.scalar(select(Draw.id).where(Draw.replaces_id == draw.id))
+
+
+def withdrawal_from(session: Session, draw: Draw) -> dict[str, Any] | None:
+    """The withdrawal (record JSON) of this draw's winners, as its replacement recorded it."""
+    newer = session.scalar(select(Draw).where(Draw.replaces_id == draw.id))
+    if newer is None or newer.withdrawal is None or newer.withdrawal["draw_id"] != draw.id:
+        return None
+    return newer.withdrawal
 
 
 @dataclass(frozen=True)

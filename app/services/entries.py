@@ -61,6 +61,8 @@ REASONS: dict[str, str] = {
     "not_reviewed": lazy("Not reviewed yet"),
     "duplicate": lazy("This student's entry is an earlier reply, #{floor}"),
     "not_chosen": lazy("This student's entry is another submission, #{floor}"),
+    "prize_kept": lazy("Won draw {draw_id} and keeps the prize"),
+    "withdrew": lazy("Won draw {draw_id} and gave up the prize: {reason}"),
 }
 
 

@@ -7,7 +7,7 @@ global `rewards_of(assignment)`, registered below; it queries with the page's ow
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -21,7 +21,7 @@ from app.deps import AdminUser, CsrfChecked, OptionalUser, SessionDep, get_local
 from app.draws import DrawError
 from app.errors import CampError, Invalid
 from app.i18n import lazy, translate
-from app.models import Assignment, Draw, User
+from app.models import Assignment, Draw, User, utcnow
 from app.services import draws as service
 from app.services.courses import get_assignment
 from app.services.entries import REASONS, parse_reward
@@ -34,10 +34,17 @@ router = APIRouter()
 Text = Annotated[str, Form()]
 
 
-def winners_line(winners: Sequence[dict[str, Any]], locale: str) -> str:
-    """`#820 thunder95、#819 …` as the seed announced them (`, ` in English)."""
+WITHDREW = lazy("withdrew")
+
+
+def winners_line(winners: Sequence[dict[str, Any]], locale: str,
+                 withdrawn: Collection[int] = ()) -> str:
+    """`#820 thunder95、#819 …` as the seed announced them (`, ` in English); winners who
+    withdrew afterwards are marked."""
     sep = "、" if locale == "zh_CN" else ", "
-    return sep.join(f"#{w['floor']} {w['name']}" for w in winners)
+    mark = f"（{translate(locale, WITHDREW)}）" if locale == "zh_CN" else f" ({WITHDREW})"
+    return sep.join(f"#{w['floor']} {w['name']}{mark if w['entry_id'] in withdrawn else ''}"
+                    for w in winners)
 
 
 def describe_rule(rule: dict[str, Any], locale: str) -> str:
@@ -51,16 +58,28 @@ def describe_rule(rule: dict[str, Any], locale: str) -> str:
 
 @dataclass(frozen=True)
 class RewardBlock:
-    """What the homework page shows: the leaderboard link and each draw (newest first)."""
+    """What the homework page shows: the leaderboard link and each draw (newest first), with
+    the entry ids of winners who withdrew (by draw id)."""
 
     leaderboard: bool
     draws: list[Draw]
+    withdrawn: dict[int, list[int]]
+
+
+def withdrawn_by_draw(draws: Sequence[Draw]) -> dict[int, list[int]]:
+    """Draw id -> entry ids of its winners who withdrew (as the replacements recorded it)."""
+    found: dict[int, list[int]] = {}
+    for d in draws:
+        if d.withdrawal is not None and d.replaces_id == d.withdrawal["draw_id"]:
+            found[d.replaces_id] = d.withdrawal["withdrawn_entry_ids"]
+    return found
 
 
 def rewards_of(assignment: Assignment) -> RewardBlock:
     session = object_session(assignment)
     assert session is not None
-    return RewardBlock(has_leaderboard(assignment), service.draws_of(session, assignment))
+    draws = service.draws_of(session, assignment)
+    return RewardBlock(has_leaderboard(assignment), draws, withdrawn_by_draw(draws))
 
 
 environment().globals.update(rewards_of=rewards_of, winners_line=winners_line,
@@ -76,12 +95,37 @@ def _draw_page(request: Request, session: Session, draw: Draw, user: User | None
     assert assignment is not None
     record = service.public_record(session, draw)
     staff = user is not None and user.is_staff
+    replaced_by = service.replaced_by(session, draw)
     return render(
         request, "draw.html", status_code,
         draw=draw, record=record, assignment=assignment, course=assignment.course,
         timezone=assignment.course.timezone, entries=service.entry_view(session, draw) if staff else None,
-        replaced_by=service.replaced_by(session, draw), error=error,
+        replaced_by=replaced_by, error=error, withdrawal=service.withdrawal_from(session, draw),
+        withdrawn_winners=_withdrawn_winners(session, draw),
+        replaceable=replaced_by is None and _replaceable(draw),
+        default_freeze=_local_input(utcnow() + service.REPLACEMENT_FREEZE_DELAY, assignment.course.timezone),
     )
+
+
+def _replaceable(draw: Draw) -> bool:
+    """Aborted, or revealed with winners and a rule that can draw again (not fixed ranks)."""
+    if draw.status == "aborted":
+        return True
+    return draw.status == "revealed" and bool(draw.winners) and draw.rule.get("kind") != "fixed_ranks"
+
+
+def _withdrawn_winners(session: Session, draw: Draw) -> list[dict[str, Any]]:
+    """For a replacement: the winners of the revealed draw who withdrew, as that draw lists them."""
+    if draw.withdrawal is None:
+        return []
+    source = session.get(Draw, draw.withdrawal["draw_id"])
+    gone = set(draw.withdrawal["withdrawn_entry_ids"])
+    return [w for w in (source.winners if source else None) or [] if w["entry_id"] in gone]
+
+
+def _local_input(moment: datetime, zone: str) -> str:
+    """A value for `<input type="datetime-local">` in the course's time zone."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
 
 
 @router.get("/draws/{draw_id}")
@@ -128,6 +172,25 @@ def abort_form(draw_id: int, request: Request, session: SessionDep, admin: Admin
                  lambda: service.abort_draw(session, draw_id, admin, reason=reason))
 
 
+@router.post("/draws/{draw_id}/replacements", dependencies=[CsrfChecked])
+def replace_form(draw_id: int, request: Request, session: SessionDep, admin: AdminUser,
+                 withdrawn: Annotated[list[int] | None, Form()] = None, reason: Text = "",
+                 freeze_at: Text = "", prize: Text = "") -> Response:
+    """Commit the replacement of draw `draw_id` (the winners ticked withdrew) and open it."""
+    old = service.get_draw(session, draw_id)
+    assignment = session.get(Assignment, old.assignment_id)
+    assert assignment is not None
+    created: list[Draw] = []
+
+    def action() -> None:
+        created.append(service.replace_draw(
+            session, draw_id, admin, withdrawn=withdrawn or [], reason=reason or None,
+            freeze_at=_local_time(freeze_at, assignment.course.timezone), prize=prize.strip() or None))
+
+    response = _step(request, session, draw_id, admin, action)
+    return redirect(f"/draws/{created[0].id}") if created else response
+
+
 # --- the homework's draws ------------------------------------------------------------------
 
 
@@ -145,9 +208,10 @@ def _draws_page(request: Request, session: Session, assignment: Assignment,
         request, "draws.html", status_code,
         assignment=assignment, course=assignment.course, timezone=assignment.course.timezone,
         draws=draws, rules=rules, error=error,
-        replaceable=[d for d in draws if d.status == "aborted" and d.id not in replaced],
-        default_freeze=assignment.due_at.astimezone(ZoneInfo(assignment.course.timezone))
-        .strftime("%Y-%m-%dT%H:%M"),
+        replaceable=[d for d in draws if d.status == "aborted" and d.id not in replaced
+                     and d.withdrawal is None],
+        withdrawn=withdrawn_by_draw(draws),
+        default_freeze=_local_input(assignment.due_at, assignment.course.timezone),
     )
 
 
