@@ -169,7 +169,7 @@ def _eligibility(spec: RewardSpec, replaces: DrawRecord | None, withdrawn: Seque
     text = replaces.eligibility
     zh, en = text.split(" / ", 1) if " / " in text else (text, text)
     drawn = replaces.draw_id
-    return (f"{zh}；抽奖 {drawn} 的冻结名单去掉其全部中奖者（含放弃者）/ "
+    return (f"{zh}；抽奖 {drawn} 的冻结名单去掉其全部中奖者（含放弃者） / "
             f"{en}; draw {drawn}'s frozen list without any of its winners (those who withdrew included)")
 
 

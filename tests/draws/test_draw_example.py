@@ -12,10 +12,14 @@ from app.draws import (
     Lottery,
     commit,
     freeze,
+    record_from_json,
     record_to_json,
+    replacement_entries,
+    replacement_rule,
     reveal,
     ticket,
     verify_record,
+    without_entries,
 )
 from app.draws.keys import key_material
 from tests.draws.drawkit import ROOT, load_standalone
@@ -115,3 +119,89 @@ def test_doc_prints_the_same_numbers() -> None:
     assert "The 130 bytes hashed into the key" in doc
     stored = RECORD.read_text(encoding="utf-8")
     assert stored.strip() in doc  # the whole record is shown
+
+
+# --- the worked replacement: the winner of entry 105 withdrew -------------------------------
+
+REPLACEMENT = Path(__file__).with_name("example_replacement_record.json")
+SEED_43 = bytes(range(32, 64)).hex()
+EXPECTED_43 = {
+    "seed": "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f",
+    "commitment": "72dbb7336c76780023f83da4c355f2eeea85733b13d3477697917790c1229084",
+    "list_hash": "ed5f7dff29fe4e3d33faf1086578dc98cc0a6a401ab06495fded1c5420eb0334",
+    "key": "a780c25059ab2d5b94a63bdbcd53a7215aa33bf31bf8882db9266e503f155fb9",
+}
+LIST_HEX_43 = (
+    "3130310932097468756e64657239350a313032093309e4bda0e8bf98e8afb4e4b88de683b3e68891e590970a"
+    "313034093809e591b5e8b5ab2068650a"
+)
+MATERIAL_HEX_43 = (
+    "0000000c63616d702d647261772d7631"
+    "000000023433"
+    "00000020ed5f7dff29fe4e3d33faf1086578dc98cc0a6a401ab06495fded1c5420eb0334"
+    "000000206578616d706c6520626561636f6e20323032302d30312d30375430353a33305a"
+    "00000020202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+)
+TICKETS_43 = {
+    101: "39fdf4283a32be9e362aa4733fe0f3f5b05fe5e25549b4e070ba8518f83eb8ba",
+    102: "44f7090cd63b52a008fc88cb09b8bdd21b7b49c8376e900cdd73c5aa15e1a9ce",
+    104: "db90de0cb69aae042304cfce69caf071f60b0d745bc3490d68732c70b2ae0267",
+}
+
+
+def example_replacement() -> dict:
+    old = record_from_json(example_record())
+    draw = commit(
+        draw_id=43, course="dl-bootcamp", assignment="7-1", rule=replacement_rule(old, 1),
+        seed=SEED_43, committed_at=datetime(2020, 1, 7, 4, tzinfo=UTC),
+        freeze_at=datetime(2020, 1, 7, 5, tzinfo=UTC),
+        eligibility="每位同学在截止时间前的第一条有效回复；抽奖 42 的冻结名单去掉其全部中奖者（含放弃者） / "
+        "each student's first valid reply before the deadline; draw 42's frozen list without any of "
+        "its winners (those who withdrew included)",
+        prize=old.prize, replaces=old, withdrawn=[105],
+        withdrawal_reason="出国，无法领奖 / moved abroad, cannot receive the prize",
+    )  # fmt: skip
+    assert draw.withdrawal is not None
+    draw = freeze(
+        draw, replacement_entries(old, draw.withdrawal), frozen_at=datetime(2020, 1, 7, 5, tzinfo=UTC),
+        public_value_source="the value announced at 2020-01-07T05:30:00Z",
+    )  # fmt: skip
+    draw = reveal(
+        draw, seed=SEED_43, revealed_at=datetime(2020, 1, 7, 6, tzinfo=UTC),
+        public_value="example beacon 2020-01-07T05:30Z",
+    )  # fmt: skip
+    return record_to_json(draw)
+
+
+def test_replacement_example_numbers() -> None:
+    data = example_replacement()
+    for field, value in EXPECTED_43.items():
+        assert data[field] == value
+    assert data["frozen_list"] == without_entries(example_record()["frozen_list"], [103, 105])
+    assert data["frozen_list"].encode("utf-8").hex() == LIST_HEX_43
+    material = key_material(43, EXPECTED_43["list_hash"], data["public_value"], SEED_43)
+    assert material.hex() == MATERIAL_HEX_43 and len(material) == 130
+    key = bytes.fromhex(EXPECTED_43["key"])
+    assert {entry_id: ticket(key, entry_id).hex() for entry_id in TICKETS_43} == TICKETS_43
+    assert [(w["entry_id"], w["floor"], w["name"]) for w in data["winners"]] == [(101, 2, "thunder95")]
+
+
+def test_replacement_record_file_is_current_and_verifies_with_both_verifiers() -> None:
+    stored = json.loads(REPLACEMENT.read_text(encoding="utf-8"))
+    assert stored == example_replacement()
+    old = json.loads(RECORD.read_text(encoding="utf-8"))
+    for replaced in (None, old):
+        assert verify_record(stored, replaced).complete
+        result = load_standalone().verify(stored, replaced)
+        assert result["ok"] and result["checks"][-1]["status"] == "pass"
+
+
+def test_doc_prints_the_replacement_numbers() -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    flat = doc.replace("\n", "").replace(" ", "")
+    numbers = [*EXPECTED_43.values(), *TICKETS_43.values(), LIST_HEX_43[:88]]
+    numbers += [MATERIAL_HEX_43[i : i + 72] for i in range(0, len(MATERIAL_HEX_43), 72)]
+    for number in numbers:
+        assert number in flat, number
+    assert f"Its {len(LIST_HEX_43) // 2} UTF-8 bytes" in doc
+    assert REPLACEMENT.read_text(encoding="utf-8").strip() in doc
