@@ -17,6 +17,7 @@ from jinja2.runtime import Context
 from app.config import PROJECT_ROOT
 from app.deps import get_locale
 from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, translate
+from app.rich_text import render_markdown
 
 
 @pass_context
@@ -55,7 +56,7 @@ def environment() -> Environment:
     )
     env.globals.update(_=_gettext, gettext=_gettext, LANG_LABELS=LABELS, LANGS=SUPPORTED,
                        STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS)
-    env.filters.update(localtime=_localtime, number=_number)
+    env.filters.update(localtime=_localtime, number=_number, markdown=render_markdown)
     return env
 
 

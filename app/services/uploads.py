@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from app.errors import Invalid, TooLarge, UnsupportedMedia
+from app.services.images import MAX_IMAGE_BYTES, strip_metadata
 
 CODE_SUFFIXES = {".py": "text/x-python", ".zip": "application/zip"}
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -51,7 +52,16 @@ def check_file(name: str, data: bytes, max_bytes: int) -> CheckedFile:
     if suffix in CODE_SUFFIXES:
         return CheckedFile(filename, data, "code", CODE_SUFFIXES[suffix])
     if suffix in IMAGE_SUFFIXES:
-        return CheckedFile(filename, data, "image", _image_type(filename, data))
+        if len(data) > MAX_IMAGE_BYTES:
+            raise TooLarge(
+                "The file {name} is {size} MB; the limit is {limit} MB",
+                name=filename,
+                size=round(len(data) / 1e6, 1),
+                limit=round(MAX_IMAGE_BYTES / 1e6, 1),
+            )
+        content_type = _image_type(filename, data)
+        fmt = next(f for f, t in IMAGE_FORMATS.items() if t == content_type)
+        return CheckedFile(filename, strip_metadata(filename, data, fmt), "image", content_type)
     raise UnsupportedMedia(
         "The file {name} is not accepted: upload images (PNG, JPEG, WebP, GIF) or code (.py, .zip)",
         name=filename,

@@ -54,13 +54,16 @@ def upgrade() -> None:
         sa.Column("editor_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("edited_at", UTC, nullable=False),
-        sa.ForeignKeyConstraint(["editor_id"], ["users.id"], name=op.f("fk_submission_edits_editor_id_users")),
+        sa.ForeignKeyConstraint(["editor_id"], ["users.id"],
+                                name=op.f("fk_submission_edits_editor_id_users")),
         sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"],
-                                name=op.f("fk_submission_edits_submission_id_submissions"), ondelete="CASCADE"),
+                                name=op.f("fk_submission_edits_submission_id_submissions"),
+                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_submission_edits")),
     )
     with op.batch_alter_table("submission_edits", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_submission_edits_submission_id"), ["submission_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_submission_edits_submission_id"), ["submission_id"],
+                              unique=False)
 
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("review_comment", sa.Text(), nullable=True))
