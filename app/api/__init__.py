@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from app.api import admin, courses, draws, health, leaderboard, metrics, staff, submissions
+from app.api import (
+    admin,
+    courses,
+    draws,
+    health,
+    leaderboard,
+    metrics,
+    replies,
+    reviews,
+    staff,
+    submissions,
+    thread,
+)
 
 router = APIRouter()
 router.include_router(health.router)
@@ -12,4 +24,7 @@ router.include_router(submissions.router, prefix="/api/v1")
 router.include_router(admin.router, prefix="/api/v1")
 router.include_router(leaderboard.router, prefix="/api/v1")
 router.include_router(draws.router, prefix="/api/v1")
+router.include_router(replies.router, prefix="/api/v1")
+router.include_router(thread.router, prefix="/api/v1")
+router.include_router(reviews.router, prefix="/api/v1")
 router.include_router(staff.router, prefix="/api/v1")

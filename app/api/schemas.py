@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.orm import object_session
 
 from app.i18n import translate
 from app.models import Assignment, Course, Submission, User, utcnow
+from app.services.likes import like_count
 from app.services.submissions import can_see_private
 
 
@@ -50,6 +52,14 @@ class AttachmentOut(BaseModel):
     url: str
 
 
+class ReviewOut(BaseModel):
+    """The staff review: the author and the staff see it whole; everyone sees `featured`."""
+
+    score: float | None
+    comment: str | None
+    reviewed_at: datetime
+
+
 class SubmissionOut(BaseModel):
     id: int
     course: str
@@ -68,6 +78,13 @@ class SubmissionOut(BaseModel):
     created_at: datetime
     graded_at: datetime | None
     attachments: list[AttachmentOut]
+    likes: int = 0
+    featured: bool = False
+    review: ReviewOut | None = None
+    edited_at: datetime | None = None
+    hidden: bool = False
+    #: how the reply's prefix was read: `filed_under_parent` when `作业8-1` was filed under `8`
+    route_flag: str | None = None
 
     @classmethod
     def of(cls, s: Submission, viewer: User | None, locale: str) -> SubmissionOut:
@@ -96,7 +113,19 @@ class SubmissionOut(BaseModel):
                 for a in s.attachments
                 if a.kind == "image" or private
             ],
+            likes=like_count(object_session(s), s.id) if object_session(s) else 0,
+            featured=s.featured,
+            review=_review(s) if private else None,
+            edited_at=s.edited_at,
+            hidden=s.hidden,
+            route_flag=s.route_flag,
         )
+
+
+def _review(s: Submission) -> ReviewOut | None:
+    if s.reviewed_at is None:
+        return None
+    return ReviewOut(score=s.review_score, comment=s.review_comment, reviewed_at=s.reviewed_at)
 
 
 def _visible_detail(s: Submission, viewer: User | None) -> dict[str, Any]:

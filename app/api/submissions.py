@@ -7,22 +7,30 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from app.api.reply_schemas import PartOut, reply_out
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
 from app.errors import Forbidden
+from app.models import utcnow
 from app.services.courses import get_assignment
-from app.services.submissions import for_author, get_submission, submit
+from app.services.replies import post_reply
+from app.services.submissions import for_author, get_submission
 from app.services.uploads import check_files
 from app.upload_reader import read_uploads
 
 router = APIRouter(tags=["submissions"])
 
 
+class SubmissionCreatedOut(SubmissionOut):
+    #: every part the reply was filed as (one, unless it named several homework)
+    parts: list[PartOut]
+
+
 @router.post(
     "/courses/{slug}/assignments/{code}/submissions",
     status_code=201,
     dependencies=[CsrfChecked],
-    response_model=SubmissionOut,
+    response_model=SubmissionCreatedOut,
 )
 async def create_submission(
     slug: str,
@@ -33,11 +41,19 @@ async def create_submission(
     text: Annotated[str | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, Form()] = None,
 ) -> JSONResponse:
+    """A reply to this homework. Parts naming another homework (`作业7-2：…`) are split off and
+    filed there (listed in `parts`); the body is this homework's submission (or the first part's,
+    when the reply only names other homework)."""
     assignment = get_assignment(session, slug, code)
     max_bytes = request.app.state.settings.max_upload_bytes
     checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
-    submission = submit(session, assignment, user, text, checked)
-    body = SubmissionOut.of(submission, user, get_locale(request))
+    now, locale = utcnow(), get_locale(request)
+    posted = post_reply(session, assignment.course, user, text, checked, default=assignment, now=now)
+    submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))
+    body = SubmissionCreatedOut(
+        **SubmissionOut.of(submission, user, locale).model_dump(),
+        parts=reply_out(posted.plan, locale, now, posted=posted, on_homework=True).parts,
+    )
     return JSONResponse(body.model_dump(mode="json"), status_code=201)
 
 

@@ -12,6 +12,7 @@ from app.config import get_settings
 from app.errors import Forbidden, Invalid, NotFound, TooLarge
 from app.models import Assignment, Attachment, Status, Submission, User, utcnow
 from app.queue import after_commit, enqueue_grading
+from app.services.limits import check_code_quota
 from app.services.uploads import CheckedFile
 
 
@@ -51,10 +52,13 @@ def submit(
     late = assignment.is_late(now)
     if late and assignment.late_policy == "refuse":
         raise Forbidden("Homework {code} is closed; late replies are not accepted", code=assignment.code)
+    floor = allocate_floor(session, assignment.id)  # also locks the homework's row until commit
+    if any(f.kind == "code" for f in files):
+        check_code_quota(session, assignment, author.id, now)
     submission = Submission(
         assignment_id=assignment.id,
         author_id=author.id,
-        floor=allocate_floor(session, assignment.id),
+        floor=floor,
         text=text,
         is_late=late,
         status=Status.queued.value,
@@ -94,10 +98,11 @@ def can_see_private(viewer: User | None, submission: Submission) -> bool:
 
 
 def thread(session: Session, assignment: Assignment, offset: int = 0, limit: int = 50) -> list[Submission]:
+    """A page of the thread in floor order; hidden replies included (pages show placeholders)."""
     return list(
         session.scalars(
             select(Submission)
-            .where(Submission.assignment_id == assignment.id, Submission.hidden.is_(False))
+            .where(Submission.assignment_id == assignment.id)
             .options(selectinload(Submission.author), selectinload(Submission.attachments))
             .order_by(Submission.floor)
             .offset(offset)

@@ -12,13 +12,16 @@ from sqlalchemy import func, select
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
 from app.errors import CampError
 from app.models import Assignment, Submission, utcnow
+from app.services import replies as reply_service
 from app.services.courses import get_assignment, get_course, list_courses
-from app.services.submissions import for_author, submit, thread
+from app.services.submissions import for_author, thread
 from app.services.uploads import check_files
 from app.templating import render
 from app.upload_reader import read_uploads
+from app.web.course_thread import render_course
 from app.web.forms import error_text
 from app.web.navigation import redirect
+from app.web.thread import thread_view
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -30,17 +33,15 @@ def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
 
 
 @router.get("/courses/{slug}")
-def course_page(slug: str, request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    course = get_course(session, slug)
-    counts = dict(
-        session.execute(
-            select(Submission.assignment_id, func.count())
-            .where(Submission.assignment_id.in_([a.id for a in course.assignments]))
-            .group_by(Submission.assignment_id)
-        ).all()
-    )
-    return render(request, "course.html", course=course, counts=counts, now=utcnow(),
-                  timezone=course.timezone)
+def course_page(
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    page: Annotated[int, Query(ge=1)] = 1,
+    posted: int | None = None,
+) -> Response:
+    return render_course(request, session, get_course(session, slug), page, posted=posted)
 
 
 @router.get("/courses/{slug}/assignments/{code}")
@@ -51,18 +52,18 @@ def assignment_page(
     session: SessionDep,
     user: OptionalUser,
     page: Annotated[int, Query(ge=1)] = 1,
+    posted: str | None = None,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
-    return _assignment_view(request, session, assignment, page)
+    return _assignment_view(request, session, assignment, page, posted=posted)
 
 
 def _assignment_view(request: Request, session: SessionDep, assignment: Assignment, page: int = 1,
-                     error: str | None = None, text: str = "", status_code: int = 200) -> Response:
+                     error: str | None = None, text: str = "", status_code: int = 200,
+                     posted: str | None = None) -> Response:
     replies = thread(session, assignment, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    total = session.scalar(
-        select(func.count()).where(Submission.assignment_id == assignment.id,
-                                   Submission.hidden.is_(False))
-    ) or 0
+    # deleted and hidden replies keep their floor and show as placeholders
+    total = session.scalar(select(func.count()).where(Submission.assignment_id == assignment.id)) or 0
     return render(
         request,
         "assignment.html",
@@ -79,6 +80,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
         error=error,
         draft=text,
         login_next=quote(str(request.url.path)),
+        view=thread_view(session, assignment, replies, request.state.viewer, posted),
     )
 
 
@@ -96,15 +98,18 @@ async def post_reply(
     max_bytes = request.app.state.settings.max_upload_bytes
     try:
         checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
-        submission = submit(session, assignment, user, text, checked)
+        posted = reply_service.post_reply(session, assignment.course, user, text, checked, default=assignment)
     except CampError as exc:
         session.rollback()
         return _assignment_view(request, session, assignment, error=error_text(request, exc),
                                 text=text, status_code=exc.status_code)
-    last_page = -(-submission.floor // PAGE_SIZE)
+    # Parts naming other homework were filed there; the page lists where each part went.
+    submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))
+    ids = ",".join(str(s.id) for s in posted.submissions.values())
+    target = submission.assignment
     return redirect(
-        f"/courses/{slug}/assignments/{code}?page={last_page}&posted={submission.id}"
-        f"#floor-{submission.floor}"
+        f"/courses/{slug}/assignments/{target.code}?page={-(-submission.floor // PAGE_SIZE)}"
+        f"&posted={ids}#floor-{submission.floor}"
     )
 
 

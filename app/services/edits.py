@@ -1,0 +1,114 @@
+"""Editing, deleting and hiding replies. Floors never change: a deleted or hidden reply keeps
+its number and shows as a placeholder.
+
+* The author may edit the text until the homework's deadline. The text before each edit is
+  kept (`submission_edits`). Homework graded on the text is graded again; code-graded homework
+  keeps its verdict (the code did not change).
+* The author may delete a reply (it is hidden, not removed: draws and the audit log still know
+  it existed). Staff may hide any reply, with a reason, and show it again. Both are audited.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Forbidden, Invalid, NotFound
+from app.models import CoursePost, Status, Submission, SubmissionEdit, User, utcnow
+from app.queue import after_commit, enqueue_grading
+from app.services.audit import record
+from app.services.homework_settings import grades_code
+from app.services.submissions import clean_text
+
+MAX_REASON = 500
+
+
+def _own_visible(submission: Submission, user: User) -> None:
+    if submission.author_id != user.id:
+        raise Forbidden("Only the author can change this reply")
+    if submission.hidden:
+        raise NotFound("No submission {id}", id=submission.id)
+
+
+def edit_text(session: Session, submission: Submission, user: User, text: str | None,
+              now: datetime | None = None) -> Submission:
+    now = now or utcnow()
+    _own_visible(submission, user)
+    assignment = submission.assignment
+    if assignment.is_late(now):
+        raise Forbidden("Replies to homework {code} can no longer be edited: the deadline has passed",
+                        code=assignment.code)
+    text = clean_text(text)
+    if not text and not submission.attachments:
+        raise Invalid("The reply is empty: write an answer or attach a file")
+    if text == submission.text:
+        return submission
+    session.add(SubmissionEdit(submission_id=submission.id, editor_id=user.id, text=submission.text,
+                               edited_at=now))
+    submission.text, submission.edited_at = text, now
+    if not grades_code(assignment):
+        _grade_again(session, submission, now)
+    session.flush()
+    return submission
+
+
+def _grade_again(session: Session, submission: Submission, now: datetime) -> None:
+    """A new grading round: waiting again, with a fresh set of tries (a claim still running on the
+    old text can no longer store its verdict: it no longer holds a running claim)."""
+    submission.status, submission.queued_at, submission.lease_until = Status.queued.value, now, None
+    submission.attempt_base = submission.attempts
+    submission.verdict = submission.score = None
+    submission.messages, submission.detail = {}, {}
+    submission_id, queue = submission.id, submission.assignment.queue
+    after_commit(session, lambda: enqueue_grading(submission_id, queue))
+
+
+def history(session: Session, submission: Submission) -> list[SubmissionEdit]:
+    return list(session.scalars(
+        select(SubmissionEdit).where(SubmissionEdit.submission_id == submission.id)
+        .order_by(SubmissionEdit.id)
+    ))
+
+
+def delete_reply(session: Session, submission: Submission, user: User, now: datetime | None = None) -> None:
+    _own_visible(submission, user)
+    _hide(submission, "author", now or utcnow())
+    record(session, user, "submission.delete", f"submission:{submission.id}", {"floor": submission.floor})
+
+
+def hide_reply(session: Session, submission: Submission, staff: User, reason: str,
+               now: datetime | None = None) -> None:
+    reason = reason.strip()[:MAX_REASON]
+    if not reason:
+        raise Invalid("Say why the reply is hidden")
+    _hide(submission, "staff", now or utcnow())
+    record(session, staff, "submission.hide", f"submission:{submission.id}",
+           {"floor": submission.floor, "reason": reason})
+
+
+def unhide_reply(session: Session, submission: Submission, staff: User) -> None:
+    submission.hidden, submission.hidden_by, submission.hidden_at = False, None, None
+    session.flush()
+    record(session, staff, "submission.unhide", f"submission:{submission.id}", {"floor": submission.floor})
+
+
+def _hide(item: Submission | CoursePost, by: str, now: datetime) -> None:
+    item.hidden, item.hidden_by, item.hidden_at = True, by, now
+
+
+def hide_post(session: Session, post: CoursePost, user: User, reason: str = "",
+              now: datetime | None = None) -> None:
+    """A course-thread post: deleted by its author, or hidden by the staff (with a reason)."""
+    if user.id == post.author_id:
+        _hide(post, "author", now or utcnow())
+        record(session, user, "course_post.delete", f"course_post:{post.id}", {})
+        return
+    if not user.is_staff:
+        raise Forbidden("Only the author can change this reply")
+    reason = reason.strip()[:MAX_REASON]
+    if not reason:
+        raise Invalid("Say why the reply is hidden")
+    _hide(post, "staff", now or utcnow())
+    record(session, user, "course_post.hide", f"course_post:{post.id}", {"reason": reason})

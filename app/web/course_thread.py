@@ -1,0 +1,98 @@
+"""The course page and its thread: replies that may answer several homework at once, split by
+their `作业X-Y` prefixes. The form previews where each part goes (`thread.js` asks the preview
+API as the student types; without JavaScript the "Preview" button renders the same on the page)
+and, after posting, the post shows where its parts went."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.api.reply_schemas import reply_out
+from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
+from app.errors import CampError
+from app.models import Course, Submission, utcnow
+from app.services import edits
+from app.services.courses import get_course
+from app.services.replies import count_posts, course_posts, get_post, parts_of, plan_reply, post_reply, quotas
+from app.services.reply_routing import FileRef
+from app.services.submissions import clean_text
+from app.services.uploads import check_files
+from app.templating import render
+from app.upload_reader import read_uploads
+from app.web.forms import error_text
+from app.web.navigation import redirect
+
+router = APIRouter()
+POSTS_PER_PAGE = 20
+
+
+def render_course(request: Request, session: Session, course: Course, page: int = 1,
+                  status_code: int = 200, **extra: Any) -> Response:
+    counts = dict(
+        session.execute(
+            select(Submission.assignment_id, func.count())
+            .where(Submission.assignment_id.in_([a.id for a in course.assignments]))
+            .group_by(Submission.assignment_id)
+        ).all()
+    )
+    posts = course_posts(session, course, (page - 1) * POSTS_PER_PAGE, POSTS_PER_PAGE)
+    context: dict[str, Any] = {"error": None, "draft": "", "preview": None, "preview_files": False,
+                               "posted": None}
+    context.update(extra)
+    return render(
+        request, "course.html", status_code,
+        course=course, counts=counts, now=utcnow(), timezone=course.timezone,
+        posts=posts, post_parts=parts_of(session, [p.id for p in posts]), post_page=page,
+        post_pages=max(1, -(-count_posts(session, course) // POSTS_PER_PAGE)),
+        **context,
+    )
+
+
+@router.post("/courses/{slug}/replies", dependencies=[CsrfChecked])
+async def post_course_reply(
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    text: Annotated[str, Form()] = "",
+    files: Annotated[list[UploadFile] | None, Form()] = None,
+    action: Annotated[str, Form()] = "post",
+) -> Response:
+    course = get_course(session, slug)
+    max_bytes = request.app.state.settings.max_upload_bytes
+    try:
+        if action == "preview":
+            return _preview(request, session, course, user, text, files or [])
+        checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+        posted = post_reply(session, course, user, text, checked)
+    except CampError as exc:
+        session.rollback()
+        return render_course(request, session, course, error=error_text(request, exc), draft=text,
+                             status_code=exc.status_code)
+    assert posted.post is not None
+    return redirect(f"/courses/{slug}?posted={posted.post.id}#post-{posted.post.id}")
+
+
+def _preview(request: Request, session: Session, course: Course, user: CurrentUser, text: str,
+             files: list[UploadFile]) -> Response:
+    """The no-JavaScript preview: where each part goes; chosen files are not kept (the page says so)."""
+    now = utcnow()
+    names = [FileRef(f.filename, "code" if f.filename.lower().endswith((".py", ".zip")) else "image")
+             for f in files if f.filename]
+    plan = plan_reply(course, clean_text(text), names)
+    preview = reply_out(plan, get_locale(request), now, quotas(session, plan, user, now))
+    return render_course(request, session, course, draft=text, preview=preview, preview_files=bool(names))
+
+
+@router.post("/posts/{post_id}/hide", dependencies=[CsrfChecked])
+def hide_post(post_id: int, session: SessionDep, user: CurrentUser,
+              reason: Annotated[str, Form()] = "") -> Response:
+    """The author deletes their course post; the staff hide one (with a reason)."""
+    post = get_post(session, post_id)
+    edits.hide_post(session, post, user, reason)
+    return redirect(f"/courses/{post.course.slug}#post-{post.id}")

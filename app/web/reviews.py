@@ -1,0 +1,82 @@
+"""The staff review queue of a homework: filters, and a review form on every reply."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from app.deps import CsrfChecked, SessionDep, StaffUser
+from app.errors import Invalid
+from app.services.courses import get_assignment
+from app.services.reviews import (
+    STATE_LABELS,
+    STATES,
+    TIMING_LABELS,
+    TIMINGS,
+    QueueFilter,
+    State,
+    Timing,
+    review,
+    review_queue,
+)
+from app.services.submissions import get_submission
+from app.templating import render
+from app.web.navigation import redirect, safe_next
+
+router = APIRouter()
+PAGE_SIZE = 30
+
+
+@router.get("/courses/{slug}/assignments/{code}/reviews")
+def review_page(
+    slug: str,
+    code: str,
+    request: Request,
+    session: SessionDep,
+    staff: StaffUser,
+    state: State = "unreviewed",
+    timing: Timing = "any",
+    author: Annotated[str, Query(max_length=64)] = "",
+    newest_first: bool = False,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    assignment = get_assignment(session, slug, code)
+    flt = QueueFilter(state, timing, author.strip(), newest_first)
+    rows, total = review_queue(session, assignment, flt, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    query = {"state": state, "timing": timing, "author": flt.author, "newest_first": newest_first}
+    return render(
+        request, "reviews.html",
+        course=assignment.course, assignment=assignment, rows=rows, total=total, flt=flt,
+        states=STATES, timings=TIMINGS, state_labels=STATE_LABELS, timing_labels=TIMING_LABELS,
+        page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        here=f"{request.url.path}?{urlencode({**query, 'page': page})}", query=urlencode(query),
+        timezone=assignment.course.timezone,
+    )
+
+
+def _score(raw: str) -> float | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise Invalid("A review score is a number from 0 to {max}", max=100) from None
+
+
+@router.post("/submissions/{submission_id}/review", dependencies=[CsrfChecked])
+def review_form(
+    submission_id: int,
+    session: SessionDep,
+    staff: StaffUser,
+    score: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    featured: Annotated[bool, Form()] = False,
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    submission = get_submission(session, submission_id)
+    review(session, submission, staff, _score(score), comment, featured)
+    return redirect(safe_next(next) + f"#review-{submission.id}")
