@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from app.web import auth, draws, events, files, leaderboard, pages
+from app.web import (  # noqa: F401 (student registers a template global)
+    admin,
+    auth,
+    draws,
+    events,
+    files,
+    leaderboard,
+    pages,
+    staff,
+    student,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
@@ -11,3 +21,5 @@ router.include_router(files.router)
 router.include_router(events.router)
 router.include_router(leaderboard.router)
 router.include_router(draws.router)
+router.include_router(staff.router)
+router.include_router(admin.router)

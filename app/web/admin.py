@@ -1,0 +1,167 @@
+"""Admin pages: users and roles, loading a course file, reward rules, the audit log."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.deps import AdminUser, CsrfChecked, SessionDep, get_locale
+from app.draws import DrawError
+from app.errors import CampError, Forbidden, NotFound
+from app.i18n import translate
+from app.models import AuditEntry, Draw, Role, User
+from app.services.accounts import set_role
+from app.services.audit import verify_chain
+from app.services.course_upload import CourseFileError, parse_course_bytes
+from app.services.courses import list_courses, load_course
+from app.services.entries import parse_reward
+from app.templating import render
+from app.web.draws import describe_rule
+from app.web.forms import error_text
+from app.web.navigation import redirect
+
+router = APIRouter(prefix="/admin")
+USERS_PAGE = 50
+AUDIT_PAGE = 50
+ROLES = tuple(r.value for r in Role)
+
+
+@router.get("")
+def admin_home(request: Request, admin: AdminUser) -> Response:
+    return render(request, "admin_home.html")
+
+
+# --- users and roles ------------------------------------------------------------------------
+
+
+def _users(session: Session, q: str, role: str, page: int) -> tuple[list[User], int]:
+    query = select(User)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(User.name).like(f"%{escaped.lower()}%", escape="\\"))
+    if role in ROLES:
+        query = query.where(User.role == role)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = session.scalars(query.order_by(User.id).offset((page - 1) * USERS_PAGE).limit(USERS_PAGE))
+    return list(users), total
+
+
+def _users_page(request: Request, session: Session, q: str = "", role: str = "", page: int = 1,
+                changed: str = "", error: str | None = None, status_code: int = 200) -> Response:
+    users, total = _users(session, q.strip(), role, page)
+    return render(
+        request, "admin_users.html", status_code, users=users, total=total, q=q, role=role, page=page,
+        pages=max(1, -(-total // USERS_PAGE)), roles=ROLES, changed=changed, error=error,
+        page_url=lambda p: "/admin/users?" + urlencode({k: v for k, v in
+                                                       {"q": q, "role": role, "page": p}.items() if v}),
+    )
+
+
+Short = Annotated[str, Query(max_length=64)]
+
+
+@router.get("/users")
+def users_page(request: Request, session: SessionDep, admin: AdminUser, q: Short = "", role: Short = "",
+               page: Annotated[int, Query(ge=1)] = 1, changed: Short = "") -> Response:
+    return _users_page(request, session, q, role, page, changed)
+
+
+@router.post("/users/{user_id}/role", dependencies=[CsrfChecked])
+def change_role_form(user_id: int, request: Request, session: SessionDep, admin: AdminUser,
+                     role: Annotated[str, Form()], q: Annotated[str, Form()] = "") -> Response:
+    try:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("No user {id}", id=user_id)
+        if user.id == admin.id:
+            raise Forbidden("You cannot change your own role; ask another admin")
+        if role not in ROLES:
+            raise NotFound("No role {role}", role=role)
+        set_role(session, user, Role(role), admin)
+    except CampError as exc:
+        session.rollback()
+        return _users_page(request, session, q, error=error_text(request, exc), status_code=exc.status_code)
+    params = {"q": q, "changed": user.name}
+    return redirect("/admin/users?" + urlencode({k: v for k, v in params.items() if v}))
+
+
+# --- courses --------------------------------------------------------------------------------
+
+
+def _courses_page(request: Request, session: Session, loaded: str = "", error: str | None = None,
+                  problems: list[Any] | None = None, status_code: int = 200) -> Response:
+    return render(request, "admin_courses.html", status_code, courses=list_courses(session),
+                  loaded=loaded, error=error, problems=problems or [])
+
+
+@router.get("/courses")
+def courses_page(request: Request, session: SessionDep, admin: AdminUser, loaded: Short = "") -> Response:
+    return _courses_page(request, session, loaded)
+
+
+@router.post("/courses", dependencies=[CsrfChecked])
+async def upload_course(request: Request, session: SessionDep, admin: AdminUser,
+                        file: Annotated[UploadFile | None, Form()] = None) -> Response:
+    locale = get_locale(request)
+    data = await file.read() if file is not None else b""
+    if not data:
+        return _courses_page(request, session, error=translate(locale, "Choose a course file (.yaml) first"),
+                             status_code=422)
+    try:
+        course = load_course(session, parse_course_bytes(data), actor=admin)
+    except CourseFileError as exc:
+        session.rollback()
+        return _courses_page(request, session, error=translate(locale, exc.summary),
+                             problems=exc.problems, status_code=422)
+    except CampError as exc:
+        session.rollback()
+        return _courses_page(request, session, error=error_text(request, exc), status_code=exc.status_code)
+    return redirect(f"/admin/courses?loaded={course.slug}")
+
+
+# --- reward rules ---------------------------------------------------------------------------
+
+
+def _rules(rules: list[dict[str, Any]], locale: str) -> list[tuple[dict[str, Any], str, str | None]]:
+    """Each rule as (data, description, problem) — a rule the draws cannot run says why."""
+    out = []
+    for data in rules:
+        try:
+            described, problem = describe_rule(parse_reward(data).rule.to_json(), locale), None
+        except DrawError as exc:
+            described, problem = str(data.get("kind", "?")), exc.message(locale)
+        out.append((data, described, problem))
+    return out
+
+
+@router.get("/rewards")
+def rewards_page(request: Request, session: SessionDep, admin: AdminUser) -> Response:
+    locale = get_locale(request)
+    draws = dict(((a, s), n) for a, s, n in session.execute(
+        select(Draw.assignment_id, Draw.status, func.count()).group_by(Draw.assignment_id, Draw.status)))
+    return render(request, "admin_rewards.html", courses=list_courses(session), draws=draws,
+                  rules_of=lambda a: _rules(a.reward_rules or [], locale),
+                  draw_statuses=("committed", "frozen", "revealed", "aborted"))
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+
+@router.get("/audit")
+def audit_page(request: Request, session: SessionDep, admin: AdminUser,
+               page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    total = session.scalar(select(func.count(AuditEntry.id))) or 0
+    entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
+                                   .offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)))
+    actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
+    names = {uid: name for uid, name in
+             session.execute(select(User.id, User.name).where(User.id.in_(actor_ids or {0})))}
+    return render(request, "admin_audit.html", entries=entries, names=names, total=total, page=page,
+                  pages=max(1, -(-total // AUDIT_PAGE)), broken=verify_chain(session),
+                  as_json=lambda data: json.dumps(data, ensure_ascii=False, sort_keys=True))
