@@ -5,13 +5,16 @@ from fastapi import APIRouter
 from app.web import (  # noqa: F401 (student registers a template global)
     admin,
     auth,
+    course_thread,
     draws,
     events,
     files,
     leaderboard,
     pages,
+    reviews,
     staff,
     student,
+    thread,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -21,5 +24,8 @@ router.include_router(files.router)
 router.include_router(events.router)
 router.include_router(leaderboard.router)
 router.include_router(draws.router)
+router.include_router(course_thread.router)
+router.include_router(thread.router)
+router.include_router(reviews.router)
 router.include_router(staff.router)
 router.include_router(admin.router)
