@@ -610,3 +610,46 @@ def test_an_aborted_replacement_is_drawn_again_with_its_withdrawal(
 
     plain = client.post(draws_url(slug, "9-3"), json={"rule_index": 0}, headers=admin)
     assert plain.status_code == 409  # the revealed draw still holds rule 0
+
+
+def test_two_admins_replacing_at_once_get_one_replacement(client: TestClient, stack: Stack,
+                                                           admin: dict[str, str]) -> None:
+    from app.db import get_sessionmaker, session_scope
+    from app.errors import CampError
+    from app.models import Draw, User
+    from app.services import draws as service
+
+    slug = make_course({"code": "9-4", "rewards": [{"kind": "lottery", "k": 2}]})
+    add_replies(slug, "9-4", [Reply(s) for s in make_users(10)])
+    old = run_draw(client, admin, slug, "9-4")
+    winner = old["winners"][0]["entry_id"]
+    admins = make_users(2, role="admin", prefix="a")
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def replace_now(admin_id: int) -> None:
+        session = get_sessionmaker()()
+        try:
+            barrier.wait()
+            draw = service.replace_draw(session, old["draw_id"], session.get(User, admin_id),
+                                        withdrawn=[winner], reason=f"admin {admin_id}")
+            draw_id = draw.id
+            session.commit()
+            outcomes.append(draw_id)
+        except (CampError, ValueError) as exc:
+            session.rollback()
+            outcomes.append(exc)
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=replace_now, args=(a,)) for a in admins]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    created = [o for o in outcomes if isinstance(o, int)]
+    assert len(outcomes) == 2 and len(created) == 1, outcomes
+    loser = next(o for o in outcomes if not isinstance(o, int))
+    assert getattr(loser, "status_code", None) == 409, loser
+    with session_scope() as session:
+        assert session.scalars(select(Draw.id).where(Draw.replaces_id == old["draw_id"])).all() == created

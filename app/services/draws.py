@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import draws as pure
@@ -198,7 +199,10 @@ def _insert(session: Session, assignment: Assignment, actor: User, new: NewDraw,
         created_at=now,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # SQLite has no row lock: the unique replaces_id decides the race
+        raise Conflict("Draw {id} was already replaced", id=row.replaces_id) from None
     published = pure.commit(
         draw_id=row.id, course=assignment.course.slug, assignment=assignment.code,
         rule=spec.rule, seed=seed, committed_at=now, freeze_at=row.freeze_at,
