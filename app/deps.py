@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -20,8 +20,16 @@ LANG_COOKIE = "camp_lang"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_db() -> Iterator[Session]:
-    """One session per request: committed when the handler succeeds, rolled back otherwise."""
+async def get_db() -> AsyncIterator[Session]:
+    """One session per request: committed when the handler succeeds, rolled back otherwise.
+
+    An async generator on purpose: its commit runs on the event loop right after an async
+    handler returns, with no await in between. Committing from the thread pool (what a sync
+    generator does) first yields to the loop, and another request's async handler, blocking
+    the loop on a row lock this transaction holds (the homework's floor counter), would then
+    wait forever for a commit that could no longer be scheduled: two concurrent replies to one
+    homework hung the server.
+    """
     with session_scope() as session:
         yield session
 
@@ -45,6 +53,9 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
         user = user_for_token(session, token) if token else None
         if user is None:
             raise NotAuthenticated("The API token is missing, invalid or revoked")
+        # Write the token's last use here, in the thread pool: flushed later by an async
+        # handler, its row lock would be awaited on the event loop (see get_db).
+        session.flush()
         request.state.auth = "token"
         _remember(request, user)
         return user
