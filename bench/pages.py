@@ -89,8 +89,8 @@ def seed(db: str, submissions: int, students: int = 1000) -> None:
                 copy.write_row((f"student{i:04d}", "!", "student", True, now))
         first_user = conn.execute("SELECT min(id) FROM users").fetchone()[0]
         with conn.cursor().copy(
-            "COPY submissions (assignment_id, author_id, floor, text, is_late, hidden, status, verdict,"
-            " score, messages, detail, log, attempts, created_at, queued_at, updated_at, graded_at)"
+            "COPY submissions (assignment_id, author_id, floor, text, is_late, hidden, featured, status,"
+            " verdict, score, messages, detail, log, attempts, created_at, queued_at, updated_at, graded_at)"
             " FROM STDIN"
         ) as copy:
             for floor in range(1, submissions + 1):
@@ -98,7 +98,7 @@ def seed(db: str, submissions: int, students: int = 1000) -> None:
                 at = now - timedelta(seconds=submissions - floor)
                 copy.write_row((
                     assignment_id, first_user + floor % students, floor,
-                    f"作业6-2：第 {floor} 个模型，准确率 {accuracy:.4f}", False, False, "scored",
+                    f"作业6-2：第 {floor} 个模型，准确率 {accuracy:.4f}", False, False, False, "scored",
                     "accepted", accuracy, '{"zh_CN": "准确率", "en": "accuracy"}',
                     f'{{"public_accuracy": {accuracy}, "private_accuracy": {accuracy}}}', "", 1,
                     at, at, at, at,

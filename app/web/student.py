@@ -51,7 +51,7 @@ def scores_chart(submissions: Sequence[Submission], locale: str) -> Markup | Non
     first = min(scored, key=lambda s: s.created_at)
     last = max(scored, key=lambda s: s.created_at)
     return timeline_chart(series, title=translate(locale, "My scores over time ({n} graded)", n=len(scored)),
-                          start_label=_when(first, "%m-%d"), end_label=_when(last, "%m-%d"))
+                          start_label=_when(first, "%m-%d %H:%M"), end_label=_when(last, "%m-%d %H:%M"))
 
 
 @pass_context
