@@ -87,3 +87,13 @@ def test_dockerfile_copies_what_the_commands_need() -> None:
     for path in ("app", "worker", "grader", "migrations", "alembic.ini", "templates", "locales", "courses"):
         assert f"COPY {path} " in dockerfile, path
         assert (PROJECT_ROOT / path).exists(), path
+
+
+def test_the_sweep_runs_in_production_and_workers_may_finish(services: dict[str, dict[str, object]]) -> None:
+    """The sweep that resends stuck work rides on the CPU worker's beat (docs/pipeline.md);
+    a deploy gives running gradings longer than the default hard time limit to finish."""
+    assert "--beat" in services["worker-cpu"]["command"]  # type: ignore[operator]
+    assert "--beat" not in services["worker-gpu"]["command"]  # type: ignore[operator]  (one beat)
+    for name in ("worker-cpu", "worker-gpu"):
+        grace = str(services[name]["stop_grace_period"])
+        assert grace.endswith("m") and int(grace[:-1]) * 60 > 210, name
