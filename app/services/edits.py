@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Invalid, NotFound
-from app.models import CoursePost, Status, Submission, SubmissionEdit, User, utcnow
+from app.models import CoursePost, GradingAttempt, Status, Submission, SubmissionEdit, User, utcnow
 from app.queue import after_commit, enqueue_grading
 from app.services.audit import record
 from app.services.homework_settings import grades_code
+from app.services.rejudge import SUPERSEDED, SUPERSEDED_ERROR
 from app.services.submissions import clean_text
 
 MAX_REASON = 500
@@ -55,10 +56,17 @@ def edit_text(session: Session, submission: Submission, user: User, text: str | 
 
 
 def _grade_again(session: Session, submission: Submission, now: datetime) -> None:
-    """A new grading round: waiting again, with a fresh set of tries (a claim still running on the
-    old text can no longer store its verdict: it no longer holds a running claim)."""
+    """A new grading round, as a rejudge starts one: waiting again with a fresh set of tries; a
+    grading still running on the old text is closed as superseded and cannot store its verdict
+    (it no longer holds a running claim). The old verdict is cleared: it was about the old text."""
+    if submission.status != Status.queued.value:
+        session.execute(
+            update(GradingAttempt)
+            .where(GradingAttempt.submission_id == submission.id, GradingAttempt.outcome.is_(None))
+            .values(outcome=SUPERSEDED, finished_at=now, error=SUPERSEDED_ERROR)
+        )
     submission.status, submission.queued_at, submission.lease_until = Status.queued.value, now, None
-    submission.attempt_base = submission.attempts
+    submission.attempt_base, submission.resend_at, submission.error = submission.attempts, None, None
     submission.verdict = submission.score = None
     submission.messages, submission.detail = {}, {}
     submission_id, queue = submission.id, submission.assignment.queue
