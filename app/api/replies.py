@@ -13,14 +13,14 @@ from app.models import utcnow
 from app.services.courses import get_assignment, get_course
 from app.services.replies import (
     course_posts,
+    file_refs,
     parts_of,
     plan_reply,
     post_reply,
     quotas,
 )
-from app.services.reply_routing import FileRef
 from app.services.submissions import clean_text
-from app.services.uploads import CODE_SUFFIXES, check_files, clean_filename
+from app.services.uploads import check_files
 from app.upload_reader import read_uploads
 
 router = APIRouter(tags=["replies"])
@@ -45,17 +45,6 @@ async def create_reply(
     posted = post_reply(session, course, user, text, checked, now=now)
     body = reply_out(posted.plan, get_locale(request), now, posted=posted)
     return JSONResponse(body.model_dump(mode="json"), status_code=201)
-
-
-def file_refs(names: list[str]) -> list[FileRef]:
-    refs = []
-    for name in names:
-        if not name.strip():
-            continue
-        clean = clean_filename(name)
-        suffix = "." + clean.rsplit(".", 1)[-1].lower() if "." in clean else ""
-        refs.append(FileRef(clean, "code" if suffix in CODE_SUFFIXES else "image"))
-    return refs
 
 
 @router.post("/courses/{slug}/replies/preview", dependencies=[CsrfChecked])

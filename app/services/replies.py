@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePosixPath
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from app.services.homework_settings import grades_code
 from app.services.limits import CodeQuota, code_quota
 from app.services.reply_routing import FileRef, Part, Routing, assign_files, split_reply
 from app.services.submissions import clean_text, submit
-from app.services.uploads import CheckedFile
+from app.services.uploads import CODE_SUFFIXES, CheckedFile, clean_filename
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,17 @@ class Posted:
     plan: Plan
     post: CoursePost | None
     submissions: dict[str, Submission] = field(default_factory=dict)  # by homework code
+
+
+def file_refs(names: list[str]) -> list[FileRef]:
+    """Files known only by name (the preview): the kind their suffix gives; blank names skipped."""
+    refs = []
+    for name in names:
+        if name.strip():
+            clean = clean_filename(name)
+            suffix = PurePosixPath(clean).suffix.lower()
+            refs.append(FileRef(clean, "code" if suffix in CODE_SUFFIXES else "image"))
+    return refs
 
 
 def plan_reply(course: Course, text: str, files: list[FileRef], default: Assignment | None = None) -> Plan:

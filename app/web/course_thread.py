@@ -18,8 +18,16 @@ from app.errors import CampError
 from app.models import Course, Submission, utcnow
 from app.services import edits
 from app.services.courses import get_course
-from app.services.replies import count_posts, course_posts, get_post, parts_of, plan_reply, post_reply, quotas
-from app.services.reply_routing import FileRef
+from app.services.replies import (
+    count_posts,
+    course_posts,
+    file_refs,
+    get_post,
+    parts_of,
+    plan_reply,
+    post_reply,
+    quotas,
+)
 from app.services.submissions import clean_text
 from app.services.uploads import check_files
 from app.templating import render
@@ -82,8 +90,7 @@ def _preview(request: Request, session: Session, course: Course, user: CurrentUs
              files: list[UploadFile]) -> Response:
     """The no-JavaScript preview: where each part goes; chosen files are not kept (the page says so)."""
     now = utcnow()
-    names = [FileRef(f.filename, "code" if f.filename.lower().endswith((".py", ".zip")) else "image")
-             for f in files if f.filename]
+    names = file_refs([f.filename or "" for f in files])
     plan = plan_reply(course, clean_text(text), names)
     preview = reply_out(plan, get_locale(request), now, quotas(session, plan, user, now))
     return render_course(request, session, course, draft=text, preview=preview, preview_files=bool(names))
