@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(default=15.0, gt=0)
     #: when set, /metrics asks for `Authorization: Bearer <this token>`
     metrics_token: str = ""
+    #: requests one web process handles at once (the rest wait their turn); keep it below the
+    #: database pool (30 connections per process, app/db.py) and the thread pool (40)
+    max_concurrent_requests: int = Field(default=24, ge=1, le=30)
 
     @property
     def embedded(self) -> bool:

@@ -9,10 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import strict_forms
+from app.admission import AdmissionMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.deps import get_locale
 from app.errors import CampError
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     # Room for the largest file plus the other fields of the form.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + 1024 * 1024)
+    # outermost: requests over the limit wait before they take a thread or a connection
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "app" / "static"), name="static")
     app.include_router(api_router)
     app.include_router(web_router)
@@ -92,6 +96,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)  # every database connection busy for 30 s
     async def database_down(request: Request, exc: Exception) -> Response:
         log.error("database error: %s", exc)
         message = translate(

@@ -256,6 +256,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (prefork, -c 1 each)")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between a student's polls")
     parser.add_argument("--baseline-seconds", type=float, default=20)
+    parser.add_argument("--keep", action="store_true", help="keep the logs (printed path)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="camp-load-"))
@@ -285,7 +286,10 @@ def main() -> None:
         wait_up(f"http://127.0.0.1:{hello_port}/")
         latencies, hello_errors, hello_elapsed = asyncio.run(
             hello(f"http://127.0.0.1:{hello_port}", args.students, args.baseline_seconds))
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"logs in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
     when = datetime.now(UTC).strftime("%Y-%m-%d")
     print(f"{when}, Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
