@@ -4,13 +4,14 @@
 
 Builds a throwaway PostgreSQL database (on 127.0.0.1:5432, user postgres) and a throwaway
 redis-server (append-only, noeviction, as in docker-compose.yml) on a free loopback port,
-starts Camp as in production (`camp serve` with one uvicorn process, `--workers` Celery workers
-on the cpu queue with the prefork pool, one of them running the sweep on beat), and lets
-`--students` concurrent students, each with an API token, reply to homework 1-1 and 7-1 (cheap
-graders: the pipeline is measured, not the grading) and poll their reply until its verdict is
-visible, for `--seconds` (or `--max-submissions`). Then serves `bench/hello_app.py` (a bare
-FastAPI hello-world) with one uvicorn process and drives it with as many concurrent clients for
-`--baseline-seconds`, in the same run on the same machine, with the same httpx client.
+starts Camp as in production (`camp serve` with `--web-processes` uvicorn processes, default 1;
+`--workers` Celery workers on the cpu queue with the prefork pool, one of them running the sweep
+on beat), and lets `--students` concurrent students, each with an API token, reply to homework
+1-1 and 7-1 (cheap graders: the pipeline is measured, not the grading) and poll their reply
+until its verdict is visible, for `--seconds` (or `--max-submissions`). Then serves
+`bench/hello_app.py` (a bare FastAPI hello-world) with as many uvicorn processes and drives it
+with as many concurrent clients for `--baseline-seconds`, in the same run on the same machine,
+with the same httpx client.
 
 Prints Markdown: submissions and requests per second, p50/p99 latency of the submit request and
 of "verdict visible" (from sending the reply to the first poll that shows it graded), errors,
@@ -47,6 +48,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgresql://postgres@127.0.0.1:5432"
 FINAL = ("scored", "failed", "rejected")
+#: below uvicorn's 5 s keep-alive timeout: a connection the server is closing is never reused
+KEEPALIVE = 4.0
 ANSWERS = {"1-1": "作业1-1：已跑通", "7-1": "作业7-1：乘法867041280,加法867041280"}
 
 
@@ -192,7 +195,8 @@ async def student(client: httpx.AsyncClient, base: str, token: str, stop: float,
 async def load(base: str, tokens: list[str], seconds: float, poll: float,
                max_submissions: int) -> tuple[Tally, float]:
     tally, rng, budget = Tally(), random.Random(7), [max_submissions]
-    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens),
+                          keepalive_expiry=KEEPALIVE)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         started = time.perf_counter()
         stop = started + seconds
@@ -203,7 +207,8 @@ async def load(base: str, tokens: list[str], seconds: float, poll: float,
 async def hello(base: str, clients: int, seconds: float) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
+                          keepalive_expiry=KEEPALIVE)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         started = time.perf_counter()
         stop = started + seconds
@@ -221,6 +226,19 @@ async def hello(base: str, clients: int, seconds: float) -> tuple[list[float], i
 
         await asyncio.gather(*(one() for _ in range(clients)))
         return latencies, errors, time.perf_counter() - started
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time used so far by the live processes of a process group (a server or a worker)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], p: float) -> str:
@@ -255,6 +273,8 @@ def main() -> None:
     parser.add_argument("--max-submissions", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (prefork, -c 1 each)")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between a student's polls")
+    parser.add_argument("--web-processes", type=int, default=1,
+                        help="uvicorn processes, for Camp and for the baseline")
     parser.add_argument("--baseline-seconds", type=float, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the logs (printed path)")
     args = parser.parse_args()
@@ -267,22 +287,32 @@ def main() -> None:
         camp(env, "db", "upgrade")
         camp(env, "course", "load", str(ROOT / "courses" / "dl-bootcamp.yaml"))
         tokens = student_tokens(env, args.students)
+        workers = []
         for i in range(args.workers):
-            extra = ["--beat"] if i == 0 else []
-            stack.enter_context(process([sys.executable, "-m", "app.cli", "worker", "-Q", "cpu", "-c", "1",
-                                         "--hostname", f"load{i}@%h", *extra], env, work / f"worker-{i}.log"))
+            argv = [sys.executable, "-m", "app.cli", "worker", "-Q", "cpu", "-c", "1",
+                    "--hostname", f"load{i}@%h", *(["--beat"] if i == 0 else [])]
+            workers.append(stack.enter_context(process(argv, env, work / f"worker-{i}.log")))
         port = free_port()
-        serve = [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port)]
-        stack.enter_context(process(serve, env, work / "web.log"))
+        serve = [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port),
+                 "--workers", str(args.web_processes)]
+        web = stack.enter_context(process(serve, env, work / "web.log"))
         base = f"http://127.0.0.1:{port}"
         wait_up(base + "/healthz")
+
+        def cpu_now() -> dict[str, float]:
+            return {"web": group_cpu_seconds(web.pid),
+                    "workers": sum(group_cpu_seconds(w.pid) for w in workers),
+                    "load generator": time.process_time()}
+
+        before = cpu_now()
         tally, elapsed = asyncio.run(load(base, tokens, args.seconds, args.poll, args.max_submissions))
+        cpu = {name: seconds - before[name] for name, seconds in cpu_now().items()}
         accepted, scored, once, waited = graded_once(db, tally.accepted)
 
         hello_port = free_port()
         stack.enter_context(process([sys.executable, "-m", "uvicorn", "bench.hello_app:app", "--port",
-                                     str(hello_port), "--log-level", "warning", "--no-access-log"],
-                                    env, work / "hello.log"))
+                                     str(hello_port), "--log-level", "warning", "--no-access-log",
+                                     "--workers", str(args.web_processes)], env, work / "hello.log"))
         wait_up(f"http://127.0.0.1:{hello_port}/")
         latencies, hello_errors, hello_elapsed = asyncio.run(
             hello(f"http://127.0.0.1:{hello_port}", args.students, args.baseline_seconds))
@@ -294,7 +324,7 @@ def main() -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d")
     print(f"{when}, Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
           f"load average {load_avg:.1f} at the start; {args.students} students, {elapsed:.0f} s, poll every "
-          f"{args.poll:g} s, {args.workers} Celery workers, 1 uvicorn process\n")
+          f"{args.poll:g} s, {args.workers} Celery workers, {args.web_processes} uvicorn process(es)\n")
     print("| run | per second | p50 ms | p99 ms | count | errors |")
     print("|---|---:|---:|---:|---:|---:|")
     errors = sum(tally.errors.values())
@@ -307,6 +337,8 @@ def main() -> None:
           f"{pct(latencies, 0.5)} | {pct(latencies, 0.99)} | {len(latencies)} | {hello_errors} |")
     print(f"\nerrors: {tally.errors or 'none'}; replies still waiting for their verdict when the clock "
           f"stopped: {tally.unfinished}")
+    shares = ", ".join(f"{name} {seconds / elapsed:.2f}" for name, seconds in cpu.items())
+    print(f"CPU used during the load, in cores: {shares} (the rest: PostgreSQL, Redis, other work)")
     print(f"after the run: {accepted} replies answered 201, {scored} scored, {once} graded by exactly one "
           f"attempt (all final {waited:.1f} s after the load stopped)")
 
