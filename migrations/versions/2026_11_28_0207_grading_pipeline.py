@@ -2,7 +2,8 @@
 
 Submissions get `attempt_base` (the attempt count when the current grading round began, so a
 rejudge gets a fresh set of tries) and `resend_at` (when the sweep may send the id again,
-backing off while it waits, so `queued_at` keeps meaning "waiting since"). Workers write a heartbeat row every few seconds.
+backing off while it waits, so `queued_at` keeps meaning "waiting since"). Workers write a
+heartbeat row every few seconds.
 
 Revision ID: 0003_pipeline
 Revises: 0002
