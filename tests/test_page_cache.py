@@ -93,3 +93,51 @@ def test_a_passing_deadline_ends_a_cached_entry(embedded: object) -> None:
     moment = now()
     assert next_boundary(moment, moment - timedelta(1), moment + timedelta(2), None) == moment + timedelta(2)
     assert next_boundary(moment, moment - timedelta(1)) is None
+
+
+def test_every_content_table_moves_the_page_version(stack: object) -> None:
+    """A new table must get the trigger (see migration 0006_page_versions) or be listed as
+    untracked in app.models.page_versions; otherwise its changes would not refresh pages."""
+    import importlib.util
+
+    from sqlalchemy import text
+
+    from app.db import session_scope
+    from app.models import Base
+    from app.models.page_versions import UNTRACKED_TABLES
+    from tests.support.stacks import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "migrations/versions/2026_11_28_0300_page_versions.py"
+    spec = importlib.util.spec_from_file_location("page_versions_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert set(migration.UNTRACKED) == UNTRACKED_TABLES | {"alembic_version"}
+    with session_scope() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return  # SQLite reads PRAGMA data_version: every commit counts
+        triggered = set(session.scalars(text(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'camp_page_version'")))
+    missing = sorted(set(Base.metadata.tables) - UNTRACKED_TABLES - triggered)
+    assert not missing, f"tables without the page-version trigger: {missing}"
+
+
+def test_token_use_and_heartbeats_leave_the_version_alone(client: TestClient, stack: object) -> None:
+    from app.db import session_scope
+    from app.models import ApiToken, Submission
+    from app.services.page_cache import database_version
+
+    slug = make_course({"code": "1-1"})
+    [author] = make_users(1)
+    [reply] = add_replies(slug, "1-1", [Reply(author)])
+    with session_scope() as session:
+        session.add(ApiToken(user_id=author, label="t", token_hash=f"h{reply}"))
+    before = database_version()
+    with session_scope() as session:
+        session.execute(update(ApiToken).where(ApiToken.user_id == author).values(last_used_at=now()))
+    if "sqlite" not in (before or ""):
+        assert database_version() == before
+    with session_scope() as session:
+        session.execute(update(Submission).where(Submission.id == reply).values(score=0.25))
+    assert database_version() != before

@@ -4,16 +4,17 @@ A cached value is stored with the database's *version* at the moment it was comp
 before any of its data; it is served only while the version is still the same. The version is
 exact and cheap (one round trip on a connection of its own, no table scan):
 
-* PostgreSQL: the text of `pg_current_snapshot()` (xmin:xmax:in-progress ids). Two equal
-  snapshots see the same committed transactions, so an unchanged snapshot means nothing was
-  committed since; any commit (a reply, a verdict, a like, a draw) changes it at once.
+* PostgreSQL: the counter in `page_versions`, moved by a deferred trigger inside every
+  transaction that writes a content table (migration `0006_page_versions`), so it becomes
+  visible together with the data. Writes that never show on a page (API token use, worker
+  heartbeats) do not move it, nor does anything in other databases of the same server.
 * SQLite: `PRAGMA data_version` on a connection that only reads it; it changes whenever
   another connection commits (all of Camp's writes use other connections).
 
 Reading the version first and the data afterwards can only store data that is newer than its
 version, never older, so a stale value is never served. The price of the simple rule: any
-commit invalidates every cached value, also when it touched another homework; values are
-computed again at most once per commit and key. Entries may also carry `valid_until` for
+content commit invalidates every cached value, also when it touched another homework; values
+are computed again at most once per commit and key. Entries may also carry `valid_until` for
 content that changes with the clock (a deadline passing).
 """
 
@@ -58,7 +59,10 @@ class _VersionReader:
                 cursor = self._conn.cursor()
                 try:
                     cursor.execute(self._query(engine))
-                    value = cursor.fetchone()[0]
+                    row = cursor.fetchone()
+                    if row is None:
+                        return None
+                    value = row[0]
                 finally:
                     cursor.close()
             except Exception as exc:  # the cache is an optimisation: never fail a page for it
@@ -70,7 +74,7 @@ class _VersionReader:
     @staticmethod
     def _query(engine: Engine) -> str:
         if engine.dialect.name == "postgresql":
-            return "SELECT pg_current_snapshot()::text"
+            return "SELECT version FROM page_versions WHERE id = 1"
         return "PRAGMA data_version"
 
     def _reconnect(self, engine: Engine) -> None:
