@@ -12,6 +12,7 @@ from collections import Counter
 
 import httpx
 
+from tests.faults.kit import run_in_own_loop
 from tests.support.homework import make_course, make_users
 from tests.support.live import live_server
 from tests.support.stacks import Stack
@@ -50,5 +51,5 @@ def test_concurrent_replies_to_one_homework_all_succeed(stack: Stack) -> None:
         async def everyone() -> None:
             await asyncio.wait_for(asyncio.gather(*(student(base, h, codes) for h in students)), 60)
 
-        asyncio.run(everyone())
+        run_in_own_loop(everyone())
     assert codes == Counter({201: CLIENTS * POSTS, 200: CLIENTS * POSTS})

@@ -3,16 +3,19 @@ process killing, a throwaway Redis server, and a look at the database without th
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
 import subprocess
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -28,6 +31,14 @@ from tests.support.stacks import (
 
 DEMO_COURSE = PROJECT_ROOT / "courses" / "dl-bootcamp.yaml"
 FINAL = ("scored", "failed", "rejected")
+T = TypeVar("T")
+
+
+def run_in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: the browser tests' sync Playwright keeps an event
+    loop running in the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def slow_predict(seconds: float) -> bytes:

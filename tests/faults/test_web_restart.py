@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.faults.conftest import student_tokens
-from tests.faults.kit import WebServer, elapsed, worker_ready
+from tests.faults.kit import WebServer, elapsed, run_in_own_loop, worker_ready
 from tests.support.homework import make_course
 
 CLIENTS = 30
@@ -71,7 +71,7 @@ def test_web_restart_during_a_burst(make_stack) -> None:
             return elapsed(started)
 
         try:
-            seconds = asyncio.run(scenario())
+            seconds = run_in_own_loop(scenario())
         finally:
             web.stop(signal.SIGTERM)
 
