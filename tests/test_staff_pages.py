@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import register
-from tests.support.homework import Reply, add_replies, make_course, make_users
+from tests.support.homework import Reply, add_replies, make_course, make_users, now
 from tests.support.stacks import Stack
 from tests.support.staff import csrf, log_in, post_form, staff_client
 
@@ -97,17 +97,22 @@ def test_rejudge_forms_need_csrf_and_put_work_back_in_the_queue(embedded_client:
     staff_client(client, embedded)
     slug, ids = _homework_with_replies()
     url = f"/staff/courses/{slug}/assignments/7-1"
+    first = now()
     refused = client.post(f"/staff/submissions/{ids[0]}/rejudge", follow_redirects=False)
     assert refused.status_code == 403
     done = post_form(client, f"/staff/submissions/{ids[0]}/rejudge", {}, url)
     assert done.status_code == 303 and "notice=rejudged" in done.headers["location"]
     assert "已重新排队" in client.get(done.headers["location"]).text
+    started = now()
     everything = post_form(client, f"{url}/rejudge", {}, url)
     assert everything.status_code == 303
     with session_scope() as session:
-        statuses = session.scalars(select(Submission.status).where(Submission.id.in_(ids))).all()
+        # a new round for every one (a worker of another test may already be grading them)
+        rounds = {i: at for i, at in session.execute(
+            select(Submission.id, Submission.queued_at).where(Submission.id.in_(ids)))}
         actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id.desc()).limit(2)).all()
-    assert set(statuses) == {"queued"}
+    assert rounds[ids[0]] >= first  # rejudged alone first
+    assert all(rounds[i] >= started for i in ids[1:4]), rounds  # ids[4] was still waiting
     assert actions == ["assignment.rejudge", "submission.rejudge"]
 
 

@@ -15,7 +15,9 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop marked as running
+# in the main thread while it is open, and tests after the browser modules call asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), "Chromium is installed by `make install` (Debian package chromium)"
     with sync_playwright() as p:
