@@ -18,6 +18,7 @@ from app.errors import CampError
 from app.models import Course, Submission, utcnow
 from app.services import edits
 from app.services.courses import get_course
+from app.services.homework_chips import CHIP_LABELS, chips_for
 from app.services.replies import (
     count_posts,
     course_posts,
@@ -49,12 +50,15 @@ def render_course(request: Request, session: Session, course: Course, page: int 
         ).all()
     )
     posts = course_posts(session, course, (page - 1) * POSTS_PER_PAGE, POSTS_PER_PAGE)
+    now = utcnow()
+    chips = chips_for(session, course.assignments, request.state.viewer, now)
     context: dict[str, Any] = {"error": None, "draft": "", "preview": None, "preview_files": False,
                                "posted": None}
     context.update(extra)
     return render(
         request, "course.html", status_code,
-        course=course, counts=counts, now=utcnow(), timezone=course.timezone,
+        course=course, counts=counts, now=now, timezone=course.timezone,
+        chips=chips, chip_labels=CHIP_LABELS,
         posts=posts, post_parts=parts_of(session, [p.id for p in posts]), post_page=page,
         post_pages=max(1, -(-count_posts(session, course) // POSTS_PER_PAGE)),
         **context,
