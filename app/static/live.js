@@ -32,12 +32,60 @@ function follow(el) {
       msg.className = "message verdict-" + (s.verdict || "");
       msg.textContent = s.message;
     }
+    panel(el, s);
     if (s.final) {
       el.dataset.final = "true";
       source.close();
     }
   };
   source.addEventListener("gone", () => source.close());
+}
+
+// The live panel under a pending reply: queue position, a running clock, then (for the author)
+// the end of the grading log. Labels come translated from the server.
+const clocks = new Map();
+
+function panel(el, s) {
+  let box = el.querySelector("[data-role=live]");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "live-panel";
+    box.dataset.role = "live";
+    box.setAttribute("aria-live", "polite");
+    (el.querySelector("[data-role=verdict]") || el).after(box);
+  }
+  clearInterval(clocks.get(el));
+  clocks.delete(el);
+  box.replaceChildren();
+  if (s.status === "queued" && s.queue_label) {
+    const line = document.createElement("span");
+    line.dataset.role = "queue";
+    line.dataset.ahead = String(s.queue_ahead);
+    line.textContent = s.queue_label;
+    box.append(line);
+  } else if (s.status === "running" && s.running_since) {
+    const line = document.createElement("span");
+    line.dataset.role = "running";
+    const started = Date.parse(s.running_since);
+    const tick = () => {
+      const seconds = Math.max(0, Math.round((Date.now() - started) / 1000));
+      line.textContent = s.running_label.replace("{seconds}", String(seconds));
+    };
+    tick();
+    clocks.set(el, setInterval(tick, 1000));
+    box.append(line);
+  }
+  if (s.final && s.log_tail) {
+    const details = document.createElement("details");
+    details.dataset.role = "log-tail";
+    const summary = document.createElement("summary");
+    summary.textContent = s.log_label;
+    const pre = document.createElement("pre");
+    pre.textContent = s.log_tail;
+    details.append(summary, pre);
+    box.append(details);
+  }
+  box.hidden = !box.childElementCount;
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -5,36 +5,91 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.db import get_sessionmaker
 from app.deps import get_locale
-from app.i18n import STATUS_LABELS, translate
-from app.models import FINAL_STATUSES, Submission
+from app.i18n import STATUS_LABELS, lazy, translate
+from app.models import FINAL_STATUSES, Assignment, GradingAttempt, Submission, User
 
 router = APIRouter()
 POLL_SECONDS = 0.5
 MAX_STREAM_SECONDS = 300  # the browser's EventSource reconnects by itself after this
+LOG_TAIL_CHARS = 2000
+
+QUEUE_AHEAD = lazy("Queued: {n} submissions ahead of yours")
+RUNNING_FOR = lazy("Grading for {seconds} s")
+LOG_TAIL = lazy("End of the log")
 
 
-def _snapshot(submission_id: int, locale: str) -> dict[str, object] | None:
+def queue_ahead(session: Session, s: Submission) -> int:
+    """How many queued submissions of the same queue were queued before this one."""
+    queue = select(Assignment.queue).where(Assignment.id == s.assignment_id).scalar_subquery()
+    return session.scalar(
+        select(func.count()).select_from(Submission)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(Submission.status == "queued", Assignment.queue == queue,
+               or_(Submission.queued_at < s.queued_at,
+                   and_(Submission.queued_at == s.queued_at, Submission.id < s.id)))
+    ) or 0
+
+
+def running_since(session: Session, s: Submission) -> str | None:
+    """When the grading attempt that is running now started (ISO 8601, UTC)."""
+    started = session.scalar(
+        select(GradingAttempt.started_at).where(GradingAttempt.submission_id == s.id,
+                                                GradingAttempt.outcome.is_(None))
+        .order_by(GradingAttempt.number.desc()).limit(1))
+    moment = started or s.updated_at
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat()
+
+
+def _is_author(session: Session, s: Submission, viewer_id: int | None) -> bool:
+    if viewer_id is None or viewer_id != s.author_id:
+        return False
+    user = session.get(User, viewer_id)
+    return user is not None and user.is_active
+
+
+def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> dict[str, object] | None:
     with get_sessionmaker()() as session:
         s = session.get(Submission, submission_id)
         if s is None:
             return None
         messages = s.messages or {}
-        return {
+        final = s.status in FINAL_STATUSES
+        snap: dict[str, object] = {
             "id": s.id,
             "status": s.status,
             "status_label": translate(locale, STATUS_LABELS[s.status]),
             "verdict": s.verdict,
             "score": s.score,
             "message": messages.get(locale) or messages.get("en") or "",
-            "final": s.status in FINAL_STATUSES,
+            "final": final,
+            # the live panel: where it waits, since when it runs, and (its author only) the log
+            "queue_ahead": None,
+            "queue_label": "",
+            "running_since": None,
+            "running_label": "",
+            "log_tail": None,
+            "log_label": "",
         }
+        if s.status == "queued":
+            ahead = queue_ahead(session, s)
+            snap.update(queue_ahead=ahead, queue_label=translate(locale, QUEUE_AHEAD, n=ahead))
+        elif s.status == "running":
+            snap.update(running_since=running_since(session, s),
+                        running_label=translate(locale, RUNNING_FOR, seconds="{seconds}"))
+        if final and s.log and _is_author(session, s, viewer_id):
+            snap.update(log_tail=s.log[-LOG_TAIL_CHARS:], log_label=translate(locale, LOG_TAIL))
+        return snap
 
 
 
@@ -42,13 +97,15 @@ def _snapshot(submission_id: int, locale: str) -> dict[str, object] | None:
 @router.get("/submissions/{submission_id}/events")
 async def submission_events(submission_id: int, request: Request) -> StreamingResponse:
     locale = get_locale(request)
+    raw_viewer = request.session.get("user_id")  # the cookie session; no database session held open
+    viewer_id = raw_viewer if isinstance(raw_viewer, int) else None
 
     async def stream() -> AsyncIterator[str]:
         last = None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + MAX_STREAM_SECONDS
         while loop.time() < deadline and not await request.is_disconnected():
-            snap = await run_in_threadpool(_snapshot, submission_id, locale)
+            snap = await run_in_threadpool(_snapshot, submission_id, locale, viewer_id)
             if snap is None:
                 yield "event: gone\ndata: {}\n\n"
                 return
