@@ -19,6 +19,7 @@ SUPPORTED = ("zh_CN", "en")
 LABELS = {"zh_CN": "中文", "en": "English"}
 STATUS_LABELS: dict[str, str] = {}  # filled below, once `lazy` exists
 ROLE_LABELS: dict[str, str] = {}
+VERDICT_LABELS: dict[str, str] = {}
 
 
 @lru_cache
@@ -66,3 +67,14 @@ STATUS_LABELS.update(
     rejected=lazy("Rejected"),
 )
 ROLE_LABELS.update(student=lazy("Student"), instructor=lazy("Instructor"), admin=lazy("Admin"))
+VERDICT_LABELS.update(
+    accepted=lazy("Accepted"),
+    wrong=lazy("Wrong answer"),
+    format_error=lazy("Format error"),
+    not_understood=lazy("Not understood"),
+    time_limit=lazy("Time limit exceeded"),
+    memory_limit=lazy("Memory limit exceeded"),
+    runtime_error=lazy("Runtime error"),
+    bad_output=lazy("Bad output"),
+    bad_package=lazy("Bad package"),
+)

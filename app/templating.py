@@ -16,7 +16,7 @@ from jinja2.runtime import Context
 
 from app.config import PROJECT_ROOT
 from app.deps import get_locale
-from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, translate
+from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, VERDICT_LABELS, translate
 from app.rich_text import render_markdown
 
 
@@ -55,7 +55,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(_=_gettext, gettext=_gettext, LANG_LABELS=LABELS, LANGS=SUPPORTED,
-                       STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS)
+                       STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS,
+                       VERDICT_LABELS=VERDICT_LABELS)
     env.filters.update(localtime=_localtime, number=_number, markdown=render_markdown)
     return env
 
