@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.web import (  # noqa: F401 (student registers a template global)
     admin,
     auth,
+    compose,
     course_thread,
     draws,
     events,
@@ -26,6 +27,7 @@ router.include_router(leaderboard.router)
 router.include_router(draws.router)
 router.include_router(course_thread.router)
 router.include_router(thread.router)
+router.include_router(compose.router)
 router.include_router(reviews.router)
 router.include_router(staff.router)
 router.include_router(admin.router)

@@ -148,3 +148,37 @@ def _reply_in(stack: Stack, site: str, name: str, slug: str) -> None:
     sid = response.json()["id"]
     wait_for(lambda: httpx.get(f"{site}/api/v1/submissions/{sid}", headers=auth, timeout=30)
              .json()["status"] in ("scored", "failed", "rejected"), timeout=60)
+
+
+def test_reply_box_previews_markdown_and_uploads_dropped_files_with_progress(
+        page: Page, site: str, sqlite_stack: Stack, tmp_path: Path) -> None:
+    from PIL import Image
+
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    name = make_account(sqlite_stack, "student")
+    log_in(page, site, name, "/courses/dl-bootcamp/assignments/1-1")
+    page.fill("#text", "作业1-1：**已跑通**，曲线见图")
+    page.click("[data-role=md-preview-tab]")
+    shown = page.locator("[data-role=md-preview]")
+    expect(shown.locator("strong")).to_have_text("已跑通")
+    expect(page.locator("#text")).to_be_hidden()
+    page.click("[data-role=write]")
+    expect(page.locator("#text")).to_be_visible()
+
+    image = tmp_path / "loss.png"
+    Image.new("RGB", (64, 64), (20, 120, 200)).save(image)
+    data = list(image.read_bytes())
+    page.evaluate("""([bytes, name]) => {
+        const zone = document.querySelector('[data-role=drop-zone]');
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], name, {type: 'image/png'}));
+        zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", [data, "loss.png"])
+    assert page.evaluate("document.querySelector('#files').files[0].name") == "loss.png"
+    expect(page.locator("[data-role=upload] progress")).to_be_attached()  # shown while it uploads
+    page.click("text=发表回复")
+    mine = page.locator("li.reply.mine").last
+    expect(mine.locator("img.shot")).to_have_attribute("alt", "loss.png")
+    expect(mine.locator(".text strong")).to_have_text("已跑通")
+    assert not [p for p in problems if "Failed to load resource" not in p], problems

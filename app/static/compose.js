@@ -1,0 +1,152 @@
+// The reply box, progressively enhanced (the form posts the same way without this file):
+// 1. a Write / Preview switch that shows the answer rendered as the thread will show it;
+// 2. a drop zone for files (added to the form's file input), and a progress bar while the
+//    reply and its files upload.
+// Labels come from the form's data-label-* attributes, already in the reader's language.
+"use strict";
+
+function composeCsrf(form) {
+  const input = form.querySelector("input[name=csrf_token]");
+  return input ? input.value : "";
+}
+
+function setupMarkdownPreview(form) {
+  const text = form.querySelector("textarea[name=text]");
+  if (!text || !form.dataset.markdownUrl) return;
+  const tabs = document.createElement("div");
+  tabs.className = "compose-tabs";
+  tabs.setAttribute("role", "group");
+  const write = document.createElement("button");
+  const preview = document.createElement("button");
+  for (const [button, label, pressed] of [[write, form.dataset.labelWrite, "true"],
+                                          [preview, form.dataset.labelPreview, "false"]]) {
+    button.type = "button";
+    button.className = "tab";
+    button.textContent = label;
+    button.setAttribute("aria-pressed", pressed);
+    tabs.append(button);
+  }
+  write.dataset.role = "write";
+  preview.dataset.role = "md-preview-tab";
+  const shown = document.createElement("div");
+  shown.className = "text md md-preview";
+  shown.dataset.role = "md-preview";
+  shown.hidden = true;
+  text.before(tabs);
+  text.after(shown);
+
+  const showWrite = () => {
+    shown.hidden = true;
+    text.hidden = false;
+    write.setAttribute("aria-pressed", "true");
+    preview.setAttribute("aria-pressed", "false");
+    text.focus();
+  };
+  const showPreview = async () => {
+    write.setAttribute("aria-pressed", "false");
+    preview.setAttribute("aria-pressed", "true");
+    const body = new FormData();
+    body.append("text", text.value);
+    try {
+      const response = await fetch(form.dataset.markdownUrl, {
+        method: "POST", body, credentials: "same-origin", headers: {"X-CSRF-Token": composeCsrf(form)},
+      });
+      if (!response.ok) return showWrite();
+      const data = await response.json();
+      // the server renders and sanitizes it, as it does for every reply in the thread
+      shown.innerHTML = data.html.trim() ? data.html : "";
+      if (!data.html.trim()) {
+        const empty = document.createElement("p");
+        empty.className = "muted";
+        empty.textContent = form.dataset.labelEmpty;
+        shown.append(empty);
+      }
+      shown.style.minHeight = text.offsetHeight + "px";
+      text.hidden = true;
+      shown.hidden = false;
+    } catch (error) {
+      showWrite();
+    }
+  };
+  write.addEventListener("click", showWrite);
+  preview.addEventListener("click", showPreview);
+}
+
+function setupUpload(form) {
+  const input = form.querySelector("input[type=file]");
+  if (!input) return;
+  const zone = document.createElement("div");
+  zone.className = "drop-zone";
+  zone.dataset.role = "drop-zone";
+  zone.textContent = form.dataset.labelDrop;
+  input.before(zone);
+  const stop = (event) => { event.preventDefault(); event.stopPropagation(); };
+  for (const name of ["dragenter", "dragover"]) {
+    zone.addEventListener(name, (event) => { stop(event); zone.classList.add("over"); });
+  }
+  zone.addEventListener("dragleave", (event) => { stop(event); zone.classList.remove("over"); });
+  zone.addEventListener("drop", (event) => {
+    stop(event);
+    zone.classList.remove("over");
+    const dropped = event.dataTransfer ? event.dataTransfer.files : [];
+    if (!dropped.length) return;
+    const all = new DataTransfer();
+    for (const file of input.files) all.items.add(file);
+    for (const file of dropped) all.items.add(file);
+    input.files = all.files;
+    input.dispatchEvent(new Event("change", {bubbles: true}));
+  });
+
+  const bar = document.createElement("div");
+  bar.className = "upload-progress";
+  bar.dataset.role = "upload";
+  bar.hidden = true;
+  const progress = document.createElement("progress");
+  progress.max = 100;
+  progress.value = 0;
+  const label = document.createElement("span");
+  label.setAttribute("role", "status");
+  bar.append(progress, label);
+  form.querySelector("button[type=submit]").before(bar);
+
+  form.addEventListener("submit", (event) => {
+    if (!input.files.length || !window.XMLHttpRequest) return;  // nothing to show: post as usual
+    event.preventDefault();
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    bar.hidden = false;
+    const show = (percent) => {
+      progress.value = percent;
+      label.textContent = form.dataset.labelUploading.replace("{percent}", String(percent));
+    };
+    show(0);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) show(Math.round((e.loaded / e.total) * 100));
+    });
+    xhr.addEventListener("load", () => {
+      show(100);
+      if (xhr.status < 400 && xhr.responseURL) {
+        window.location.assign(xhr.responseURL);
+      } else {
+        // the page explaining what was wrong, as the plain form would have shown it
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+      }
+    });
+    xhr.addEventListener("error", () => {
+      submit.disabled = false;
+      label.textContent = form.dataset.labelFailed;
+    });
+    xhr.send(new FormData(form));
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-markdown-url]").forEach((form) => {
+    setupMarkdownPreview(form);
+    setupUpload(form);
+  });
+});
