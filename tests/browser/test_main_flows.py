@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_staff_admin_flow import ANSWER, log_in, make_account, post_reply
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 
@@ -109,7 +110,7 @@ def test_instructor_reviews_a_reply_and_the_student_sees_it(
 
 
 def test_admin_runs_a_lottery_and_the_winners_appear_on_the_homework_page(
-        page: Page, site: str, sqlite_stack: Stack, tmp_path: Path) -> None:
+        page: Page, site: str, sqlite_stack: Stack, tmp_path: Path, browser: Browser) -> None:
     slug = f"draw-{secrets.token_hex(3)}"
     course = tmp_path / "course.yaml"
     course.write_text(
@@ -137,6 +138,17 @@ def test_admin_runs_a_lottery_and_the_winners_appear_on_the_homework_page(
     page.goto(f"{site}/courses/{slug}/assignments/1-1")
     line = page.locator(".rewards-block .draw strong")
     expect(line).to_have_text(f"获奖同学：#1 {student}")
+
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    try:
+        phone = context.new_page()  # the winner, on a phone: the course list marks it done and won
+        log_in(phone, site, student, f"/courses/{slug}")
+        chips = phone.locator("td[data-role=chips]").first
+        expect(chips.locator("[data-chip=done]")).to_have_text("已完成")
+        expect(chips.locator("[data-chip=won]")).to_have_text("已获奖")
+        context.pages[0].screenshot(path=str(SCREENSHOTS / "course-chips-375.png"), full_page=True)
+    finally:
+        context.close()
 
 
 def _reply_in(stack: Stack, site: str, name: str, slug: str) -> None:
