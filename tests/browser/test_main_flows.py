@@ -188,9 +188,16 @@ def test_reply_box_previews_markdown_and_uploads_dropped_files_with_progress(
         zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
     }""", [data, "loss.png"])
     assert page.evaluate("document.querySelector('#files').files[0].name") == "loss.png"
-    expect(page.locator("[data-role=upload] progress")).to_be_attached()  # shown while it uploads
+    expect(page.locator("[data-role=upload]")).to_be_hidden()  # shown only while it uploads
+    page.evaluate("""() => {
+        const bar = document.querySelector('[data-role=upload]');
+        new MutationObserver(() => {
+            if (!bar.hidden) sessionStorage.setItem('upload', bar.querySelector('[role=status]').textContent);
+        }).observe(bar, {attributes: true, subtree: true, childList: true, characterData: true});
+    }""")
     page.click("text=发表回复")
     mine = page.locator("li.reply.mine").last
     expect(mine.locator("img.shot")).to_have_attribute("alt", "loss.png")
     expect(mine.locator(".text strong")).to_have_text("已跑通")
+    assert (page.evaluate("sessionStorage.getItem('upload')") or "").startswith("上传中：")
     assert not [p for p in problems if "Failed to load resource" not in p], problems
