@@ -201,3 +201,33 @@ def test_reply_box_previews_markdown_and_uploads_dropped_files_with_progress(
     expect(mine.locator(".text strong")).to_have_text("已跑通")
     assert (page.evaluate("sessionStorage.getItem('upload')") or "").startswith("上传中：")
     assert not [p for p in problems if "Failed to load resource" not in p], problems
+
+
+def test_live_panel_shows_the_queue_then_the_log_tail_to_its_author(
+        page: Page, site: str, sqlite_stack: Stack) -> None:
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import Submission
+    from tests.support.homework import Reply, add_replies, make_course, now
+    from tests.support.thread import user_id
+
+    name = make_account(sqlite_stack, "student")
+    with sqlite_stack.active():
+        course = make_course({"code": "1-1", "grading": {"kind": "reply_format"}})
+        (sid,) = add_replies(course, "1-1", [Reply(user_id(name), status="queued", verdict=None, score=None,
+                                                   at=now())])
+    log_in(page, site, name, f"/courses/{course}/assignments/1-1")
+    mine = page.locator(f"li[data-submission-id='{sid}']")
+    navigations = watch_navigations(page)
+    expect(mine.locator("[data-role=queue]")).to_have_text(re.compile(r"^排队中：前面还有 \d+ 份提交$"))
+    with sqlite_stack.active(), session_scope() as session:  # a grader finishes it
+        session.execute(update(Submission).where(Submission.id == sid).values(
+            status="scored", verdict="runtime_error", score=0.0, log="step 1\nTraceback: boom",
+            messages={"zh_CN": "代码运行出错", "en": "The code failed"}))
+    expect(mine.locator("[data-role=status]")).to_have_text("已评测")
+    expect(mine.locator("[data-role=queue]")).to_have_count(0)
+    tail = mine.locator("[data-role=log-tail]")
+    expect(tail.locator("summary")).to_have_text("日志末尾")
+    expect(tail.locator("pre")).to_have_text("step 1\nTraceback: boom")
+    assert navigations == []
