@@ -49,8 +49,8 @@ def sweep(session: Session, now: datetime) -> Swept:
 
 def _locked(session: Session, query: Select[tuple[int, datetime, str]]) -> list[tuple[int, datetime, str]]:
     """Candidates (id, queued_at, queue), locked so that two sweeps at once do not both take them."""
-    return list(session.execute(query.limit(SWEEP_BATCH).with_for_update(skip_locked=True, of=Submission))
-                .tuples())
+    # Rows unpack like tuples (Result.tuples() is deprecated since SQLAlchemy 2.1).
+    return list(session.execute(query.limit(SWEEP_BATCH).with_for_update(skip_locked=True, of=Submission)))
 
 
 def _candidates(where: ColumnElement[bool]) -> Select[tuple[int, datetime, str]]:
@@ -108,7 +108,7 @@ def _give_up(session: Session, ids: list[int], still: ColumnElement[bool], now: 
     rows = session.execute(
         select(Submission.id, Submission.attempts - Submission.attempt_base)
         .where(Submission.id.in_(ids), still, ~tries_left())
-    ).tuples().all()
+    ).all()
     limit = get_settings().time_limit
     for submission_id, tries in rows:
         message = (f"grading was interrupted {tries} times: {ABANDONED_ERROR} "

@@ -78,7 +78,7 @@ def _queues(session: Session, now: datetime) -> list[QueueLine]:
         .join(Assignment, Submission.assignment_id == Assignment.id)
         .where(Submission.status.in_(waiting))
         .group_by(Assignment.queue)
-    ).tuples().all()
+    ).all()
     found = {queue: (queued, running, oldest, expired) for queue, queued, running, oldest, expired in rows}
     lines = []
     for name in sorted(set(QUEUES) | set(found)):
