@@ -63,25 +63,12 @@ class QueueLineOut(BaseModel):
     expired_leases: int
 
 
-class WorkerOut(BaseModel):
-    hostname: str
-    pid: int
-    queues: str
-    concurrency: int
-    active: int
-    started_at: datetime
-    seen_at: datetime
-    seen_seconds_ago: float
-    alive: bool
-    stopped: bool
-
-
 class QueueOut(BaseModel):
     at: datetime
     queues: list[QueueLineOut]
     failed: int
     workers_alive: int
-    workers: list[WorkerOut]
+    workers: list[queue_stats.WorkerLine]  # a dataclass: pydantic serialises it as it is
 
 
 @router.post("/submissions/{submission_id}/rejudge", status_code=202, dependencies=[CsrfChecked])
@@ -115,5 +102,5 @@ def queue(session: SessionDep, staff: StaffUser) -> QueueOut:
         queues=[QueueLineOut(**vars(line)) for line in stats.queues],
         failed=stats.failed,
         workers_alive=stats.workers_alive,
-        workers=[WorkerOut(**vars(w)) for w in stats.workers],
+        workers=stats.workers,
     )
