@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(default=15, ge=1)
     #: new accounts from one address per hour
     registrations_per_address_per_hour: int = Field(default=10, ge=2)
+    # Request bodies are read before a request takes an admission slot (app/body_reader.py).
+    #: slowest average upload rate accepted (bytes/s), after a grace period; slower ones get 408
+    body_min_rate_bytes: int = Field(default=10_000, ge=1)
+    body_grace_seconds: float = Field(default=10.0, gt=0)
+    #: longest wait for the next piece of a body
+    body_idle_seconds: float = Field(default=10.0, gt=0)
+    #: bodies read at once from one address (429 beyond)
+    uploads_per_client: int = Field(default=4, ge=1)
     #: requests one web process handles at once (the rest wait their turn); keep it below the
     #: database pool (30 connections per process, app/db.py) and the thread pool (40)
     max_concurrent_requests: int = Field(default=24, ge=1, le=30)

@@ -15,8 +15,7 @@ from app.models import utcnow
 from app.services.courses import get_assignment
 from app.services.replies import post_reply
 from app.services.submissions import for_author, get_submission
-from app.services.uploads import check_files
-from app.upload_reader import read_uploads
+from app.upload_reader import read_checked_uploads
 
 router = APIRouter(tags=["submissions"])
 
@@ -46,7 +45,7 @@ async def create_submission(
     when the reply only names other homework)."""
     assignment = get_assignment(session, slug, code)
     max_bytes = request.app.state.settings.max_upload_bytes
-    checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+    checked = await read_checked_uploads(files or [], max_bytes)
     now, locale = utcnow(), get_locale(request)
     posted = post_reply(session, assignment.course, user, text, checked, default=assignment, now=now)
     submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))

@@ -15,9 +15,8 @@ from app.models import Assignment, Submission, utcnow
 from app.services import replies as reply_service
 from app.services.courses import get_assignment, get_course, list_courses
 from app.services.submissions import for_author, thread
-from app.services.uploads import check_files
 from app.templating import render
-from app.upload_reader import read_uploads
+from app.upload_reader import read_checked_uploads
 from app.web.course_thread import render_course
 from app.web.forms import error_text
 from app.web.navigation import redirect
@@ -97,7 +96,7 @@ async def post_reply(
     assignment = get_assignment(session, slug, code)
     max_bytes = request.app.state.settings.max_upload_bytes
     try:
-        checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+        checked = await read_checked_uploads(files or [], max_bytes)
         posted = reply_service.post_reply(session, assignment.course, user, text, checked, default=assignment)
     except CampError as exc:
         session.rollback()
