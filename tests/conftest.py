@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support import sandbox
 from tests.support.stacks import (
     PROJECT_ROOT,
     Stack,
@@ -19,6 +20,16 @@ from tests.support.stacks import (
 )
 
 DEMO_COURSE = PROJECT_ROOT / "courses" / "dl-bootcamp.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_sandbox_slots() -> Iterator[None]:
+    """Sandboxes run by this test session use its own uid range and cgroup name."""
+    from grader.sandbox import configure
+
+    configure(sandbox.config())
+    yield
+    sandbox.remove_cgroup_dirs()
 
 
 @pytest.fixture(scope="session")
