@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.reply_schemas import QuotaOut
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, CurrentUser, SessionDep, StaffUser, get_locale
-from app.errors import Forbidden
 from app.models import Submission, utcnow
-from app.services import edits, likes
+from app.services import edits, likes, visibility
 from app.services.courses import get_assignment
 from app.services.limits import code_quota
 from app.services.submissions import get_submission
@@ -46,8 +45,7 @@ class EditOut(BaseModel):
 
 
 def _visible(submission: Submission, user: CurrentUser) -> Submission:
-    if submission.hidden and not (user.is_staff or user.id == submission.author_id):
-        raise Forbidden("This reply was hidden by the staff")
+    visibility.check_readable(user, submission)
     return submission
 
 
@@ -88,8 +86,7 @@ def edit(submission_id: int, body: EditIn, request: Request, session: SessionDep
 def edit_history(submission_id: int, session: SessionDep, user: CurrentUser) -> list[EditOut]:
     """Earlier versions of the text, oldest first (the author and the staff)."""
     submission = get_submission(session, submission_id)
-    if not (user.is_staff or user.id == submission.author_id):
-        raise Forbidden("Only the author and the staff can see earlier versions")
+    visibility.check_history(user, submission)
     return [EditOut(text=e.text, edited_at=e.edited_at) for e in edits.history(session, submission)]
 
 

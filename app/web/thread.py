@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.deps import CsrfChecked, CurrentUser, SessionDep, StaffUser, Viewer
 from app.errors import CampError
 from app.models import Assignment, Submission, SubmissionEdit, utcnow
-from app.services import edits, likes
+from app.services import edits, likes, visibility
 from app.services.homework_settings import likes_close_at
 from app.services.limits import CodeQuota, code_quota
 from app.services.submissions import get_submission
@@ -59,7 +59,7 @@ def thread_view(session: Session, assignment: Assignment, replies: list[Submissi
     now = now or utcnow()
     ids = [s.id for s in replies]
     closes = likes_close_at(assignment)
-    private = [s.id for s in replies if viewer and (viewer.is_staff or viewer.id == s.author_id)]
+    private = [s.id for s in replies if visibility.sight(viewer, s, now).private]
     history: dict[int, list[SubmissionEdit]] = {}
     if private:
         for edit in session.scalars(select(SubmissionEdit).where(SubmissionEdit.submission_id.in_(private))
@@ -91,6 +91,7 @@ def like_form(submission_id: int, session: SessionDep, user: CurrentUser,
 @router.get("/submissions/{submission_id}/edit")
 def edit_page(submission_id: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     submission = get_submission(session, submission_id)
+    visibility.check_editable(user, submission)
     return _edit_view(request, submission, submission.text)
 
 
