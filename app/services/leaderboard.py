@@ -186,7 +186,7 @@ def view(session: Session, assignment: Assignment, viewer: User | None,
     phase = phase_at(assignment, now)
     rows = list(cached_rows(session, assignment, phase, settings.mode))
     split = any(row.public is not None or row.private is not None for row in rows)
-    seen = board_sight(assignment, viewer, settings.hidden_until_due, split, now)
+    seen = board_sight(assignment, viewer, settings.hidden_until_due, now)
     if not seen.private:
         # the grader's own score may mix in the private part when there is a split
         rows = [replace(row, private=None, score=None if split else row.score) for row in rows]

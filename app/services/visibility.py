@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 from app.errors import Forbidden, NotFound
 from app.i18n import lazy, translate
 from app.models import Assignment, Submission, utcnow
+from app.services.homework_settings import grades_code
 
 Audience = Literal["anonymous", "student", "author", "staff"]
 Answers = Literal["sealed_until_deadline", "open"]
@@ -177,7 +178,7 @@ def check_readable(viewer: Person | None, s: Submission) -> Sight:
     if seen.note == "hidden" and not seen.body:
         raise Forbidden("This reply was hidden by the staff")
     if seen.note == "deleted" and not seen.body:
-        raise NotFound("No submission {id}", id=s.id)
+        raise Forbidden("This reply was deleted by its author")
     return seen
 
 
@@ -208,14 +209,16 @@ class BoardSight:
 
 
 def board_sight(assignment: Assignment, viewer: Person | None, hidden_until_due: bool,
-                split: bool, now: datetime | None = None) -> BoardSight:
+                now: datetime | None = None) -> BoardSight:
     """Staff everything; others no private values before the deadline, and only their own row
-    when the board is hidden until then, or when answers are sealed and there is no public split
-    (a board of a checked answer would say who got it right)."""
+    when the board is hidden until then, or when the answers of a text-graded homework are
+    sealed (its board would say who has the right answer to copy from). A code-graded board
+    stays: the scores are the competition, the code stays sealed."""
     now = now or utcnow()
     staff = viewer is not None and viewer.is_staff
     before = not assignment.is_late(now)
-    own_only = before and not staff and (hidden_until_due or (is_sealed(assignment, now) and not split))
+    sealed_text = is_sealed(assignment, now) and not grades_code(assignment)
+    own_only = before and not staff and (hidden_until_due or sealed_text)
     return BoardSight(private=staff or not before, own_row_only=own_only)
 
 
