@@ -22,18 +22,18 @@ from sqlalchemy import insert, select, update
 
 from tests.conftest import add_user, csrf_of, make_client
 from tests.support.homework import make_course, now
-from tests.support.staff import log_in
 from tests.support.stacks import Stack
+from tests.support.staff import log_in
 
 ROLES = ("anonymous", "student", "author", "instructor", "admin")
 STATES = ("normal", "sealed", "hidden", "deleted", "private_before", "private_after")
 #: the homework each state's reply lives in
 HOMEWORK = {"normal": "1-1", "sealed": "1-2", "hidden": "1-1", "deleted": "1-1",
             "private_before": "6-1", "private_after": "6-2"}
-T, I, C, R, P, S = "text", "image", "code", "result", "private", "split"
-EVERYTHING = frozenset({T, I, C, R, P, S})
-OWN = frozenset({T, I, C, R, P})
-PUBLIC = frozenset({T, I, R})
+T, IMG, C, R, P, S = "text", "image", "code", "result", "private", "split"
+EVERYTHING = frozenset({T, IMG, C, R, P, S})
+OWN = frozenset({T, IMG, C, R, P})
+PUBLIC = frozenset({T, IMG, R})
 NONE: frozenset[str] = frozenset()
 
 #: what each role may see of a reply in each state
@@ -48,7 +48,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
                       "staff": EVERYTHING},
 }
 
-REPLY = EVERYTHING - {I}  # a page or JSON about replies: everything but image bytes
+REPLY = EVERYTHING - {IMG}  # a page or JSON about replies: everything but image bytes
 STAFF_ONLY = EVERYTHING  # guarded by the staff role: EXPECTED already allows staff everything
 #: every GET route and what it can show at most; `exact` routes show exactly what is allowed
 ROUTES: dict[str, frozenset[str]] = {
@@ -83,7 +83,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/courses/{slug}": NONE,
     "/courses/{slug}/assignments/{code}": REPLY,
     "/me/submissions": REPLY,
-    "/files/{attachment_id}": frozenset({I, C}),
+    "/files/{attachment_id}": frozenset({IMG, C}),
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
     "/courses/{slug}/assignments/{code}/leaderboard": frozenset({R, S}),
     "/draws/{draw_id}": NONE,
@@ -107,7 +107,7 @@ PER_STATE = ("{code}", "{submission_id}", "{attachment_id}")
 
 def markers(index: int, state: str) -> dict[str, tuple[str, ...]]:
     split = state.startswith("private")
-    marks = {T: (f"TXT-{state}",), I: (f"IMG-{state}",), C: (f"CODE-{state}",),
+    marks = {T: (f"TXT-{state}",), IMG: (f"IMG-{state}",), C: (f"CODE-{state}",),
              P: (f"LOG-{state}", f"REV-{state}", f"DET-{state}")}
     if split:
         marks[R] = (f"0.91{index}3", f"0.81{index}3")  # a result: the public or the overall value

@@ -23,11 +23,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select, type_coerce
+from sqlalchemy import Float, and_, case, cast, func, literal, select, true, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import Assignment, Role, Status, Submission, User, utcnow
+from app.services import final_picks
 from app.services.page_cache import VersionedCache
 from app.services.visibility import board_sight
 
@@ -141,6 +142,9 @@ def ranked_rows(session: Session, assignment: Assignment, phase: Phase, mode: Mo
                 Submission.is_late.is_(False),
                 User.role == Role.student.value,
                 value.is_not(None),
+                # after the deadline a split homework ranks only final picks (final_picks.py)
+                final_picks.counted(session, assignment, public)
+                if phase == "private" and final_picks.has_split(assignment) else true(),
             )
         )
         .subquery()
