@@ -3,6 +3,7 @@
 from app.models.base import Base, utcnow
 from app.models.courses import Assignment, Course
 from app.models.draws import AuditEntry, Draw
+from app.models.idempotency import IdempotencyKey
 from app.models.integrity import Exclusion, SignUp, SimilarPair
 from app.models.page_versions import PageVersion
 from app.models.submissions import (
@@ -30,6 +31,7 @@ __all__ = [
     "Draw",
     "Exclusion",
     "GradingAttempt",
+    "IdempotencyKey",
     "Like",
     "LikeEvent",
     "PageVersion",

@@ -1,7 +1,7 @@
 """fair prizes: course settings, final picks, sign-up traces, draw exclusions, similar pairs
 
-Revision ID: 0007_fair_prizes
-Revises: 0006_page_versions
+Revision ID: 0008_fair_prizes
+Revises: 0007_recovery
 Create Date: 2026-11-30 13:20:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0007_fair_prizes"
-down_revision: str | None = "0006_page_versions"
+revision: str = "0008_fair_prizes"
+down_revision: str | None = "0007_recovery"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
