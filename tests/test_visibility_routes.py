@@ -56,7 +56,6 @@ ROUTES: dict[str, frozenset[str]] = {
     "/metrics": NONE,
     "/openapi.json": NONE,
     "/docs": NONE,
-    "/docs/oauth2-redirect": NONE,
     "/api/v1/courses": NONE,
     "/api/v1/courses/{slug}/assignments": NONE,
     "/api/v1/courses/{slug}/assignments/{code}": NONE,

@@ -54,7 +54,7 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_draw_exclusions")),
         sa.UniqueConstraint("assignment_id", "kind", "target_id",
-                            name=op.f("uq_draw_exclusions_assignment_id")),
+                            name=op.f("uq_draw_exclusions_assignment_id_kind_target_id")),
     )
     op.create_table(
         "similar_pairs",
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("first_id", sa.Integer(), nullable=False),
         sa.Column("second_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
-        sa.Column("similarity", sa.Float(), nullable=False),
+        sa.Column("similarity", sa.Double(), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["second_id"], ["submissions.id"],
                                 name=op.f("fk_similar_pairs_second_id_submissions"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_similar_pairs")),
-        sa.UniqueConstraint("first_id", "second_id", "kind", name=op.f("uq_similar_pairs_first_id")),
+        sa.UniqueConstraint("first_id", "second_id", "kind", name=op.f("uq_similar_pairs_first_id_second_id_kind")),
     )
     op.create_index("ix_similar_pairs_assignment_state", "similar_pairs", ["assignment_id", "state"])
     if op.get_bind().dialect.name == "postgresql":
