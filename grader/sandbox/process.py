@@ -104,9 +104,9 @@ def _prepare(package: Path | None, inputs: Mapping[str, Path], outputs: Mapping[
                 os.chmod(os.path.join(root, name), 0o755)
                 size += 4096
             for name in files:
-                path = os.path.join(root, name)
-                os.chmod(path, 0o644)
-                size += -(-os.path.getsize(path) // 4096) * 4096 + 4096
+                file = os.path.join(root, name)
+                os.chmod(file, 0o644)
+                size += -(-os.path.getsize(file) // 4096) * 4096 + 4096
     for path in inputs.values():
         os.chmod(path, 0o644)
     for path in outputs.values():
