@@ -3,11 +3,15 @@
 With nothing configured Camp runs *embedded*: SQLite and a SQLite-backed Celery broker in
 `var/`, and a worker started next to the web server. Production sets `CAMP_DATABASE_URL`
 (PostgreSQL) and `CAMP_BROKER_URL` (Redis) and must then set a real `CAMP_SECRET_KEY`.
+There is no built-in secret: embedded, Camp generates one the first time and keeps it in the data
+directory (`secret_key`, readable by its owner only), so no two installations share it.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +19,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRET = "embedded-demo-secret-change-me"
+SECRET_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
@@ -26,7 +30,8 @@ class Settings(BaseSettings):
     broker_url: str = ""
     #: prefix for every Redis key of the broker, so several Camps (or test runs) share one Redis
     broker_key_prefix: str = ""
-    secret_key: str = DEFAULT_SECRET
+    #: signs session cookies; empty = embedded only: generated once per data directory
+    secret_key: str = ""
     #: seconds between broker polls for the embedded SQLite broker (kombu's default is 1 s)
     embedded_poll_seconds: float = 0.1
     default_locale: str = "zh_CN"
@@ -34,7 +39,7 @@ class Settings(BaseSettings):
     max_text_bytes: int = Field(default=64 * 1024, ge=1)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     session_max_age_seconds: int = 14 * 24 * 3600
-    #: set behind HTTPS so the session cookie is never sent in clear
+    #: set behind HTTPS so the session cookie is never sent in clear (also turns on HSTS)
     secure_cookies: bool = False
     #: limits for student code, per grading run (the grader's own defaults cover the rest)
     grading_wall_seconds: float = Field(default=120.0, gt=0)
@@ -103,8 +108,10 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if not self.embedded and self.secret_key == DEFAULT_SECRET:
+    def _secret(self) -> Settings:
+        if self.embedded and not self.secret_key:
+            self.secret_key = embedded_secret(self.data_dir)
+        if not self.secret_key:
             raise ValueError(
                 "CAMP_SECRET_KEY must be set to a long random value outside the embedded mode "
                 '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
@@ -112,6 +119,28 @@ class Settings(BaseSettings):
         if not self.embedded and len(self.secret_key) < 32:
             raise ValueError("CAMP_SECRET_KEY must be at least 32 characters long")
         return self
+
+
+def embedded_secret(data_dir: Path) -> str:
+    """The data directory's own random secret, created on first use (mode 0600).
+
+    Written to a temporary file, then hard-linked into place: two processes starting at once
+    agree on one secret, and neither reads a half-written file.
+    """
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 @lru_cache

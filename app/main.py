@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import strict_forms
+from app import api_docs, strict_forms
 from app.admission import AdmissionMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.deps import get_locale
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     strict_forms.install()
-    app = FastAPI(title="Camp", version="0.1.0", docs_url="/docs", redoc_url=None)
+    app = FastAPI(title="Camp", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.add_middleware(AnonymousPageCache)
     app.add_middleware(CsrfSeedMiddleware)
@@ -49,12 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     # Room for the largest file plus the other fields of the form.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     # outermost: requests over the limit wait before they take a thread or a connection
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "app" / "static"), name="static")
+    api_docs.install(app)
     app.include_router(api_router)
     app.include_router(web_router)
     _install_error_handlers(app)

@@ -25,7 +25,7 @@ def compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def services() -> dict[str, dict[str, object]]:
-    result = compose_config({"CAMP_SECRET_KEY": "s" * 48})
+    result = compose_config({"CAMP_SECRET_KEY": "s" * 48, "CAMP_METRICS_TOKEN": "m" * 40})
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)["services"]
 
@@ -34,11 +34,25 @@ def test_compose_file_is_valid_and_has_every_service(services: dict[str, dict[st
     assert set(services) == {"postgres", "redis", "migrate", "web", "worker-cpu", "worker-gpu", "flower"}
 
 
-def test_compose_refuses_to_start_without_a_secret_key() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "CAMP_SECRET_KEY"}
+@pytest.mark.parametrize("missing", ["CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN"])
+def test_compose_refuses_to_start_without_a_secret(missing: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN")}
+    env.update({k: "s" * 48 for k in ("CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN") if k != missing})
     result = subprocess.run([shutil.which("docker-compose") or "docker-compose", "-f", str(COMPOSE),
                              "config", "-q"], capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode != 0 and "CAMP_SECRET_KEY" in result.stderr
+    assert result.returncode != 0 and missing in result.stderr
+
+
+def test_production_is_safe_by_default(services: dict[str, dict[str, object]]) -> None:
+    """Secure cookies (and so HSTS), a metrics token, and Flower off unless asked for, then with a
+    password and on the host's loopback only."""
+    env = services["web"]["environment"]
+    assert env["CAMP_SECURE_COOKIES"] == "true" and env["CAMP_METRICS_TOKEN"] == "m" * 40  # type: ignore[index]
+    flower = services["flower"]
+    assert flower["profiles"] == ["ops"]
+    assert all(str(port).startswith("127.0.0.1:") for port in flower["ports"])  # type: ignore[attr-defined]
+    assert "FLOWER_BASIC_AUTH" in " ".join(flower["entrypoint"])  # type: ignore[arg-type]
+    assert "FLOWER_BASIC_AUTH" in flower["environment"]  # type: ignore[operator]
 
 
 def test_every_command_exists_in_the_project(services: dict[str, dict[str, object]]) -> None:
