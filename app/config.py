@@ -59,12 +59,24 @@ class Settings(BaseSettings):
     #: Redis hands an unacknowledged message to another worker after this long; keep it above the
     #: hard time limit (a shorter one only costs duplicate deliveries, which cannot claim)
     broker_visibility_timeout_seconds: int = Field(default=3600, ge=1)
-    #: how often the sweep (Celery beat) looks for work that is stuck
-    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    #: how often the sweeper (`camp sweeper`) looks for work that is stuck
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
     #: a queued submission not picked up for this long has its id sent to the broker again
     sweep_stale_queued_seconds: float = Field(default=60.0, gt=0)
     #: how often each worker writes its heartbeat row
-    worker_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    #: a worker whose heartbeat missed this many beats is dead: the sweep frees its claims
+    worker_heartbeat_misses: int = Field(default=3, ge=2)
+    #: how long a claim keeps trying while the database is away before the message goes back
+    #: to the queue (the grading has not started: nothing is lost by giving up)
+    claim_patience_seconds: float = Field(default=60.0, gt=0)
+    #: how long a finished grading keeps its result and tries to store it while the database is
+    #: away (a realistic outage: a failover, a restart, a full disk being cleared)
+    store_patience_seconds: float = Field(default=900.0, gt=0)
+    #: an upload whose reply never committed is deleted by the sweep after this long
+    orphan_upload_grace_seconds: float = Field(default=3600.0, gt=0)
+    #: /healthz reports `degraded` when the data directory has less free space than this
+    min_free_disk_mb: int = Field(default=512, ge=0)
     #: when set, /metrics asks for `Authorization: Bearer <this token>`
     metrics_token: str = ""
     #: requests one web process handles at once (the rest wait their turn); keep it below the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from fastapi import FastAPI, Request
@@ -24,6 +25,10 @@ from app.templating import render
 from app.web.page_cache import AnonymousPageCache
 
 log = logging.getLogger(__name__)
+
+#: a full disk (or quota): refused with 507 and a Retry-After, never a bare 500
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+STORAGE_FULL_RETRY_AFTER_SECONDS = 300
 
 HTTP_MESSAGES = {
     404: lazy("This page does not exist"),
@@ -74,6 +79,21 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
     return render(request, "error.html", status, message=message, status=status)
 
 
+def storage_full(request: Request) -> Response:
+    """507 with a message in the reader's language: nothing was saved, try again later."""
+    message = translate(get_locale(request),
+                        "Camp's storage is full right now; nothing was saved. Please try again later.")
+    response = error_response(request, 507, "storage_full", message)
+    response.headers["retry-after"] = str(STORAGE_FULL_RETRY_AFTER_SECONDS)
+    return response
+
+
+def _disk_full(exc: Exception) -> bool:
+    """SQLite says "database or disk is full"; PostgreSQL answers SQLSTATE 53100 (disk_full)."""
+    orig = getattr(exc, "orig", None)
+    return "database or disk is full" in str(orig) or getattr(orig, "sqlstate", None) == "53100"
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CampError)
     async def camp_error(request: Request, exc: CampError) -> Response:
@@ -100,6 +120,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PoolTimeout)  # every database connection busy for 30 s
     async def database_down(request: Request, exc: Exception) -> Response:
         log.error("database error: %s", exc)
+        if _disk_full(exc):
+            return storage_full(request)
         message = translate(
             get_locale(request),
             "Camp cannot reach its database right now; nothing was saved. Please try again in a minute.",
@@ -107,6 +129,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         response = error_response(request, 503, "unavailable", message)
         response.headers["retry-after"] = "30"
         return response
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> Response:
+        if exc.errno not in DISK_FULL_ERRNOS:
+            raise exc
+        log.error("storage full: %s", exc)
+        return storage_full(request)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
