@@ -29,9 +29,9 @@ test-fast: install
 
 install: $(STAMP)
 
-# The sandbox needs bubblewrap; browser tests need Chromium and CJK fonts for readable
+# The sandbox needs bubblewrap and libseccomp; browser tests need Chromium and CJK fonts for readable
 # screenshots; the compose test needs docker-compose. All come from Debian.
-DEB_PACKAGES := bubblewrap chromium fonts-noto-cjk docker-compose
+DEB_PACKAGES := bubblewrap libseccomp2 chromium fonts-noto-cjk docker-compose
 system-deps:
 	@if ! dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

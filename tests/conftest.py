@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support import sandbox
 from tests.support.stacks import (
     DEMO_COURSE,
     Stack,
@@ -56,6 +57,16 @@ def marks_for(item: pytest.Item) -> set[str]:
 def stack_param(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     return callspec.params.get("stack") if callspec else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_sandbox_slots() -> Iterator[None]:
+    """Sandboxes run by this test session use its own uid range and cgroup name."""
+    from grader.sandbox import configure
+
+    configure(sandbox.config())
+    yield
+    sandbox.remove_cgroup_dirs()
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from pathlib import Path
 import psycopg
 import redis
 
+from tests.support import sandbox
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("CAMP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("CAMP_TEST_REDIS", "redis://127.0.0.1:6379/14")
@@ -135,7 +137,7 @@ def migrate(stack: Stack) -> None:
 def make_sqlite_stack(base: Path) -> Stack:
     data_dir = base / "embedded"
     data_dir.mkdir(parents=True)
-    stack = Stack("sqlite", {"CAMP_DATA_DIR": str(data_dir)}, data_dir)
+    stack = Stack("sqlite", {"CAMP_DATA_DIR": str(data_dir), **sandbox.env()}, data_dir)
     migrate(stack)
     return stack
 
@@ -153,6 +155,7 @@ def make_postgres_stack(base: Path) -> tuple[Stack, str]:
         "CAMP_BROKER_URL": REDIS_TEST_URL,
         "CAMP_BROKER_KEY_PREFIX": new_key_prefix(),
         "CAMP_SECRET_KEY": secrets.token_urlsafe(48),
+        **sandbox.env(),
     }
     stack = Stack("postgres", env, data_dir)
     migrate(stack)
