@@ -8,9 +8,9 @@ moves; API tokens get `expires_at`; `auth_throttle` counts failed log-ins and re
 Names that already collide under the new key keep working: the later ones get `#id` appended
 to their key, and an admin can rename them.
 
-Revision ID: 0008_accounts_under_abuse
-Revises: 0007_recovery
-Create Date: 2026-11-30 12:30:00
+Revision ID: 0009_accounts_under_abuse
+Revises: 0008_fair_prizes
+Create Date: 2026-11-30 13:30:00
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from alembic import op
 from app.models.base import UTCDateTime
 from app.names import name_key
 
-revision: str = "0008_accounts_under_abuse"
-down_revision: str | None = "0007_recovery"
+revision: str = "0009_accounts_under_abuse"
+down_revision: str | None = "0008_fair_prizes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
