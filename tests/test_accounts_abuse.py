@@ -15,8 +15,8 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.conftest import add_user, api_token, csrf_of, register, unique_name
 from tests.support.stacks import Stack
+from tests.support.web import add_user, api_token, csrf_of, register, unique_name
 
 
 def login(client: TestClient, name: str, password: str = "correct horse") -> Any:

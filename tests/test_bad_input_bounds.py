@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_user, api_token
 from tests.support.stacks import Stack
+from tests.support.web import add_user, api_token
 
 BOARD = "/api/v1/courses/dl-bootcamp/assignments/6-2/leaderboard"
 SUBMIT = "/api/v1/courses/dl-bootcamp/assignments/8/submissions"

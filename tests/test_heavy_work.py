@@ -7,10 +7,10 @@ import threading
 
 import httpx
 
-from tests.conftest import add_user, api_token
 from tests.support.hostile import animated_gif
 from tests.support.live import live_server
 from tests.support.stacks import Stack
+from tests.support.web import add_user, api_token
 
 PATH = "/api/v1/courses/dl-bootcamp/assignments/8/submissions"
 
