@@ -23,6 +23,7 @@ import pytest
 from tests.faults.conftest import student_tokens
 from tests.faults.kit import WebServer, elapsed, run_in_own_loop, start_sweeper, worker_ready
 from tests.support.homework import make_course
+from tests.support.stacks import wait_for
 
 CLIENTS = 30
 SETTINGS = {"CAMP_SWEEP_INTERVAL_SECONDS": "1", "CAMP_SWEEP_STALE_QUEUED_SECONDS": "3"}
@@ -98,3 +99,38 @@ def test_web_restart_during_a_burst(make_stack) -> None:
         print(f"\n{len(answered)} keys answered 201 in {seconds}s with 2 restarts, one row each; "
               f"{len(replayed)} retries answered with the submission their cut-off first POST had committed; "
               f"all graded; {len(failures)} failed requests ({', '.join(sorted(set(failures)))})")
+
+
+@pytest.mark.slow
+def test_a_client_cut_off_before_the_answer_retries_and_gets_the_same_reply(make_stack) -> None:
+    """The case the burst above hits only by chance: the reply is committed but the client never
+    sees the answer (here it hangs up right after sending). Its retry with the same key gets that
+    reply; with a limit of one code reply a day, the retry is not refused for the first one."""
+    import socket
+
+    with make_stack() as fs:
+        slug = make_course({"code": "6-2", "grading": {"kind": "reply_format", "daily_code_limit": 1}})
+        [headers] = student_tokens(1)
+        web = WebServer(fs.stack)
+        web.start()
+        path = f"/api/v1/courses/{slug}/assignments/6-2/submissions"
+        files = {"files": ("predict.py", b"def predict(images):\n    return [0] * len(images)\n")}
+        key = {"Idempotency-Key": "cut-off-1"}
+        try:
+            request = httpx.Request("POST", web.url + path, data={"text": "作业6-2：代码"}, files=files,
+                                    headers=headers | key)
+            raw = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+                   + b"".join(f"{k}: {v}\r\n".encode() for k, v in request.headers.items() if k != "host")
+                   + b"\r\n" + request.read())
+            with socket.create_connection(("127.0.0.1", web.port)) as sock:
+                sock.sendall(raw)  # and hang up without reading the answer
+            committed = wait_for(lambda: fs.rows("SELECT id FROM submissions"), timeout=30)
+            with httpx.Client(timeout=30) as client:
+                retry = client.post(web.url + path, data={"text": "作业6-2：代码"}, files=files, headers=headers | key)
+                fresh = client.post(web.url + path, data={"text": "作业6-2：代码"}, files=files,
+                                    headers=headers | {"Idempotency-Key": "cut-off-2"})
+        finally:
+            web.stop()
+        assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+        assert [(retry.json()["id"],)] == committed == fs.rows("SELECT id FROM submissions")
+        assert fresh.status_code == 429  # the day's one code reply is the cut-off one, counted once
