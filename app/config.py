@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     grading_memory_mb: int = Field(default=4096, ge=256)
     #: GPU index a worker hands to the sandbox (set on GPU workers, e.g. "0"); empty for CPU
     gpu: str = ""
+    #: sandbox slots (docs/grading.md): slot i runs as uid `sandbox_uid_first + i`; at most
+    #: `sandbox_uid_count` sandboxes run at once on one machine, whatever the worker concurrency
+    sandbox_uid_first: int = Field(default=60000, ge=1000)
+    sandbox_uid_count: int = Field(default=64, ge=1)
+    #: cgroup directory (under the worker's own cgroup) holding one group per run
+    sandbox_cgroup_name: str = Field(default="camp-sandbox", pattern=r"^[A-Za-z0-9_-]+$")
+    #: auto | v2 | v1 | none (none: rlimits only, with a warning in the log and /healthz)
+    sandbox_cgroups: str = Field(default="auto", pattern=r"^(auto|v2|v1|none)$")
     # The grading pipeline (docs/pipeline.md). Each bound is above the one before it:
     # sandbox wall time < soft time limit < hard time limit < claim lease.
     #: Celery raises in the task after this long: an infrastructure failure, retried (default wall + 60 s)

@@ -10,8 +10,8 @@ import os
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import make_client
 from tests.support.stacks import Stack
+from tests.support.web import make_client
 
 
 def beat_now(pid: int) -> None:

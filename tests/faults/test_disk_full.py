@@ -18,8 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.conftest import student_tokens
-from tests.faults.kit import WebServer
+from tests.faults.kit import WebServer, student_tokens
 
 PACKAGE = ("predict.py", b"def predict(images):\n    return [0] * len(images)\n" + b"#" * 200_000, "text/x-python")
 

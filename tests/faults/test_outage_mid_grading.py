@@ -18,10 +18,10 @@ import time
 
 import pytest
 
-from tests.faults.conftest import app_client, student_tokens
-from tests.faults.kit import elapsed, slow_predict, start_sweeper, worker_ready
+from tests.faults.kit import elapsed, slow_predict, start_sweeper, student_tokens, worker_ready
 from tests.faults.test_database_outage import set_reachable
 from tests.support.stacks import wait_for
+from tests.support.web import make_client
 
 OUTAGE_SECONDS = 30
 SUBMISSIONS = 6
@@ -34,7 +34,7 @@ URL = "/api/v1/courses/dl-bootcamp/assignments/6-2/submissions"
 
 @pytest.mark.slow
 def test_a_30_second_outage_mid_grading_loses_nothing_and_redoes_nothing(make_stack) -> None:
-    with make_stack(**SETTINGS) as fs, app_client() as client:
+    with make_stack(**SETTINGS) as fs, make_client() as client:
         stack = fs.stack
         start_sweeper(stack)
         worker = stack.start_worker("-Q", "gpu", "-c", "2")

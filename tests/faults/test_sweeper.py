@@ -19,10 +19,10 @@ from collections import Counter
 
 import pytest
 
-from tests.faults.conftest import app_client, student_tokens
-from tests.faults.kit import FaultStack, log_of, slow_predict, start_sweeper, worker_ready
+from tests.faults.kit import FaultStack, log_of, slow_predict, start_sweeper, student_tokens, worker_ready
 from tests.support.homework import make_course
 from tests.support.stacks import wait_for
+from tests.support.web import make_client
 
 PAUSE_SECONDS = 120
 LOST_SENDS = 5
@@ -57,7 +57,7 @@ def resent(fs: FaultStack, sweepers: list) -> Counter[int]:
 
 @pytest.mark.slow
 def test_sweepers_stopped_for_two_minutes_miss_nothing(make_stack) -> None:
-    with make_stack(**SETTINGS) as fs, app_client() as client:
+    with make_stack(**SETTINGS) as fs, make_client() as client:
         stack = fs.stack
         first, second = start_sweeper(stack), start_sweeper(stack)
         worker_ready(stack, stack.start_worker("-Q", "cpu", "-c", "1"))

@@ -20,8 +20,7 @@ import time
 import httpx
 import pytest
 
-from tests.faults.conftest import student_tokens
-from tests.faults.kit import WebServer, elapsed, run_in_own_loop, start_sweeper, worker_ready
+from tests.faults.kit import WebServer, elapsed, run_in_own_loop, start_sweeper, student_tokens, worker_ready
 from tests.support.homework import make_course
 from tests.support.stacks import wait_for
 
