@@ -7,10 +7,10 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.conftest import add_user, api_token
 from tests.support.homework import Reply, add_replies, make_course, make_users, now
 from tests.support.stacks import Stack
 from tests.support.thread import user_id
+from tests.support.web import add_user, api_token
 
 SPLIT = {"kind": "mnist", "public_fraction": 0.5, "rank_on": "all"}
 LOTTERY_71 = {"code": "7-1", "grading": {"kind": "conv_opcount", "input_shape": [1, 1, 4, 4],

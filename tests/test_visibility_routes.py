@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from PIL import Image, PngImagePlugin
 from sqlalchemy import insert, select, update
 
-from tests.conftest import add_user, csrf_of, make_client
 from tests.support.homework import make_course, now
 from tests.support.stacks import Stack
 from tests.support.staff import log_in
+from tests.support.web import add_user, csrf_of, make_client
 
 ROLES = ("anonymous", "student", "author", "instructor", "admin")
 STATES = ("normal", "sealed", "hidden", "deleted", "private_before", "private_after")

@@ -78,7 +78,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["second_id"], ["submissions.id"],
                                 name=op.f("fk_similar_pairs_second_id_submissions"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_similar_pairs")),
-        sa.UniqueConstraint("first_id", "second_id", "kind", name=op.f("uq_similar_pairs_first_id_second_id_kind")),
+        sa.UniqueConstraint("first_id", "second_id", "kind",
+                            name=op.f("uq_similar_pairs_first_id_second_id_kind")),
     )
     op.create_index("ix_similar_pairs_assignment_state", "similar_pairs", ["assignment_id", "state"])
     if op.get_bind().dialect.name == "postgresql":
