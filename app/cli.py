@@ -1,4 +1,4 @@
-"""The `camp` command: serve, worker, db upgrade, course load, user add, token create."""
+"""The `camp` command: serve, worker, sweeper, db upgrade, course load, user add, token create."""
 
 from __future__ import annotations
 
@@ -40,22 +40,24 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
     import uvicorn
 
     settings = get_settings()
-    child = None
+    children = []
     if worker if worker is not None else settings.embedded:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker", "--beat", "--concurrency", "1"],
-            preexec_fn=_die_with_parent,
-        )
-        click.echo(f"local worker started (pid {child.pid})")
+        children = [_start_child("worker", "--concurrency", "1"), _start_child("sweeper")]
+        click.echo(f"local worker started (pid {children[0].pid}), sweeper (pid {children[1].pid})")
     try:
         uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
     finally:
-        if child is not None:
+        for child in children:
             child.send_signal(signal.SIGTERM)
+        for child in children:
             try:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _start_child(*command: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "app.cli", *command], preexec_fn=_die_with_parent)
 
 
 def _die_with_parent() -> None:
@@ -81,7 +83,8 @@ SPLIT_POOLS = (("cheap", "cpu"), ("code", "gpu"))
                    "another for the code `gpu` queue, each its own process).")
 @click.option("-c", "--concurrency", default=1, show_default=True, type=int, help="per pool")
 @click.option("--pool", default=None, help="Celery pool (default: solo embedded, prefork otherwise)")
-@click.option("--beat/--no-beat", default=False, help="Also run the periodic sweep of stuck work.")
+@click.option("--beat/--no-beat", default=False,
+              help="Also run the sweeper beside the worker (prefer `camp sweeper` as its own process).")
 @click.option("--hostname", default=None)
 def worker(queues: str | None, concurrency: int, pool: str | None, beat: bool, hostname: str | None) -> None:
     """Run a Celery worker that grades submissions."""
@@ -93,10 +96,10 @@ def worker(queues: str | None, concurrency: int, pool: str | None, beat: bool, h
     argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
             "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", "INFO",
             "--without-gossip", "--without-mingle"]
-    if beat:
-        argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
     if hostname:
         argv += ["--hostname", hostname]
+    if beat:  # a process of its own, ended with the worker (the exec keeps this pid)
+        _start_child("sweeper")
     os.execv(sys.executable, argv)
 
 
@@ -109,7 +112,7 @@ def _split_pools(concurrency: int, pool: str | None, beat: bool, hostname: str |
                 "--hostname", f"{name}-{hostname}" if hostname else f"{name}@%h"]
         if pool:
             argv += ["--pool", pool]
-        if beat and queue == "cpu":  # the sweep's task goes to the cpu queue
+        if beat and queue == "cpu":  # one sweeper beside the pair
             argv.append("--beat")
         children.append(subprocess.Popen(argv, preexec_fn=_die_with_parent))
 
@@ -135,6 +138,12 @@ def _split_pools(concurrency: int, pool: str | None, beat: bool, hostname: str |
     if asked_to_stop:  # ended by the signal we passed on: a clean stop
         codes = [code for code in codes if code > 0]
     return next((code for code in codes if code), 0)
+
+
+@main.command()
+def sweeper() -> None:
+    """Run the sweep of stuck work every CAMP_SWEEP_INTERVAL_SECONDS (safe to run more than once)."""
+    os.execv(sys.executable, [sys.executable, "-m", "worker.sweeper"])
 
 
 @main.group()

@@ -3,11 +3,15 @@
 With nothing configured Camp runs *embedded*: SQLite and a SQLite-backed Celery broker in
 `var/`, and a worker started next to the web server. Production sets `CAMP_DATABASE_URL`
 (PostgreSQL) and `CAMP_BROKER_URL` (Redis) and must then set a real `CAMP_SECRET_KEY`.
+There is no built-in secret: embedded, Camp generates one the first time and keeps it in the data
+directory (`secret_key`, readable by its owner only), so no two installations share it.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +19,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRET = "embedded-demo-secret-change-me"
+SECRET_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
@@ -26,7 +30,8 @@ class Settings(BaseSettings):
     broker_url: str = ""
     #: prefix for every Redis key of the broker, so several Camps (or test runs) share one Redis
     broker_key_prefix: str = ""
-    secret_key: str = DEFAULT_SECRET
+    #: signs session cookies; empty = embedded only: generated once per data directory
+    secret_key: str = ""
     #: seconds between broker polls for the embedded SQLite broker (kombu's default is 1 s)
     embedded_poll_seconds: float = 0.1
     default_locale: str = "zh_CN"
@@ -34,7 +39,7 @@ class Settings(BaseSettings):
     max_text_bytes: int = Field(default=64 * 1024, ge=1)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     session_max_age_seconds: int = 14 * 24 * 3600
-    #: set behind HTTPS so the session cookie is never sent in clear
+    #: set behind HTTPS so the session cookie is never sent in clear (also turns on HSTS)
     secure_cookies: bool = False
     #: limits for student code, per grading run (the grader's own defaults cover the rest)
     grading_wall_seconds: float = Field(default=120.0, gt=0)
@@ -54,12 +59,24 @@ class Settings(BaseSettings):
     #: Redis hands an unacknowledged message to another worker after this long; keep it above the
     #: hard time limit (a shorter one only costs duplicate deliveries, which cannot claim)
     broker_visibility_timeout_seconds: int = Field(default=3600, ge=1)
-    #: how often the sweep (Celery beat) looks for work that is stuck
-    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    #: how often the sweeper (`camp sweeper`) looks for work that is stuck
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
     #: a queued submission not picked up for this long has its id sent to the broker again
     sweep_stale_queued_seconds: float = Field(default=60.0, gt=0)
     #: how often each worker writes its heartbeat row
-    worker_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    #: a worker whose heartbeat missed this many beats is dead: the sweep frees its claims
+    worker_heartbeat_misses: int = Field(default=3, ge=2)
+    #: how long a claim keeps trying while the database is away before the message goes back
+    #: to the queue (the grading has not started: nothing is lost by giving up)
+    claim_patience_seconds: float = Field(default=60.0, gt=0)
+    #: how long a finished grading keeps its result and tries to store it while the database is
+    #: away (a realistic outage: a failover, a restart, a full disk being cleared)
+    store_patience_seconds: float = Field(default=900.0, gt=0)
+    #: an upload whose reply never committed is deleted by the sweep after this long
+    orphan_upload_grace_seconds: float = Field(default=3600.0, gt=0)
+    #: /healthz reports `degraded` when the data directory has less free space than this
+    min_free_disk_mb: int = Field(default=512, ge=0)
     #: when set, /metrics asks for `Authorization: Bearer <this token>`
     metrics_token: str = ""
     #: requests one web process handles at once (the rest wait their turn); keep it below the
@@ -103,8 +120,10 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if not self.embedded and self.secret_key == DEFAULT_SECRET:
+    def _secret(self) -> Settings:
+        if self.embedded and not self.secret_key:
+            self.secret_key = embedded_secret(self.data_dir)
+        if not self.secret_key:
             raise ValueError(
                 "CAMP_SECRET_KEY must be set to a long random value outside the embedded mode "
                 '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
@@ -112,6 +131,28 @@ class Settings(BaseSettings):
         if not self.embedded and len(self.secret_key) < 32:
             raise ValueError("CAMP_SECRET_KEY must be at least 32 characters long")
         return self
+
+
+def embedded_secret(data_dir: Path) -> str:
+    """The data directory's own random secret, created on first use (mode 0600).
+
+    Written to a temporary file, then hard-linked into place: two processes starting at once
+    agree on one secret, and neither reads a half-written file.
+    """
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 @lru_cache

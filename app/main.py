@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from fastapi import FastAPI, Request
@@ -13,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import strict_forms
+from app import api_docs, strict_forms
 from app.admission import AdmissionMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.deps import get_locale
@@ -24,6 +25,10 @@ from app.templating import render
 from app.web.page_cache import AnonymousPageCache
 
 log = logging.getLogger(__name__)
+
+#: a full disk (or quota): refused with 507 and a Retry-After, never a bare 500
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+STORAGE_FULL_RETRY_AFTER_SECONDS = 300
 
 HTTP_MESSAGES = {
     404: lazy("This page does not exist"),
@@ -37,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     strict_forms.install()
-    app = FastAPI(title="Camp", version="0.1.0", docs_url="/docs", redoc_url=None)
+    app = FastAPI(title="Camp", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.add_middleware(AnonymousPageCache)
     app.add_middleware(CsrfSeedMiddleware)
@@ -49,12 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     # Room for the largest file plus the other fields of the form.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     # outermost: requests over the limit wait before they take a thread or a connection
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "app" / "static"), name="static")
+    api_docs.install(app)
     app.include_router(api_router)
     app.include_router(web_router)
     _install_error_handlers(app)
@@ -71,6 +77,21 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
     if wants_json(request):
         return JSONResponse({"detail": message, "code": code}, status_code=status)
     return render(request, "error.html", status, message=message, status=status)
+
+
+def storage_full(request: Request) -> Response:
+    """507 with a message in the reader's language: nothing was saved, try again later."""
+    message = translate(get_locale(request),
+                        "Camp's storage is full right now; nothing was saved. Please try again later.")
+    response = error_response(request, 507, "storage_full", message)
+    response.headers["retry-after"] = str(STORAGE_FULL_RETRY_AFTER_SECONDS)
+    return response
+
+
+def _disk_full(exc: Exception) -> bool:
+    """SQLite says "database or disk is full"; PostgreSQL answers SQLSTATE 53100 (disk_full)."""
+    orig = getattr(exc, "orig", None)
+    return "database or disk is full" in str(orig) or getattr(orig, "sqlstate", None) == "53100"
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -99,6 +120,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PoolTimeout)  # every database connection busy for 30 s
     async def database_down(request: Request, exc: Exception) -> Response:
         log.error("database error: %s", exc)
+        if _disk_full(exc):
+            return storage_full(request)
         message = translate(
             get_locale(request),
             "Camp cannot reach its database right now; nothing was saved. Please try again in a minute.",
@@ -106,6 +129,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         response = error_response(request, 503, "unavailable", message)
         response.headers["retry-after"] = "30"
         return response
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> Response:
+        if exc.errno not in DISK_FULL_ERRNOS:
+            raise exc
+        log.error("storage full: %s", exc)
+        return storage_full(request)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -25,20 +25,35 @@ def compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def services() -> dict[str, dict[str, object]]:
-    result = compose_config({"CAMP_SECRET_KEY": "s" * 48})
+    result = compose_config({"CAMP_SECRET_KEY": "s" * 48, "CAMP_METRICS_TOKEN": "m" * 40})
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)["services"]
 
 
 def test_compose_file_is_valid_and_has_every_service(services: dict[str, dict[str, object]]) -> None:
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker-cpu", "worker-gpu", "flower"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker-cpu", "worker-gpu", "sweeper",
+                             "flower"}
 
 
-def test_compose_refuses_to_start_without_a_secret_key() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "CAMP_SECRET_KEY"}
+@pytest.mark.parametrize("missing", ["CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN"])
+def test_compose_refuses_to_start_without_a_secret(missing: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN")}
+    env.update({k: "s" * 48 for k in ("CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN") if k != missing})
     result = subprocess.run([shutil.which("docker-compose") or "docker-compose", "-f", str(COMPOSE),
                              "config", "-q"], capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode != 0 and "CAMP_SECRET_KEY" in result.stderr
+    assert result.returncode != 0 and missing in result.stderr
+
+
+def test_production_is_safe_by_default(services: dict[str, dict[str, object]]) -> None:
+    """Secure cookies (and so HSTS), a metrics token, and Flower off unless asked for, then with a
+    password and on the host's loopback only."""
+    env = services["web"]["environment"]
+    assert env["CAMP_SECURE_COOKIES"] == "true" and env["CAMP_METRICS_TOKEN"] == "m" * 40  # type: ignore[index]
+    flower = services["flower"]
+    assert flower["profiles"] == ["ops"]
+    assert all(str(port).startswith("127.0.0.1:") for port in flower["ports"])  # type: ignore[attr-defined]
+    assert "FLOWER_BASIC_AUTH" in " ".join(flower["entrypoint"])  # type: ignore[arg-type]
+    assert "FLOWER_BASIC_AUTH" in flower["environment"]  # type: ignore[operator]
 
 
 def test_every_command_exists_in_the_project(services: dict[str, dict[str, object]]) -> None:
@@ -90,10 +105,13 @@ def test_dockerfile_copies_what_the_commands_need() -> None:
 
 
 def test_the_sweep_runs_in_production_and_workers_may_finish(services: dict[str, dict[str, object]]) -> None:
-    """The sweep that resends stuck work rides on the CPU worker's beat (docs/pipeline.md);
-    a deploy gives running gradings longer than the default hard time limit to finish."""
-    assert "--beat" in services["worker-cpu"]["command"]  # type: ignore[operator]
-    assert "--beat" not in services["worker-gpu"]["command"]  # type: ignore[operator]  (one beat)
+    """The sweep that resends stuck work is a service of its own, not a task behind gradings
+    (docs/pipeline.md); a deploy gives running gradings longer than the default hard time limit
+    to finish."""
+    assert services["sweeper"]["command"] == ["camp", "sweeper"]
+    assert services["sweeper"]["restart"] == "unless-stopped"
+    for name in ("worker-cpu", "worker-gpu"):
+        assert "--beat" not in services[name]["command"]  # type: ignore[operator]
     for name in ("worker-cpu", "worker-gpu"):
         grace = str(services[name]["stop_grace_period"])
         assert grace.endswith("m") and int(grace[:-1]) * 60 > 210, name

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.config import DEFAULT_SECRET, Settings
+from app.config import Settings
 
 
 def test_embedded_defaults(tmp_path) -> None:
@@ -11,7 +11,13 @@ def test_embedded_defaults(tmp_path) -> None:
     assert settings.embedded
     assert settings.effective_database_url == f"sqlite:///{tmp_path / 'camp.sqlite3'}"
     assert settings.effective_broker_url.startswith("sqla+sqlite:///")
-    assert settings.secret_key == DEFAULT_SECRET  # allowed only while embedded
+    # no built-in secret: one generated per data directory, kept for the next start, owner-only
+    assert len(settings.secret_key) >= 48 and Settings(data_dir=tmp_path).secret_key == settings.secret_key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_each_data_directory_has_its_own_secret(tmp_path) -> None:
+    assert Settings(data_dir=tmp_path / "a").secret_key != Settings(data_dir=tmp_path / "b").secret_key
 
 
 @pytest.mark.parametrize("field", ["database_url", "broker_url"])

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import socket
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -30,11 +31,23 @@ from app import storage
 from app.config import get_settings
 from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
 from app.services import grading_order
+from worker import identity
 
 log = logging.getLogger(__name__)
 
 ABANDONED = "abandoned"
 ABANDONED_ERROR = "the claim's lease ran out: the worker was lost or the grading hit its time limit"
+WORKER_LOST_ERROR = "the worker holding the claim stopped beating, or its grading process was killed"
+
+
+class ClaimRef(Protocol):
+    """What storing a result needs of a claim: the submission and the attempt that holds it."""
+
+    @property
+    def submission_id(self) -> int: ...
+
+    @property
+    def attempt(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -84,8 +97,10 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         return None
     attempt, base = row
     close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
+    me = identity.current()
     session.add(GradingAttempt(submission_id=submission_id, number=attempt, worker=socket.gethostname(),
-                               started_at=now))
+                               worker_node=me.hostname if me else None, worker_pid=me.pid if me else None,
+                               grading_pid=os.getpid(), started_at=now))
     submission = session.get(Submission, submission_id)
     assert submission is not None
     assignment: Assignment = submission.assignment
@@ -174,7 +189,7 @@ def run(claimed: Claim) -> grader.Report:
     )
 
 
-def _finish(session: Session, claimed: Claim, **values: Any) -> bool:
+def _finish(session: Session, claimed: ClaimRef, **values: Any) -> bool:
     """Update the submission only while this attempt still holds the claim."""
     done = session.execute(
         update(Submission)
@@ -189,7 +204,7 @@ def _finish(session: Session, claimed: Claim, **values: Any) -> bool:
     return done is not None
 
 
-def _close_attempt(session: Session, claimed: Claim, **values: Any) -> None:
+def _close_attempt(session: Session, claimed: ClaimRef, **values: Any) -> None:
     session.execute(
         update(GradingAttempt)
         .where(GradingAttempt.submission_id == claimed.submission_id,
@@ -198,7 +213,7 @@ def _close_attempt(session: Session, claimed: Claim, **values: Any) -> None:
     )
 
 
-def store_verdict(session: Session, claimed: Claim, report: grader.Report) -> bool:
+def store_verdict(session: Session, claimed: ClaimRef, report: grader.Report) -> bool:
     """Record the verdict once; False when the claim was lost (e.g. the lease expired meanwhile)."""
     stored = _finish(
         session, claimed, status=Status.scored.value, verdict=report.verdict, score=report.score,

@@ -1,4 +1,5 @@
-"""Verifiable prize draws, as pure functions (standard library only: no database, no web).
+"""Verifiable prize draws, as pure functions (no database, no web; record version 3 adds a BLS
+library for the drand beacon and `cryptography` for Ed25519 signatures).
 
 Flow for the web layer (see docs/draws.md for the exact algorithm and record format)::
 
@@ -17,6 +18,7 @@ A winner withdrew after the reveal: a new draw replaces the revealed one::
     result = verify_record(record_to_json(new), replaced=record_to_json(draw))
 """
 
+from app.draws import beacon, v3
 from app.draws.algorithm import Winner, lottery_order, pick_winners
 from app.draws.entries import (
     Entry,
@@ -29,6 +31,7 @@ from app.draws.entries import (
     list_hash,
 )
 from app.draws.errors import DrawError
+from app.draws.exclusions import Excluded, decode_excluded, encode_excluded
 from app.draws.keys import (
     DOMAIN_TAG,
     check_seed,
@@ -72,6 +75,7 @@ __all__ = [
     "DrawRecord",
     "Entry",
     "EntryTable",
+    "Excluded",
     "FixedRanks",
     "FrozenList",
     "Lottery",
@@ -84,6 +88,7 @@ __all__ = [
     "Winner",
     "Withdrawal",
     "abort",
+    "beacon",
     "canonical_score",
     "check_public_value",
     "check_replaceable",
@@ -91,8 +96,10 @@ __all__ = [
     "commit",
     "commitment_of",
     "decode_entries",
+    "decode_excluded",
     "derive_key",
     "encode_entries",
+    "encode_excluded",
     "format_time",
     "freeze",
     "freeze_entries",
@@ -112,6 +119,7 @@ __all__ = [
     "rule_from_json",
     "seed_matches",
     "ticket",
+    "v3",
     "verify_record",
     "winner_from_json",
     "withdrawal_from_json",

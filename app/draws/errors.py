@@ -287,6 +287,95 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "difference at line {line})",
         "冻结名单不是抽奖 {draw_id} 的名单去掉已排除参与项后的结果(第 {line} 行起不同)",
     ),
+    # record version 3
+    "commit.freeze_before_deadline": (
+        "The freeze time {freeze_at} is before the homework's deadline {deadline}; freeze at or "
+        "after the deadline.",
+        "冻结时间 {freeze_at} 早于作业截止时间 {deadline};请在截止时间或之后冻结。",
+    ),
+    "commit.after_deadline": (
+        "The homework's deadline {deadline} has passed (now {committed_at}): the entries are "
+        "known, so commit only as a declared late draw.",
+        "作业截止时间 {deadline} 已过(现在 {committed_at}):参与名单已可知,只能以声明的迟到抽奖提交承诺。",
+    ),
+    "freeze.after_beacon": (
+        "The drand round {round} was published at {round_at}; a list frozen after it could be "
+        "chosen knowing the outcome. Abort this draw and commit a new one.",
+        "drand 第 {round} 轮已于 {round_at} 公布;在此之后冻结的名单可能是在已知结果的情况下选定的。"
+        "请中止本抽奖并重新提交承诺。",
+    ),
+    "reveal.beacon_unused": (
+        "A {kind} draw uses no randomness; it takes no beacon signature.",
+        "{kind} 规则不使用随机数,不需要信标签名。",
+    ),
+    "reveal.beacon_not_yet": (
+        "The drand round {round} is published at {round_at}; reveal after that.",
+        "drand 第 {round} 轮将于 {round_at} 公布;请在此之后揭晓。",
+    ),
+    "reveal.beacon_required": (
+        "The signature of drand quicknet round {round} is required to reveal this lottery.",
+        "揭晓本抽签需要 drand quicknet 第 {round} 轮的签名。",
+    ),
+    "reveal.beacon_invalid": (
+        "This is not the signature of drand quicknet round {round} (it does not verify against "
+        "the network's public key).",
+        "这不是 drand quicknet 第 {round} 轮的签名(无法用该网络的公钥验证)。",
+    ),
+    "excluded.invalid": ("Invalid excluded reply: {detail}.", "被排除的回复无效:{detail}。"),
+    "excluded.malformed": (
+        "The excluded list is malformed at line {line}: {detail}.",
+        "排除名单第 {line} 行格式错误:{detail}。",
+    ),
+    "verify.metadata_mismatch": (
+        "SHA-256 of the commit metadata is {actual}, but the record says {expected}",
+        "提交元数据的 SHA-256 为 {actual},但记录中为 {expected}",
+    ),
+    "verify.late_commit": (
+        "committed at {committed_at}, not before the deadline {deadline}, and not declared late",
+        "承诺时间 {committed_at} 不早于截止时间 {deadline},且未声明为迟到抽奖",
+    ),
+    "verify.freeze_before_deadline": (
+        "freeze_at {freeze_at} is before the deadline {deadline}",
+        "冻结时间 {freeze_at} 早于截止时间 {deadline}",
+    ),
+    "verify.beacon_round": (
+        "the beacon must be quicknet round {expected} (the first at or after freeze_at + 10 "
+        "minutes), but the record names {actual}",
+        "信标应为 quicknet 第 {expected} 轮(freeze_at 加 10 分钟后的第一轮),但记录为 {actual}",
+    ),
+    "verify.beacon_kind": (
+        "a lottery names a beacon round and the other rules none; this {kind} does not",
+        "抽签必须指定信标轮次,其他规则不指定;本 {kind} 规则不符",
+    ),
+    "verify.frozen_after_beacon": (
+        "frozen at {frozen_at}, not before round {round} was published ({round_at})",
+        "冻结时间 {frozen_at} 不早于第 {round} 轮的公布时间 {round_at}",
+    ),
+    "verify.revealed_before_beacon": (
+        "revealed at {revealed_at}, before round {round} was published ({round_at})",
+        "揭晓时间 {revealed_at} 早于第 {round} 轮的公布时间 {round_at}",
+    ),
+    "verify.beacon_invalid": (
+        "the beacon signature is not drand quicknet's signature of round {round}",
+        "信标签名不是 drand quicknet 第 {round} 轮的签名",
+    ),
+    "verify.excluded_hash_mismatch": (
+        "SHA-256 of the excluded list is {actual}, but the record says {expected}",
+        "排除名单的 SHA-256 为 {actual},但记录中为 {expected}",
+    ),
+    "verify.excluded_overlap": ("{detail}", "{detail}"),
+    "verify.excluded_not_derived": (
+        "the excluded list is not draw {draw_id}'s excluded list plus its winners",
+        "排除名单不是抽奖 {draw_id} 的排除名单加上其中奖者",
+    ),
+    "verify.signature_invalid": (
+        "the Ed25519 signature does not match the record",
+        "Ed25519 签名与记录不符",
+    ),
+    "verify.signature_key": (
+        "the record is signed with key {actual}, not with the expected key {expected}",
+        "记录由密钥 {actual} 签名,而不是预期的密钥 {expected}",
+    ),
 }
 
 

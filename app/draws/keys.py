@@ -97,3 +97,46 @@ def tickets(key: bytes, entry_ids: Iterable[int]) -> list[bytes]:
     """`ticket` for many entries; the hot loop of a lottery, kept tight on purpose."""
     sha256 = hashlib.sha256
     return [sha256(key + entry_id.to_bytes(8, "big")).digest() for entry_id in entry_ids]
+
+
+# --- record version 3 ------------------------------------------------------------------------
+
+COMMIT_TAG_V3 = b"camp-draw-v3-commitment"
+KEY_TAG_V3 = b"camp-draw-v3"
+
+
+def commitment_v3(seed: str, metadata_hash: str) -> str:
+    """hex SHA-256(frame(tag) || frame(seed bytes) || frame(metadata hash bytes)): the seed and
+    everything published at commit, bound together."""
+    material = frame(COMMIT_TAG_V3) + frame(bytes.fromhex(normalize_seed(seed)))
+    return hashlib.sha256(material + frame(bytes.fromhex(metadata_hash))).hexdigest()
+
+
+def check_seed_v3(seed: str, metadata_hash: str, commitment: str) -> str:
+    normalized = normalize_seed(seed)
+    if not hmac.compare_digest(commitment_v3(normalized, metadata_hash), commitment):
+        raise DrawError("seed.mismatch")
+    return normalized
+
+
+def key_material_v3(
+    metadata_hash: str, list_hash: str, excluded_hash: str, randomness: bytes, seed: str
+) -> bytes:
+    return b"".join(
+        (
+            frame(KEY_TAG_V3),
+            frame(bytes.fromhex(metadata_hash)),
+            frame(bytes.fromhex(list_hash)),
+            frame(bytes.fromhex(excluded_hash)),
+            frame(randomness),
+            frame(bytes.fromhex(normalize_seed(seed))),
+        )
+    )
+
+
+def derive_key_v3(
+    metadata_hash: str, list_hash: str, excluded_hash: str, randomness: bytes, seed: str
+) -> bytes:
+    return hashlib.sha256(
+        key_material_v3(metadata_hash, list_hash, excluded_hash, randomness, seed)
+    ).digest()

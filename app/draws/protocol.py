@@ -10,15 +10,15 @@ Times are compared and published at whole seconds, UTC (`format_time`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from app.draws.algorithm import Winner, pick_winners
 from app.draws.entries import Entry, decode_entries, freeze_entries, utf8
 from app.draws.errors import DrawError
-from app.draws.keys import check_seed, commitment_of, derive_key
+from app.draws.keys import check_seed, check_seed_v3, commitment_of, derive_key
 from app.draws.rules import FixedRanks, Lottery, Rule, rule_from_json
 from app.draws.withdrawal import (
     Withdrawal,
@@ -84,6 +84,19 @@ class DrawRecord:
     aborted_at: datetime | None = None
     abort_reason: str | None = None
     withdrawal: Withdrawal | None = None
+    # record version 3 (docs/draws.md §11); version 0 = a version 1/2 record
+    version: int = 0
+    deadline: datetime | None = None
+    late: bool = False
+    criteria: Mapping[str, Any] | None = None
+    beacon_round: int | None = None
+    metadata_hash: str | None = None
+    excluded_list: str | None = None
+    excluded_hash: str | None = None
+    excluded_count: int | None = None
+    beacon_signature: str | None = None
+    audit_head: Mapping[str, Any] | None = None
+    signature: Mapping[str, Any] | None = None
 
     @property
     def frozen_early(self) -> bool:
@@ -308,7 +321,11 @@ def abort(draw: DrawRecord, *, reason: str, seed: str, aborted_at: datetime) -> 
     text = _text(reason)
     if text is None:
         raise DrawError("abort.reason_required")
-    seed = check_seed(seed, draw.commitment)
+    if draw.version == 3:
+        assert draw.metadata_hash is not None
+        seed = check_seed_v3(seed, draw.metadata_hash, draw.commitment)
+    else:
+        seed = check_seed(seed, draw.commitment)
     aborted = to_second(aborted_at)
     if aborted < (draw.frozen_at or draw.committed_at):
         raise DrawError("abort.too_early")

@@ -40,7 +40,7 @@ from app.draws.withdrawal import (
 
 FORMAT = "camp-draw-record"
 VERSION = 1  # the version of a record without a withdrawal
-VERSIONS = (1, 2)
+VERSIONS = (1, 2)  # handled here; version 3 in app.draws.record_v3
 FIELDS = (
     "format", "version", "draw_id", "course", "assignment", "prize", "rule", "eligibility",
     "status", "replaces_draw_id", "committed_at", "commitment", "freeze_at", "frozen_at",
@@ -59,6 +59,9 @@ CHECK_LABELS = {
     "key": ("Draw key", "抽奖密钥"),
     "winners": ("Winners recomputed", "中奖者复算"),
     "replacement": ("Replaced draw and its winners", "被替换的抽奖及其中奖者"),
+    "metadata": ("Commit metadata matches its hash", "提交元数据与哈希一致"),
+    "beacon": ("drand beacon signature", "drand 信标签名"),
+    "signature": ("Camp's Ed25519 signature", "Camp 的 Ed25519 签名"),
 }
 CheckStatus = Literal["pass", "fail", "skip"]
 _WINNER_FIELDS = {"place": int, "position": int, "entry_id": int, "floor": int, "name": str}
@@ -74,7 +77,12 @@ def _time(moment: datetime | None) -> str | None:
 
 def record_to_json(draw: DrawRecord) -> dict[str, Any]:
     """The public record; the seed appears only once revealed or aborted. Version 2 (with
-    `withdrawal`) only for a draw that replaces withdrawn winners."""
+    `withdrawal`) only for a draw that replaces withdrawn winners; version 3 for a draw
+    committed as one."""
+    if draw.version == 3:
+        from app.draws.record_v3 import record_to_json_v3
+
+        return record_to_json_v3(draw)
     withdrawal = None if draw.withdrawal is None else draw.withdrawal.to_json()
     data: dict[str, Any] = {
         "format": FORMAT,
@@ -207,8 +215,12 @@ def record_from_json(data: object) -> DrawRecord:
     if not isinstance(data, Mapping):
         raise _invalid("a record is a JSON object")
     version = data.get("version")
+    if data.get("format") == FORMAT and type(version) is int and version == 3:
+        from app.draws.record_v3 import record_from_json_v3
+
+        return record_from_json_v3(data)
     if data.get("format") != FORMAT or type(version) is not int or version not in VERSIONS:
-        raise _invalid(f"format must be {FORMAT!r} version 1 or 2")
+        raise _invalid(f"format must be {FORMAT!r} version 1, 2 or 3")
     missing = [name for name in FIELDS if name not in data]
     if missing:
         raise _invalid(f"missing {', '.join(missing)}")
@@ -528,10 +540,18 @@ def _check_replacement(
     return failure or _pass("replacement")
 
 
-def verify_record(data: object, replaced: object | None = None) -> VerifyResult:
+def verify_record(
+    data: object, replaced: object | None = None, trusted_key: str | None = None
+) -> VerifyResult:
     """Recompute commitment, list hash, protocol rules, key and winners of a JSON record, and
     check a replacement: from the record alone (no excluded entry in the list) and, given
-    `replaced` (the JSON record of the draw it replaces), against that record."""
+    `replaced` (the JSON record of the draw it replaces), against that record. Version 3
+    records get their own checks (`app.draws.record_v3`); `trusted_key` (hex) is the Ed25519
+    key that must have signed a version 3 record."""
+    if isinstance(data, Mapping) and data.get("format") == FORMAT and data.get("version") == 3:
+        from app.draws.record_v3 import verify_record_v3
+
+        return verify_record_v3(data, replaced, trusted_key)
     try:
         draw = record_from_json(data)
     except DrawError as exc:

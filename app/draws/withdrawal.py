@@ -22,6 +22,9 @@ from app.draws.rules import FixedRanks, Rule
 
 MAX_ID = 2**63 - 1
 WITHDRAWAL_FIELDS = ("draw_id", "key", "withdrawn_entry_ids", "excluded_entry_ids", "reason")
+#: version 3 adds who withdrew the winners: the winners themselves, or staff (with the reason)
+WITHDRAWAL_FIELDS_V3 = (*WITHDRAWAL_FIELDS, "withdrawn_by")
+WITHDRAWN_BY = ("winner", "staff")
 
 
 @dataclass(frozen=True)
@@ -34,15 +37,19 @@ class Withdrawal:
     withdrawn: tuple[int, ...]
     excluded: tuple[int, ...]
     reason: str
+    by: str | None = None  # version 3: "winner" or "staff"; None in version 2
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "draw_id": self.draw_id,
             "key": self.key,
             "withdrawn_entry_ids": list(self.withdrawn),
             "excluded_entry_ids": list(self.excluded),
             "reason": self.reason,
         }
+        if self.by is not None:
+            data["withdrawn_by"] = self.by
+        return data
 
 
 def _withdrawn_ids(draw_id: int, withdrawn: Iterable[int], winners: Collection[int]) -> list[int]:
@@ -136,10 +143,14 @@ def _id_list(value: object, *, nonempty: bool) -> tuple[int, ...] | None:
     return tuple(value)
 
 
-def withdrawal_from_json(data: object) -> Withdrawal:
+def withdrawal_from_json(data: object, version: int = 2) -> Withdrawal:
     """Parse a record's `withdrawal` object exactly; raises DrawError (record.invalid)."""
-    if not isinstance(data, Mapping) or sorted(data) != sorted(WITHDRAWAL_FIELDS):
-        raise DrawError("record.invalid", detail=f"withdrawal has exactly {WITHDRAWAL_FIELDS}")
+    fields = WITHDRAWAL_FIELDS_V3 if version >= 3 else WITHDRAWAL_FIELDS
+    if not isinstance(data, Mapping) or sorted(data) != sorted(fields):
+        raise DrawError("record.invalid", detail=f"withdrawal has exactly {fields}")
+    by = data.get("withdrawn_by")
+    if version >= 3 and by not in WITHDRAWN_BY:
+        raise DrawError("record.invalid", detail="withdrawn_by is winner or staff")
     withdrawn = _id_list(data["withdrawn_entry_ids"], nonempty=True)
     excluded = _id_list(data["excluded_entry_ids"], nonempty=True)
     draw_id, key, reason = data["draw_id"], data["key"], data["reason"]
@@ -152,4 +163,4 @@ def withdrawal_from_json(data: object) -> Withdrawal:
     if any(problems):
         raise DrawError("record.invalid", detail="bad withdrawal")
     assert withdrawn is not None and excluded is not None
-    return Withdrawal(draw_id, key, withdrawn, excluded, reason)
+    return Withdrawal(draw_id, key, withdrawn, excluded, reason, by)

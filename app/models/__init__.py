@@ -3,6 +3,7 @@
 from app.models.base import Base, utcnow
 from app.models.courses import Assignment, Course
 from app.models.draws import AuditEntry, Draw
+from app.models.idempotency import IdempotencyKey
 from app.models.page_versions import PageVersion
 from app.models.submissions import (
     FINAL_STATUSES,
@@ -28,6 +29,7 @@ __all__ = [
     "CoursePost",
     "Draw",
     "GradingAttempt",
+    "IdempotencyKey",
     "Like",
     "LikeEvent",
     "PageVersion",

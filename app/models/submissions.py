@@ -123,6 +123,11 @@ class GradingAttempt(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     number: Mapped[int]
     worker: Mapped[str] = mapped_column(String(128), default="")
+    #: the Celery node name and main-process pid of the worker that took the claim (its heartbeat
+    #: row's key), and the pid of the process that grades: the sweep frees the claim of a dead one
+    worker_node: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None]
+    grading_pid: Mapped[int | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     #: "scored" (a verdict was recorded), "infrastructure_error" (not the student's fault),

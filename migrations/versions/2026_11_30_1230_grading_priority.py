@@ -3,8 +3,8 @@
 `submissions.low_priority`: a rejudge's grading round waits behind first gradings and edits
 (the fair order in app/services/grading_order.py).
 
-Revision ID: 0007_grading_priority
-Revises: 0006_page_versions
+Revision ID: 0008_grading_priority
+Revises: 0007_recovery
 Create Date: 2026-11-30 12:30:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_grading_priority"
-down_revision: str | None = "0006_page_versions"
+revision: str = "0008_grading_priority"
+down_revision: str | None = "0007_recovery"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -123,6 +123,25 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def start_sweeper(stack: Stack) -> subprocess.Popen[bytes]:
+    """`camp sweeper` in a process group of its own, logging to `worker-N.log`; cleaned up with the
+    workers."""
+    import sys
+
+    log = open(stack.data_dir / f"worker-{len(stack.workers)}.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "sweeper"], cwd=PROJECT_ROOT,
+                            env=stack.subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    stack.workers.append(proc)
+    wait_for(lambda: proc.poll() is not None or b"sweeper started" in log_of(stack, proc), timeout=60)
+    assert proc.poll() is None, log_of(stack, proc)[-3000:]
+    return proc
+
+
+def log_of(stack: Stack, proc: subprocess.Popen[bytes]) -> bytes:
+    return (stack.data_dir / f"worker-{stack.workers.index(proc)}.log").read_bytes()
+
+
 def worker_ready(stack: Stack, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     """Until the worker process logs that it is ready (its log file grows per start)."""
     log = stack.data_dir / f"worker-{stack.workers.index(proc)}.log"
