@@ -7,27 +7,15 @@ Each test gives its homework a queue of its own, so rows other tests left waitin
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from app.queue import enqueue_grading
-from tests.support.homework import Reply, add_replies, make_course, make_users, now
+from tests.support.homework import Reply, add_replies, make_course, make_users, now, own_queue
 from tests.support.stacks import Stack, wait_for
 
 WAITING = {"status": "queued", "verdict": None, "score": None}
-
-
-def own_queue(slug: str) -> str:
-    from app.db import session_scope
-    from app.models import Assignment, Course
-
-    queue = f"q{secrets.token_hex(4)}"
-    with session_scope() as session:
-        course_id = session.scalar(select(Course.id).where(Course.slug == slug))
-        session.execute(update(Assignment).where(Assignment.course_id == course_id).values(queue=queue))
-    return queue
 
 
 def burst(slug: str, plan: list[int]) -> list[int]:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.conftest import add_user
-from tests.support.homework import Reply, add_replies, make_course
+from tests.support.homework import Reply, add_replies, make_course, own_queue
 from tests.support.stacks import Stack
 from tests.support.thread import user_id
 
@@ -30,6 +30,7 @@ def test_queue_position_counts_older_queued_submissions_of_the_same_queue(stack:
 
     cpu = make_course({"code": "1", "grading": {"kind": "reply_format"}})
     gpu = make_course({"code": "1", "grading": {"kind": "reply_format"}, "queue": "gpu"})
+    own_queue(cpu), own_queue(gpu)  # rows other tests left waiting stay out of the order
     me = user_id(add_user(stack))
     queued = [Reply(me, status="queued", verdict=None, score=None, at=OLD + timedelta(seconds=i))
               for i in range(3)]
