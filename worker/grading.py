@@ -31,6 +31,8 @@ from app import storage
 from app.config import get_settings
 from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
 from app.services import grading_order
+from grader.sandbox import SandboxConfig
+from grader.sandbox import configure as configure_sandbox
 from worker import identity
 
 log = logging.getLogger(__name__)
@@ -177,7 +179,15 @@ def limits() -> grader.Limits:
     )
 
 
+def sandbox_config() -> SandboxConfig:
+    """Where this machine's sandboxes live (uid range, cgroup name), from settings."""
+    settings = get_settings()
+    return SandboxConfig(uid_first=settings.sandbox_uid_first, uid_count=settings.sandbox_uid_count,
+                         cgroup_name=settings.sandbox_cgroup_name, cgroups=settings.sandbox_cgroups)
+
+
 def run(claimed: Claim) -> grader.Report:
+    configure_sandbox(sandbox_config())
     return grader.grade(
         claimed.task,
         assignment=claimed.assignment,

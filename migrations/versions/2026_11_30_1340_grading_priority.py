@@ -3,9 +3,9 @@
 `submissions.low_priority`: a rejudge's grading round waits behind first gradings and edits
 (the fair order in app/services/grading_order.py).
 
-Revision ID: 0008_grading_priority
-Revises: 0007_recovery
-Create Date: 2026-11-30 12:30:00
+Revision ID: 0010_grading_priority
+Revises: 0009_accounts_under_abuse
+Create Date: 2026-11-30 13:40:00
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_grading_priority"
-down_revision: str | None = "0007_recovery"
+revision: str = "0010_grading_priority"
+down_revision: str | None = "0009_accounts_under_abuse"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
