@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.errors import Invalid, NotFound
 from app.models import Assignment, Course, User, utcnow
 from app.services.audit import record
+from grader.catalog import example_prefix, queue_of
 
 RELATIVE_TIME = re.compile(r"^(?P<days>[+-]\d+)d(?:@(?P<hh>\d{1,2}):(?P<mm>\d{2}))?$")
 CODE = re.compile(r"^\d+(?:-\d+)?$")
@@ -32,7 +33,6 @@ class AssignmentSpec(BaseModel):
     due: str | datetime
     late_policy: Literal["accept", "refuse"] = "accept"
     grading: dict[str, Any] = Field(default_factory=lambda: {"kind": "reply_format"})
-    queue: Literal["cpu", "gpu"] = "cpu"
     rewards: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("code")
@@ -113,11 +113,12 @@ def load_course(session: Session, spec: CourseSpec, actor: User | None = None,
             raise Invalid("Homework {code} is due before it opens", code=item.code)
         assignment.position = position
         assignment.title, assignment.body = item.title, item.body
-        assignment.reply_format = item.reply_format or f"作业{item.code}：XXX"
+        assignment.reply_format = item.reply_format or f"{example_prefix(item.code)}XXX"
         assignment.opens_at, assignment.due_at, assignment.late_policy = opens, due, item.late_policy
         assignment.grading_kind = item.grading["kind"]
         assignment.grading_config = {k: v for k, v in item.grading.items() if k != "kind"}
-        assignment.queue, assignment.reward_rules = item.queue, item.rewards
+        # the queue follows the grading kind (grader/catalog.py), never the course file
+        assignment.queue, assignment.reward_rules = queue_of(assignment.grading_kind), item.rewards
         session.add(assignment)
     session.flush()
     record(session, actor, "course.load", f"course:{course.slug}",
