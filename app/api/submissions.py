@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from app.api.idempotent import answer, take_key
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
-from app.errors import Forbidden
 from app.models import utcnow
 from app.reply_schemas import PartOut, reply_out
+from app.services import visibility
 from app.services.courses import get_assignment
 from app.services.replies import post_reply
 from app.services.submissions import for_author, get_submission
@@ -68,8 +68,7 @@ def read_submission(
     submission_id: int, request: Request, session: SessionDep, user: OptionalUser
 ) -> SubmissionOut:
     submission = get_submission(session, submission_id)
-    if submission.hidden and not (user and (user.is_staff or user.id == submission.author_id)):
-        raise Forbidden("This reply was hidden by the staff")
+    visibility.check_readable(user, submission)
     return SubmissionOut.of(submission, user, get_locale(request))
 
 

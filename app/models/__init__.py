@@ -4,6 +4,7 @@ from app.models.base import Base, utcnow
 from app.models.courses import Assignment, Course
 from app.models.draws import AuditEntry, Draw
 from app.models.idempotency import IdempotencyKey
+from app.models.integrity import Exclusion, SignUp, SimilarPair
 from app.models.page_versions import PageVersion
 from app.models.submissions import (
     FINAL_STATUSES,
@@ -28,12 +29,15 @@ __all__ = [
     "Course",
     "CoursePost",
     "Draw",
+    "Exclusion",
     "GradingAttempt",
     "IdempotencyKey",
     "Like",
     "LikeEvent",
     "PageVersion",
     "Role",
+    "SignUp",
+    "SimilarPair",
     "Status",
     "Submission",
     "SubmissionEdit",

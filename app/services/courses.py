@@ -47,7 +47,27 @@ class AssignmentSpec(BaseModel):
     def _grading(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value.get("kind"), str):
             raise ValueError("grading needs a kind, e.g. {kind: reply_format}")
+        if "answers" in value and value["answers"] not in ("sealed_until_deadline", "open"):
+            raise ValueError("answers is sealed_until_deadline or open")
         return value
+
+
+class LikeRules(BaseModel):
+    """Which accounts' likes count toward rewards (docs/integrity.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    registered_before_open: bool = True
+    min_accepted_replies: int = Field(default=1, ge=0, le=1000)
+
+
+class FairnessSpec(BaseModel):
+    """Course-wide rules for fair prizes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    final_picks: int = Field(default=2, ge=1, le=20)
+    likes: LikeRules = Field(default_factory=LikeRules)
 
 
 class CourseSpec(BaseModel):
@@ -57,6 +77,7 @@ class CourseSpec(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     timezone: str = "Asia/Shanghai"
+    fairness: FairnessSpec = Field(default_factory=FairnessSpec)
     assignments: list[AssignmentSpec]
 
     @field_validator("timezone")
@@ -103,6 +124,7 @@ def load_course(session: Session, spec: CourseSpec, actor: User | None = None,
         course = Course(slug=spec.slug, title=spec.title)
         session.add(course)
     course.title, course.description, course.timezone = spec.title, spec.description, spec.timezone
+    course.settings = spec.fairness.model_dump()
     session.flush()
     rows = session.scalars(select(Assignment).where(Assignment.course_id == course.id))
     existing = {a.code: a for a in rows}
