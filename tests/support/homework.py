@@ -107,6 +107,18 @@ def add_replies(slug: str, code: str, replies: list[Reply]) -> list[int]:
     return [ids[first + i] for i in range(len(replies))]
 
 
+def send_to_queue(slug: str, code: str, queue: str) -> None:
+    """Route a homework to another queue than its grading kind's (grader/catalog.py): a cheap
+    homework on the gpu queue, for tests of queue order and of ids waiting in the broker."""
+    from app.db import session_scope
+    from app.models import Assignment, Course
+
+    with session_scope() as session:
+        course_id = select(Course.id).where(Course.slug == slug).scalar_subquery()
+        session.execute(update(Assignment).where(Assignment.course_id == course_id,
+                                                 Assignment.code == code).values(queue=queue))
+
+
 def backdate_draw(draw_id: int, seconds: int = 3600) -> None:
     """Move a committed draw's commit and freeze times into the past (a test's time travel),
     so that it can be frozen on time instead of early."""
