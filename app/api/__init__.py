@@ -7,6 +7,7 @@ from app.api import (
     courses,
     draws,
     health,
+    integrity,
     leaderboard,
     metrics,
     replies,
@@ -28,3 +29,4 @@ router.include_router(replies.router, prefix="/api/v1")
 router.include_router(thread.router, prefix="/api/v1")
 router.include_router(reviews.router, prefix="/api/v1")
 router.include_router(staff.router, prefix="/api/v1")
+router.include_router(integrity.router, prefix="/api/v1")

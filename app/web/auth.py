@@ -12,6 +12,7 @@ from app.errors import CampError
 from app.i18n import normalize, translate
 from app.security import new_csrf_token
 from app.services.accounts import add_user, authenticate
+from app.services.like_review import DEVICE_COOKIE, new_device_id, note_sign_up
 from app.templating import render
 from app.web.navigation import redirect, safe_next
 
@@ -49,7 +50,12 @@ def register(
         return render(request, "register.html", exc.status_code, next=safe_next(next), error=error,
                       name=name)
     _log_in(request, user.id)
-    return redirect(safe_next(next))
+    # where the account came from, for the staff's suspicious-like report (like_review)
+    device = request.cookies.get(DEVICE_COOKIE) or new_device_id()
+    note_sign_up(session, user, request.client.host if request.client else "", device)
+    response = redirect(safe_next(next))
+    response.set_cookie(DEVICE_COOKIE, device, max_age=5 * 365 * 24 * 3600, httponly=True, samesite="lax")
+    return response
 
 
 @router.get("/login")
