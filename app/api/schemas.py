@@ -147,8 +147,10 @@ class UserOut(BaseModel):
     id: int
     name: str
     role: str
+    active: bool
     created_at: datetime
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(id=user.id, name=user.name, role=user.role, created_at=user.created_at)
+        return cls(id=user.id, name=user.name, role=user.role, active=user.is_active,
+                   created_at=user.created_at)

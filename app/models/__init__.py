@@ -16,7 +16,7 @@ from app.models.submissions import (
     Submission,
 )
 from app.models.thread import CoursePost, SubmissionEdit
-from app.models.users import ApiToken, Role, User
+from app.models.users import ApiToken, AuthThrottle, Role, User
 from app.models.workers import WorkerHeartbeat
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Assignment",
     "Attachment",
     "AuditEntry",
+    "AuthThrottle",
     "Base",
     "Course",
     "CoursePost",
