@@ -256,7 +256,7 @@ def _reason(row: Any, rule: Rule, options: Options, due: datetime) -> tuple[str,
 
 def _rows(session: Session, assignment: Assignment, at: datetime, phase_keys: tuple[str, ...]) -> list[Any]:
     value = func.coalesce(detail_number(session, phase_keys), Submission.score)
-    final = true()
+    final: ColumnElement[bool] = true()
     if phase_keys == PRIVATE_KEYS and has_split(assignment):
         final = counted(session, assignment, detail_number(session, PUBLIC_KEYS))
     query = (
