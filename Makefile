@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps install clean
+.PHONY: run test test-fast system-deps install clean
 
 run: install
 	$(BIN)/camp db upgrade
@@ -16,7 +16,16 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The daily loop: the embedded stack only (no PostgreSQL copies), no browser, no fault injection,
+# nothing marked slow, two test processes. `make test` stays the gate before landing.
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not browser and not faults and not slow" --one-stack -n 2 --dist loadfile
 
 install: $(STAMP)
 

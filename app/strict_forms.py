@@ -21,4 +21,4 @@ def _strict_decode(src: bytes | bytearray, codec: str) -> str:
 
 
 def install() -> None:
-    formparsers._user_safe_decode = _strict_decode  # type: ignore[attr-defined]
+    formparsers._user_safe_decode = _strict_decode

@@ -7,9 +7,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_user, csrf_of
 from tests.support.homework import Reply, add_replies, make_course, make_users
 from tests.support.stacks import Stack
+from tests.support.web import add_user, csrf_of
 
 
 def log_in(client: TestClient, name: str) -> None:

@@ -10,10 +10,10 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import csrf_of, register
 from tests.support.homework import make_course
 from tests.support.stacks import Stack
 from tests.support.thread import account
+from tests.support.web import csrf_of, register
 
 PY = ("predict.py", b"def predict(images):\n    return [0] * len(images)\n", "text/x-python")
 

@@ -81,13 +81,13 @@ def dead_claims(session: Session, now: datetime) -> list[tuple[int, int]]:
     return dead
 
 
-def _locked(session: Session, query: Select[tuple[int, datetime, str]]) -> list[tuple[int, datetime, str]]:
+def _locked(session: Session, query: Select[int, datetime, str]) -> list[tuple[int, datetime, str]]:
     """Candidates (id, queued_at, queue), locked so that two sweeps at once do not both take them."""
     # Rows unpack like tuples (Result.tuples() is deprecated since SQLAlchemy 2.1).
     return list(session.execute(query.limit(SWEEP_BATCH).with_for_update(skip_locked=True, of=Submission)))
 
 
-def _candidates(where: ColumnElement[bool]) -> Select[tuple[int, datetime, str]]:
+def _candidates(where: ColumnElement[bool]) -> Select[int, datetime, str]:
     return (select(Submission.id, Submission.queued_at, Assignment.queue)
             .join(Assignment, Submission.assignment_id == Assignment.id)
             .where(where).order_by(Submission.queued_at))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from app.api.idempotent import answer, take_key
 from app.api.reply_schemas import CoursePostOut, ReplyOut, reply_out
@@ -36,7 +36,7 @@ async def create_reply(
     user: CurrentUser,
     text: Annotated[str | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, Form()] = None,
-) -> JSONResponse:
+) -> Response:
     """Split the reply at each `作业X-Y` prefix; each part becomes a submission of its homework,
     the rest a course post. `parts[].flag` is `filed_under_parent` for `作业8-1` filed under `8`."""
     course = get_course(session, slug)

@@ -113,7 +113,7 @@ class SubmissionOut(BaseModel):
                 for a in s.attachments
                 if a.kind == "image" or private
             ],
-            likes=like_count(object_session(s), s.id) if object_session(s) else 0,
+            likes=like_count(session, s.id) if (session := object_session(s)) else 0,
             featured=s.featured,
             review=_review(s) if private else None,
             edited_at=s.edited_at,

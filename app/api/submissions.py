@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from app.api.idempotent import answer, take_key
 from app.api.reply_schemas import PartOut, reply_out
@@ -41,7 +41,7 @@ async def create_submission(
     user: CurrentUser,
     text: Annotated[str | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, Form()] = None,
-) -> JSONResponse:
+) -> Response:
     """A reply to this homework. Parts naming another homework (`作业7-2：…`) are split off and
     filed there (listed in `parts`); the body is this homework's submission (or the first part's,
     when the reply only names other homework). With an `Idempotency-Key` header, a retry answers

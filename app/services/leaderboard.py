@@ -169,9 +169,10 @@ def ranked_rows(session: Session, assignment: Assignment, phase: Phase, mode: Mo
 
 def cached_rows(session: Session, assignment: Assignment, phase: Phase, mode: Mode) -> list[Row]:
     """`ranked_rows`, computed once per database version (rows are frozen; callers copy)."""
-    rows: list[Row] = BOARDS.get_or_compute(
+    rows = BOARDS.get_or_compute(
         ("rows", assignment.id, phase, mode),
         lambda: (ranked_rows(session, assignment, phase, mode), None))
+    assert rows is not None
     return rows
 
 

@@ -32,7 +32,7 @@ PACKAGE = "/camp/pkg"
 PR_SET_DUMPABLE = 4
 
 
-def _run_program(script: str, args: list, claims: int) -> None:
+def _run_program(script: str, args: list[str], claims: int) -> None:
     """The child: run the student's script, then _exit with its status (never returns)."""
     code = 0
     try:

@@ -24,6 +24,7 @@ import functools
 import os
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _write(path: Path, value: str) -> None:
         stream.write(value)
 
 
-def _enable_v2(group: Path, wanted: list[str]) -> None:
+def _enable_v2(group: Path, wanted: Sequence[str]) -> None:
     """Delegate controllers to `group`'s children. A v2 group with processes cannot do that
     (no internal processes), so the worker's processes move into a leaf beside the runs first."""
     try:

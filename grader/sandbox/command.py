@@ -87,8 +87,8 @@ def bwrap_argv(
         argv += ["--dev-bind", device, device]
     argv += ["--size", scratch, "--tmpfs", "/dev/shm", "--size", scratch, "--tmpfs", "/tmp"]
     # After the fresh /tmp: a Python or venv that lives under /tmp stays visible inside.
-    for path in runtime.ro_binds:
-        argv += ["--ro-bind", path, path]
+    for system_path in runtime.ro_binds:
+        argv += ["--ro-bind", system_path, system_path]
     for target, link in runtime.symlinks:
         argv += ["--symlink", target, link]
     # the work dir holds a copy of the package plus `scratch_bytes` of the program's own files

@@ -97,9 +97,9 @@ def _prepare(
                 os.chmod(os.path.join(root, name), 0o755)
                 size += 4096
             for name in files:
-                path = os.path.join(root, name)
-                os.chmod(path, 0o644)
-                size += -(-os.path.getsize(path) // 4096) * 4096 + 4096
+                file = os.path.join(root, name)
+                os.chmod(file, 0o644)
+                size += -(-os.path.getsize(file) // 4096) * 4096 + 4096
     for path in inputs.values():
         os.chmod(path, 0o644)
     for path in outputs.values():
@@ -313,15 +313,16 @@ def _outcome(
         why = "within the wall time" if stop == "wall" else f"(exit status {code})"
         raise SandboxSetupError(f"sandbox did not start {why}: {log.text()[-2000:]}")
     report = _report(lines[1:])
-    sig = -code if code < 0 else (code - 128 if 128 < code <= 128 + 64 else None)
-    exit_code = None if code < 0 else code
+    sig: object = -code if code < 0 else (code - 128 if 128 < code <= 128 + 64 else None)
+    exit_code: object = None if code < 0 else code
+    error: object = None
     if report is not None:
-        exit_code, sig = report.get("exit"), report.get("signal")
+        exit_code, sig, error = report.get("exit"), report.get("signal"), report.get("error")
     return Outcome(
         exit_code=exit_code if isinstance(exit_code, int) else None,
         signal=sig if isinstance(sig, int) else None,
         timed_out=stop in ("wall", "cpu"),
-        error=report.get("error") if report and isinstance(report.get("error"), str) else None,
+        error=error if isinstance(error, str) else None,
         log=log.text(),
         output_bytes=log.total,
         wall_seconds=round(time.monotonic() - started, 3),

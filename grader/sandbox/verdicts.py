@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Mapping
 
 from grader.limits import Limits
 from grader.report import MEMORY_LIMIT, RUNTIME_ERROR, TIME_LIMIT, Report, say
@@ -74,9 +75,9 @@ def failure_report(outcome: Outcome, limits: Limits) -> Report | None:
     ), detail, outcome.log)
 
 
-def _memory_limit(limits: Limits, detail: dict[str, object], log: str) -> Report:
+def _memory_limit(limits: Limits, detail: Mapping[str, object], log: str) -> Report:
     mib = f"{limits.memory_bytes / 1024**2:g}"
     return Report(MEMORY_LIMIT, 0.0, say(
         f"超出内存限制（所有进程合计 {mib} MiB）。",
         f"Memory limit exceeded ({mib} MiB for all processes together).",
-    ), detail, log)
+    ), dict(detail), log)

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_staff_admin_flow import ANSWER, log_in, make_account, post_reply
+from tests.support.live import SCREENSHOTS
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 
 BASELINE = PROJECT_ROOT / "examples" / "mnist-lenet"

@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from tests.support.homework import make_users
 from tests.support.live import free_port
 from tests.support.stacks import (
+    DEMO_COURSE,
     PROJECT_ROOT,
     Stack,
     delete_prefixed,
@@ -29,7 +31,6 @@ from tests.support.stacks import (
     wait_for,
 )
 
-DEMO_COURSE = PROJECT_ROOT / "courses" / "dl-bootcamp.yaml"
 FINAL = ("scored", "failed", "rejected")
 T = TypeVar("T")
 
@@ -231,3 +232,15 @@ class WebServer:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
             self.proc.wait(timeout=30)
+
+
+def student_tokens(n: int) -> list[dict[str, str]]:
+    """`n` students with API tokens, in the active stack (direct inserts, no password hashing)."""
+    from app.db import session_scope
+    from app.models import User
+    from app.services.accounts import create_token
+
+    ids = make_users(n)
+    with session_scope() as session:
+        return [{"Authorization": f"Bearer {create_token(session, session.get(User, uid), 'faults')}"}
+                for uid in ids]

@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from tests.faults.conftest import app_client, student_tokens
-from tests.faults.kit import children, slow_predict, start_sweeper, worker_ready
+from tests.faults.kit import children, slow_predict, start_sweeper, student_tokens, worker_ready
 from tests.support.stacks import wait_for
+from tests.support.web import make_client
 
 GOAL_SECONDS = 30
 GRADING_SECONDS = 8
@@ -44,7 +44,7 @@ def recovered_after(fs, sid: int, killed_at: object) -> float | None:
 
 @pytest.mark.slow
 def test_a_killed_worker_grading_restarts_within_30_seconds(make_stack) -> None:
-    with make_stack() as fs, app_client() as client:
+    with make_stack() as fs, make_client() as client:
         stack = fs.stack
         start_sweeper(stack)
         grader = stack.start_worker("-Q", "gpu", "-c", "1")

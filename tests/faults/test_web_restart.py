@@ -17,8 +17,7 @@ import time
 import httpx
 import pytest
 
-from tests.faults.conftest import student_tokens
-from tests.faults.kit import WebServer, elapsed, run_in_own_loop, worker_ready
+from tests.faults.kit import WebServer, elapsed, run_in_own_loop, student_tokens, worker_ready
 from tests.support.homework import make_course
 
 CLIENTS = 30

@@ -22,8 +22,8 @@ import time
 
 import pytest
 
-from tests.faults.conftest import app_client, student_tokens
-from tests.faults.kit import FaultStack, children, elapsed, slow_predict, worker_ready
+from tests.faults.kit import FaultStack, children, elapsed, slow_predict, student_tokens, worker_ready
+from tests.support.web import make_client
 
 KILLS = 20
 GRADING_SECONDS = 2.5
@@ -72,7 +72,7 @@ def fresh_claim(fs: FaultStack, ids: list[int], since: object) -> tuple[int, flo
 @pytest.mark.slow
 def test_kill_9_of_grading_workers_loses_nothing_and_grades_once(make_stack) -> None:
     rng = random.Random(5)
-    with make_stack(**SETTINGS) as fs, app_client() as client:
+    with make_stack(**SETTINGS) as fs, make_client() as client:
         stack = fs.stack
         worker_ready(stack, stack.start_worker("-Q", "cpu", "--beat"))
         grader = stack.start_worker("-Q", "gpu", "-c", "1")

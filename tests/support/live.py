@@ -11,6 +11,9 @@ from contextlib import contextmanager
 
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's; never a browser downloaded by Playwright
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -25,6 +25,7 @@ from tests.support import sandbox
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("CAMP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("CAMP_TEST_REDIS", "redis://127.0.0.1:6379/14")
+DEMO_COURSE = PROJECT_ROOT / "courses" / "dl-bootcamp.yaml"
 
 
 def new_key_prefix() -> str:
@@ -56,6 +57,11 @@ class Stack:
     env: dict[str, str]
     data_dir: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def is_active(self) -> bool:
+        """Whether this process is pointed at the stack already (its CAMP_* environment)."""
+        current = {k: v for k, v in os.environ.items() if k.startswith("CAMP_")}
+        return current == self.env
 
     @contextmanager
     def active(self) -> Iterator[None]:
