@@ -74,6 +74,8 @@ class SubmissionOut(BaseModel):
     detail: dict[str, Any] | None
     error: str | None
     log: str | None
+    #: the log of the run on hidden data: staff only (it may print the hidden digits)
+    staff_log: str | None = None
     is_late: bool
     created_at: datetime
     graded_at: datetime | None
@@ -104,6 +106,7 @@ class SubmissionOut(BaseModel):
             detail=_visible_detail(s, viewer) if private else None,
             error=_error_text(s, viewer, locale),
             log=s.log if private else None,
+            staff_log=s.staff_log if viewer is not None and viewer.is_staff else None,
             is_late=s.is_late,
             created_at=s.created_at,
             graded_at=s.graded_at,
