@@ -148,17 +148,62 @@ def user() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="student", show_default=True)
 def user_add(name: str, role: str) -> None:
-    """Create an account; the password is read from standard input."""
+    """Create an account; the password is read from standard input. Recorded in the audit log."""
     from app.db import session_scope
-    from app.services.accounts import add_user
+    from app.services.accounts import add_user, record_creation
 
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         with session_scope() as session:
             created = add_user(session, name, password, Role(role))
+            record_creation(session, created, None, via="cli")
             click.echo(f"user {created.name} ({created.role}) created")
     except CampError as exc:
         _fail(exc)
+
+
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable an account: its sessions end at once and its API tokens stop working."""
+    _set_active(name, False)
+    click.echo(f"{name} is disabled")
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Enable a disabled account again."""
+    _set_active(name, True)
+    click.echo(f"{name} is enabled")
+
+
+def _set_active(name: str, active: bool) -> None:
+    from app.db import session_scope
+    from app.services.accounts import get_user_by_name, set_active
+
+    try:
+        with session_scope() as session:
+            set_active(session, get_user_by_name(session, name), active, None)
+    except CampError as exc:
+        _fail(exc)
+
+
+@user.command("password")
+@click.argument("name")
+def user_password(name: str) -> None:
+    """Set a new password (read from standard input); every session of the account ends."""
+    from app.db import session_scope
+    from app.services.accounts import get_user_by_name, set_password
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with session_scope() as session:
+            set_password(session, get_user_by_name(session, name), password, None,
+                         "set from the command line")
+    except CampError as exc:
+        _fail(exc)
+    click.echo(f"password of {name} changed")
 
 
 @user.command("role")
@@ -204,14 +249,17 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--label", default="cli")
-def token_create(name: str, label: str) -> None:
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None,
+              help="Days until the token stops working (default: never).")
+def token_create(name: str, label: str, expires_days: int | None) -> None:
     """Print a new API token for user NAME (shown once; only its hash is stored)."""
     from app.db import session_scope
-    from app.services.accounts import create_token, get_user_by_name
+    from app.services.accounts import get_user_by_name
+    from app.services.tokens import create_token
 
     try:
         with session_scope() as session:
-            click.echo(create_token(session, get_user_by_name(session, name), label))
+            click.echo(create_token(session, get_user_by_name(session, name), label, expires_days))
     except CampError as exc:
         _fail(exc)
 

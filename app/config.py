@@ -87,6 +87,34 @@ class Settings(BaseSettings):
     min_free_disk_mb: int = Field(default=512, ge=0)
     #: when set, /metrics asks for `Authorization: Bearer <this token>`
     metrics_token: str = ""
+    #: SMTP server for password-reset mail; empty: no mail (admins reset passwords instead)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "camp@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: the site's address as users reach it, for links in mail (default: the request's own)
+    public_url: str = ""
+    # Log-in and registration limits (app/services/throttle.py).
+    #: wrong passwords for one account before each try must wait longer (1 s, 2 s, 4 s, ...)
+    login_free_failures: int = Field(default=5, ge=1)
+    #: wrong passwords (or tries that did not wait) that lock an account for `login_lock_minutes`
+    login_lock_failures: int = Field(default=20, ge=2)
+    #: the same from one address, whatever the accounts
+    login_address_lock_failures: int = Field(default=50, ge=2)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    #: new accounts from one address per hour
+    registrations_per_address_per_hour: int = Field(default=10, ge=2)
+    # Request bodies are read before a request takes an admission slot (app/body_reader.py).
+    #: slowest average upload rate accepted (bytes/s), after a grace period; slower ones get 408
+    body_min_rate_bytes: int = Field(default=10_000, ge=1)
+    body_grace_seconds: float = Field(default=10.0, gt=0)
+    #: longest wait for the next piece of a body
+    body_idle_seconds: float = Field(default=10.0, gt=0)
+    #: bodies read at once from one address (429 beyond)
+    uploads_per_client: int = Field(default=4, ge=1)
     #: requests one web process handles at once (the rest wait their turn); keep it below the
     #: database pool (30 connections per process, app/db.py) and the thread pool (40)
     max_concurrent_requests: int = Field(default=24, ge=1, le=30)

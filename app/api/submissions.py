@@ -11,13 +11,12 @@ from app.api.idempotent import answer, take_key
 from app.api.reply_schemas import PartOut, reply_out
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
-from app.errors import Forbidden
 from app.models import utcnow
+from app.services import visibility
 from app.services.courses import get_assignment
 from app.services.replies import post_reply
 from app.services.submissions import for_author, get_submission
-from app.services.uploads import check_files
-from app.upload_reader import read_uploads
+from app.upload_reader import read_checked_uploads
 
 router = APIRouter(tags=["submissions"])
 
@@ -48,7 +47,7 @@ async def create_submission(
     with the first request's body (header `Idempotent-Replayed: true`) and files nothing."""
     assignment = get_assignment(session, slug, code)
     max_bytes = request.app.state.settings.max_upload_bytes
-    checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+    checked = await read_checked_uploads(files or [], max_bytes)
     # no await from here on: the key's row lock is held only until the commit (see app/deps.py)
     taken = take_key(request, session, user, text, checked)
     if isinstance(taken, Response):
@@ -68,8 +67,7 @@ def read_submission(
     submission_id: int, request: Request, session: SessionDep, user: OptionalUser
 ) -> SubmissionOut:
     submission = get_submission(session, submission_id)
-    if submission.hidden and not (user and (user.is_staff or user.id == submission.author_id)):
-        raise Forbidden("This reply was hidden by the staff")
+    visibility.check_readable(user, submission)
     return SubmissionOut.of(submission, user, get_locale(request))
 
 

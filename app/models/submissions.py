@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, utcnow
@@ -63,6 +63,8 @@ class Submission(Base):
     #: "author" (deleted by its author) or "staff" (hidden by the staff), with `hidden`
     hidden_by: Mapped[str | None] = mapped_column(String(16))
     hidden_at: Mapped[datetime | None]
+    #: the author marked it as one of their final picks (what the private ranking uses)
+    final_pick: Mapped[bool] = mapped_column(default=False, server_default=false())
     messages: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: what the student may see of the program's output (docs/grading.md: two logs)

@@ -94,11 +94,6 @@ def get_submission(session: Session, submission_id: int) -> Submission:
     return submission
 
 
-def can_see_private(viewer: User | None, submission: Submission) -> bool:
-    """Grading details, logs and code belong to the author and the staff."""
-    return viewer is not None and (viewer.id == submission.author_id or viewer.is_staff)
-
-
 def thread(session: Session, assignment: Assignment, offset: int = 0, limit: int = 50) -> list[Submission]:
     """A page of the thread in floor order; hidden replies included (pages show placeholders)."""
     return list(

@@ -30,9 +30,8 @@ from app.services.replies import (
     quotas,
 )
 from app.services.submissions import clean_text
-from app.services.uploads import check_files
 from app.templating import render
-from app.upload_reader import read_uploads
+from app.upload_reader import read_checked_uploads
 from app.web import once
 from app.web.forms import error_text
 from app.web.navigation import redirect
@@ -82,7 +81,7 @@ async def post_course_reply(
     try:
         if action == "preview":
             return _preview(request, session, course, user, text, files or [])
-        checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+        checked = await read_checked_uploads(files or [], max_bytes)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
             return taken

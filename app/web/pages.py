@@ -15,9 +15,8 @@ from app.models import Assignment, Submission, utcnow
 from app.services import replies as reply_service
 from app.services.courses import get_assignment, get_course, list_courses
 from app.services.submissions import for_author, thread
-from app.services.uploads import check_files
 from app.templating import render
-from app.upload_reader import read_uploads
+from app.upload_reader import read_checked_uploads
 from app.web import once
 from app.web.course_thread import render_course
 from app.web.forms import error_text
@@ -98,7 +97,7 @@ async def post_reply(
     assignment = get_assignment(session, slug, code)
     max_bytes = request.app.state.settings.max_upload_bytes
     try:
-        checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+        checked = await read_checked_uploads(files or [], max_bytes)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
             return taken

@@ -2,7 +2,7 @@
 
 Proves: with 100 replies committed and their ids waiting in Redis, a kill -9 of Redis and a
 restart without persistence (everything it held is gone: a flush) loses no submission and
-grades none twice. The sweep, running on the `cpu` worker's beat through the outage, sends the
+grades none twice. The sweeper (started beside the `cpu` worker by `--beat`) sends the
 ids again from the database; the `gpu` worker grades each exactly once (one attempt per
 submission). Uses a throwaway redis-server of its own, never the shared one.
 """

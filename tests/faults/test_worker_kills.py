@@ -8,8 +8,9 @@ one attempt that stored a verdict, every interrupted attempt is closed as `aband
 monitor sampling the database twice a second never sees a claim left `running` past its lease
 plus the sweep interval (plus slack), nor a queued id left unsent past the staleness threshold.
 
-Topology as in docker-compose.yml: the killed worker serves the `gpu` queue (where 6-2 goes);
-a `cpu` worker runs the sweep on Celery beat, as `worker-cpu --beat` does, and is not killed.
+The killed worker serves the `gpu` queue (where 6-2 goes); a `cpu` worker started with `--beat`
+runs a sweeper beside it and is not killed. tests/faults/test_dead_workers.py measures how soon
+a killed grading starts again with the default heartbeat and lease.
 """
 
 from __future__ import annotations
