@@ -5,9 +5,9 @@ warning without cgroups, or why it refuses work); /healthz and /metrics read it.
 `submissions.staff_log` holds the log of the run on hidden data, shown to staff only; `log`
 keeps what the student may see (the run on public sample digits and a scrubbed summary).
 
-Revision ID: 0010_sandbox_health
-Revises: 0009_accounts_under_abuse
-Create Date: 2026-11-30 13:40:00
+Revision ID: 0011_sandbox_health
+Revises: 0010_grading_priority
+Create Date: 2026-11-30 13:50:00
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_sandbox_health"
-down_revision: str | None = "0009_accounts_under_abuse"
+revision: str = "0011_sandbox_health"
+down_revision: str | None = "0010_grading_priority"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
