@@ -8,6 +8,7 @@ from app.api import (
     courses,
     draws,
     health,
+    integrity,
     leaderboard,
     metrics,
     replies,
@@ -31,3 +32,4 @@ router.include_router(replies.router, prefix="/api/v1", responses=ERROR_RESPONSE
 router.include_router(thread.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(reviews.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(staff.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+router.include_router(integrity.router, prefix="/api/v1", responses=ERROR_RESPONSES)

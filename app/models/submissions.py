@@ -67,7 +67,10 @@ class Submission(Base):
     final_pick: Mapped[bool] = mapped_column(default=False, server_default=false())
     messages: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: what the student may see of the program's output (docs/grading.md: two logs)
     log: Mapped[str] = mapped_column(Text, default="")
+    #: the log of the run on hidden data: staff only
+    staff_log: Mapped[str] = mapped_column(Text, default="", server_default="")
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     #: `attempts` when the current grading round began (a rejudge starts a new round)
@@ -79,6 +82,8 @@ class Submission(Base):
     #: when the sweep may send its id to the broker again if it is still queued (None: once
     #: `sweep_stale_queued_seconds` have passed since `queued_at`); see worker/sweep.py
     resend_at: Mapped[datetime | None]
+    #: a rejudge's round waits behind first gradings and edits (app/services/grading_order.py)
+    low_priority: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     graded_at: Mapped[datetime | None]
 
