@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from app import paging
 from app.config import PROJECT_ROOT
 from app.deps import get_locale
 from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, VERDICT_LABELS, translate
@@ -70,7 +71,7 @@ def environment() -> Environment:
     )
     env.globals.update(_=_gettext, gettext=_gettext, LANG_LABELS=LABELS, LANGS=SUPPORTED,
                        STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS,
-                       VERDICT_LABELS=VERDICT_LABELS, shown=_shown,
+                       VERDICT_LABELS=VERDICT_LABELS, shown=_shown, floor_url=paging.floor_url,
                        form_token=new_form_token)
     env.filters.update(localtime=_localtime, number=_number, markdown=render_markdown)
     return env

@@ -26,7 +26,7 @@ from app.config import get_settings
 from app.db import make_engine
 from app.models import WorkerHeartbeat, utcnow
 from app.queue import GRADE_TASK
-from worker import identity, spool
+from worker import identity, sandbox_health, spool
 from worker.identity import Identity
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,8 @@ def write(session: Session, who: Identity, grading: list[int], stopped: bool = F
         try:
             with session.begin_nested():
                 session.add(WorkerHeartbeat(hostname=who.hostname, pid=who.pid, queues=who.queues,
-                                            concurrency=who.concurrency, started_at=now, **values))
+                                            concurrency=who.concurrency, started_at=now,
+                                            sandbox=sandbox_health.line(), **values))
         except IntegrityError:
             pass  # written by a beat racing this one
     session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - FORGET_AFTER))
@@ -110,6 +111,7 @@ def _start(**_: Any) -> None:
     me = identity.current()
     if me is None:
         return
+    sandbox_health.check_at_startup()  # before the first beat: the row says how runs are isolated
     settings = get_settings()
     _thread = Heartbeat(me, settings.worker_heartbeat_seconds,
                         make_engine(settings.effective_database_url))

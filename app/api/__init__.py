@@ -8,6 +8,7 @@ from app.api import (
     courses,
     draws,
     health,
+    integrity,
     leaderboard,
     metrics,
     replies,
@@ -30,3 +31,4 @@ router.include_router(replies.router, prefix="/api/v1")
 router.include_router(thread.router, prefix="/api/v1")
 router.include_router(reviews.router, prefix="/api/v1")
 router.include_router(staff.router, prefix="/api/v1")
+router.include_router(integrity.router, prefix="/api/v1")

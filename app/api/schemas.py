@@ -74,6 +74,8 @@ class SubmissionOut(BaseModel):
     detail: dict[str, Any] | None
     error: str | None
     log: str | None
+    #: the log of the run on hidden data: staff only (it may print the hidden digits)
+    staff_log: str | None = None
     is_late: bool
     created_at: datetime
     graded_at: datetime | None
@@ -115,6 +117,7 @@ class SubmissionOut(BaseModel):
             detail=visibility.shown_detail(seen, s),
             error=_error_text(s, viewer, locale) if seen.result else None,
             log=visibility.shown_log(seen, s),
+            staff_log=visibility.shown_staff_log(seen, s),
             is_late=s.is_late,
             created_at=s.created_at,
             graded_at=s.graded_at,
