@@ -66,8 +66,8 @@ def cheap_samples(client: httpx.Client, db: str, token: str, n: int, cap: float)
             r.raise_for_status()
             sid = r.json()["id"]
             while True:
-                status = conn.execute("SELECT status FROM submissions WHERE id = %s", (sid,)).fetchone()[0]
-                if status == "scored":
+                row = conn.execute("SELECT status FROM submissions WHERE id = %s", (sid,)).fetchone()
+                if row is not None and row[0] == "scored":
                     times.append(time.perf_counter() - sent)
                     break
                 if time.perf_counter() - sent > cap:
@@ -92,8 +92,9 @@ def submit_backlog(client: httpx.Client, tokens: list[str], n: int, package: byt
 
 def waiting_code(db: str) -> int:
     with psycopg.connect(f"{PG}/{db}", autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM submissions s JOIN assignments a ON a.id = s.assignment_id"
-                            " WHERE a.queue = 'gpu' AND s.status IN ('queued', 'running')").fetchone()[0]
+        row = conn.execute("SELECT count(*) FROM submissions s JOIN assignments a ON a.id = s.assignment_id"
+                           " WHERE a.queue = 'gpu' AND s.status IN ('queued', 'running')").fetchone()
+        return int(row[0]) if row else 0
 
 
 def run_layout(name: str, worker_args: list[str], args: argparse.Namespace, samples: int,
