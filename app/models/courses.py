@@ -18,7 +18,7 @@ class Course(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(64))  # set at load (default: the site's zone)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: course-wide rules for fair prizes (final picks, which likes count): see services/integrity
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
