@@ -82,12 +82,12 @@ def test_200_wrong_passwords_lock_the_account_and_the_address(client: TestClient
     from app.models import AuthThrottle
 
     name = register(client)
-    attacker = app_client("203.0.113.66")
+    attacker = app_client("203.0.113.66", login_address_lock_failures=50)  # the default
     statuses = [login(attacker, name, f"guess-{i}").status_code for i in range(200)]
     assert statuses[:5] == [401] * 5 and statuses[-1] == 429  # a few tries, then refused
     r = login(attacker, name)  # the right password: refused too, and told why
     assert r.status_code == 429 and "此账号已被锁定" in r.text and int(r.headers["retry-after"]) > 60
-    elsewhere = app_client("198.51.100.9")
+    elsewhere = app_client("198.51.100.9", login_address_lock_failures=50)
     r = login(elsewhere, name)
     assert r.status_code == 429 and "此账号已被锁定" in r.text
     r = login(attacker, register(app_client("192.0.2.1")))  # another account from that address
