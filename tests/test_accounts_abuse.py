@@ -232,3 +232,22 @@ def test_password_reset_by_mail(embedded: Stack, smtp: tuple[int, Inbox]) -> Non
     attacker.cookies.set("camp_session", stolen)
     assert not logged_in(attacker)
     assert login(app_client("192.0.2.51"), name, "new horse 2").status_code == 303
+
+
+def test_admin_pages_disable_enable_and_reset_passwords(embedded_client: TestClient, embedded: Stack) -> None:
+    from tests.support.staff import post_form, staff_client, user_id
+
+    staff_client(embedded_client, embedded, "admin")
+    victim = app_client()
+    name = register(victim)
+    r = post_form(embedded_client, f"/admin/users/{user_id(name)}/active", {"active": "0", "q": name},
+                  "/admin/users")
+    assert r.status_code == 303 and not logged_in(victim)
+    page = embedded_client.get("/admin/users", params={"q": name}).text
+    assert "已停用" in page or "停用" in page
+    assert login(victim, name).status_code == 401
+    post_form(embedded_client, f"/admin/users/{user_id(name)}/active", {"active": "1"}, "/admin/users")
+    r = post_form(embedded_client, f"/admin/users/{user_id(name)}/password", {"q": name}, "/admin/users")
+    new = re.search(r'data-role="new-password">([^<]+)<', r.text)
+    assert r.status_code == 200 and new and r.headers["cache-control"] == "no-store"
+    assert login(victim, name).status_code == 401 and login(victim, name, new.group(1)).status_code == 303
