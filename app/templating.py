@@ -39,7 +39,7 @@ def _localtime(ctx: Context, value: datetime | None, zone: str | None = None,
                fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if value is None:
         return ""
-    tz = ZoneInfo(zone or ctx.get("timezone") or "Asia/Shanghai")
+    tz = ZoneInfo(zone or ctx.get("timezone") or ctx["site_timezone"])
     return format_datetime(value.astimezone(tz), fmt, tzinfo=tz, locale=_babel(ctx["locale"]))
 
 
@@ -85,7 +85,8 @@ def render(request: Request, template: str, status_code: int = 200, /, **context
         "user": getattr(request.state, "viewer", None),
         "locale": get_locale(request),
         "csrf_token": request.session.get("csrf", ""),
-        "timezone": None,
+        "timezone": None,  # a course's zone, when the page is about one
+        "site_timezone": request.app.state.settings.default_timezone,
     }
     html = environment().get_template(template).render({**base, **context})
     return HTMLResponse(html, status_code=status_code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.support.homework import Reply, add_replies, make_course, make_users, now
 from tests.support.stacks import Stack
@@ -189,3 +189,19 @@ def test_leaks_around_the_gate_are_closed(client: TestClient, stack: Stack) -> N
     refused = client.post(f"/api/v1/submissions/{deleted}/unhide", headers=staff)
     assert refused.status_code == 403 and "删除" in refused.json()["detail"]
     assert client.post(f"/api/v1/submissions/{hidden}/unhide", headers=staff).status_code == 200
+
+
+def test_the_worker_gives_each_course_its_own_secret_perturbation_seed(stack: Stack) -> None:
+    from app.db import session_scope
+    from app.models import Assignment, Course
+    from worker.grading import task_config
+
+    first = make_course({"code": "6-2", "grading": {**SPLIT, "perturb_seed": "chosen-by-the-course-file"}})
+    second = make_course({"code": "6-2", "grading": SPLIT})
+    off = make_course({"code": "6-2", "grading": {**SPLIT, "perturb": False}})
+    with session_scope() as session:
+        configs = {slug: task_config(session.scalars(select(Assignment).join(Course).where(
+            Course.slug == slug)).one()) for slug in (first, second, off)}
+    seeds = [configs[s].get("perturb_seed") for s in (first, second)]
+    assert all(seeds) and seeds[0] != seeds[1] and "chosen-by-the-course-file" not in seeds
+    assert "perturb_seed" not in configs[off]

@@ -24,7 +24,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.models import utcnow
 from app.queue import GRADE_TASK, REQUEUE_TASK, enqueue_grading
-from worker import grading, sandbox_health, spool
+from worker import grading, inflight, sandbox_health, spool
 from worker.celery_app import celery_app
 from worker.sweep import sweep
 
@@ -61,25 +61,31 @@ def grade_submission(submission_id: int) -> str:
     if claimed.submission_id != submission_id:
         _keep_token(submission_id, claimed.queue)
     try:
-        try:
-            report = grading.run(claimed)
-        except (grader.InfrastructureError, KeyError, SoftTimeLimitExceeded) as exc:
-            _infrastructure_failure(claimed, exc)
-            if sandbox_health.refusing():
-                sandbox_health.announce_refusal()
-            return "infrastructure_error"
-        budget = _settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
-        try:
-            stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
-                               min(_settings.store_patience_seconds, max(0.0, budget)))
-        except Unavailable:
-            spool.keep(claimed, report)
-            log.warning("database unavailable: the result of submission %s is kept until it can be stored",
-                        claimed.submission_id)
-            return "kept"
-        return "scored" if stored else "lost_claim"
+        with inflight.holding(claimed.submission_id):  # the heartbeat reports it while we grade
+            return _grade(claimed, started)
     finally:
         _wake_next(claimed)
+
+
+def _grade(claimed: grading.Claim, started: float) -> str:
+    """Run the grader, then store the verdict; a verdict the database cannot take yet is kept."""
+    try:
+        report = grading.run(claimed)
+    except (grader.InfrastructureError, KeyError, SoftTimeLimitExceeded) as exc:
+        _infrastructure_failure(claimed, exc)
+        if sandbox_health.refusing():
+            sandbox_health.announce_refusal()
+        return "infrastructure_error"
+    budget = _settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
+    try:
+        stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
+                           min(_settings.store_patience_seconds, max(0.0, budget)))
+    except Unavailable:
+        spool.keep(claimed, report)
+        log.warning("database unavailable: the result of submission %s is kept until it can be stored",
+                    claimed.submission_id)
+        return "kept"
+    return "scored" if stored else "lost_claim"
 
 
 def _keep_token(hint_id: int, queue: str) -> None:
