@@ -101,7 +101,8 @@ def runtime() -> Runtime:
             binds.append(binary)
     if os.path.isfile("/etc/ld.so.cache"):
         binds.append("/etc/ld.so.cache")  # faster library lookup; lists paths, holds no secrets
-    python, renamed = os.path.abspath(sys.executable), ()
+    python = os.path.abspath(sys.executable)
+    renamed: tuple[tuple[str, str], ...] = ()
     venv = os.path.abspath(sys.prefix)
     if sys.prefix != sys.base_prefix and Path(python).is_relative_to(venv):
         # a virtualenv is relocatable: inside it is /camp/venv, so no host path shows up in

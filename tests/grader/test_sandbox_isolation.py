@@ -276,7 +276,8 @@ def test_chatty_but_finite_output_keeps_head_and_tail():
     ],
 )
 def test_failures_become_verdicts(code, verdict):
-    limits = Limits(**{**FAST.__dict__, "wall_seconds": 4, "cpu_seconds": 2})
+    # 384 MiB: the memory limit is reached quickly even where page faults are slow
+    limits = Limits(**{**FAST.__dict__, "wall_seconds": 4, "cpu_seconds": 2, "memory_bytes": 384 * 1024**2})
     report = failure_report(run(code, limits=limits), limits)
     assert report is not None and report.verdict == verdict, report
     assert report.messages["zh_CN"] and report.messages["en"]
