@@ -16,7 +16,7 @@ from app.draws import DrawError
 from app.errors import CampError, Forbidden, NotFound
 from app.i18n import translate
 from app.models import AuditEntry, Draw, Role, User
-from app.services.accounts import set_role
+from app.services.accounts import reset_password_by_admin, set_active, set_role
 from app.services.audit import verify_chain
 from app.services.course_upload import CourseFileError, parse_course_bytes
 from app.services.courses import list_courses, load_course
@@ -53,11 +53,13 @@ def _users(session: Session, q: str, role: str, page: int) -> tuple[list[User], 
 
 
 def _users_page(request: Request, session: Session, q: str = "", role: str = "", page: int = 1,
-                changed: str = "", error: str | None = None, status_code: int = 200) -> Response:
+                changed: str = "", error: str | None = None, status_code: int = 200,
+                new_password: tuple[str, str] | None = None) -> Response:
     users, total = _users(session, q.strip(), role, page)
     return render(
         request, "admin_users.html", status_code, users=users, total=total, q=q, role=role, page=page,
         pages=max(1, -(-total // USERS_PAGE)), roles=ROLES, changed=changed, error=error,
+        new_password=new_password,
         page_url=lambda p: "/admin/users?" + urlencode({k: v for k, v in
                                                        {"q": q, "role": role, "page": p}.items() if v}),
     )
@@ -89,6 +91,44 @@ def change_role_form(user_id: int, request: Request, session: SessionDep, admin:
         return _users_page(request, session, q, error=error_text(request, exc), status_code=exc.status_code)
     params = {"q": q, "changed": user.name}
     return redirect("/admin/users?" + urlencode({k: v for k, v in params.items() if v}))
+
+
+def _other_user(session: Session, user_id: int, admin: User) -> User:
+    user = session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise NotFound("No user {id}", id=user_id)
+    if user.id == admin.id:
+        raise Forbidden("You cannot change your own role; ask another admin")
+    return user
+
+
+@router.post("/users/{user_id}/active", dependencies=[CsrfChecked])
+def change_active_form(user_id: int, request: Request, session: SessionDep, admin: AdminUser,
+                       active: Annotated[str, Form(max_length=1)], q: Annotated[str, Form(max_length=64)] = ""
+                       ) -> Response:
+    """Disable an account (its sessions end at once, its tokens stop working) or enable it."""
+    try:
+        user = _other_user(session, user_id, admin)
+        set_active(session, user, active == "1", admin)
+    except CampError as exc:
+        session.rollback()
+        return _users_page(request, session, q, error=error_text(request, exc), status_code=exc.status_code)
+    return redirect("/admin/users?" + urlencode({k: v for k, v in {"q": q}.items() if v}))
+
+
+@router.post("/users/{user_id}/password", dependencies=[CsrfChecked])
+def reset_password_form(user_id: int, request: Request, session: SessionDep, admin: AdminUser,
+                        q: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """A new random password, shown once on the answer; the account's sessions end."""
+    try:
+        user = _other_user(session, user_id, admin)
+        password = reset_password_by_admin(session, user, admin)
+    except CampError as exc:
+        session.rollback()
+        return _users_page(request, session, q, error=error_text(request, exc), status_code=exc.status_code)
+    response = _users_page(request, session, q, new_password=(user.name, password))
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 # --- courses --------------------------------------------------------------------------------
