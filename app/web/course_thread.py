@@ -10,14 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
 from app.errors import CampError
-from app.models import Course, Submission, utcnow
+from app.models import Course, utcnow
 from app.reply_schemas import reply_out
 from app.services import edits
 from app.services.courses import get_course
@@ -32,7 +31,7 @@ from app.services.replies import (
     post_reply,
     quotas,
 )
-from app.services.submissions import clean_text
+from app.services.submissions import clean_text, reply_counts
 from app.templating import render
 from app.upload_reader import read_checked_uploads
 from app.web import once
@@ -45,13 +44,7 @@ POSTS_PER_PAGE = 20
 
 def render_course(request: Request, session: Session, course: Course, page: int = 1,
                   status_code: int = 200, **extra: Any) -> Response:
-    counts = dict(
-        session.execute(
-            select(Submission.assignment_id, func.count())
-            .where(Submission.assignment_id.in_([a.id for a in course.assignments]))
-            .group_by(Submission.assignment_id)
-        ).all()
-    )
+    counts = reply_counts(session, course.assignments)
     posts = course_posts(session, course, *paging.window(page, POSTS_PER_PAGE))
     now = utcnow()
     chips = chips_for(session, course.assignments, request.state.viewer, now)

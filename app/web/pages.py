@@ -8,17 +8,16 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from app import paging
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
 from app.errors import CampError
-from app.models import Assignment, Submission, utcnow
+from app.models import Assignment, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
 from app.services.courses import get_assignment, get_course, list_courses
-from app.services.submissions import for_author, thread
+from app.services.submissions import for_author, thread, thread_length
 from app.templating import render
 from app.upload_reader import read_checked_uploads
 from app.web import once
@@ -65,7 +64,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
                      posted: str | None = None) -> Response:
     replies = thread(session, assignment, *paging.window(page, paging.THREAD_PAGE))
     # deleted and hidden replies keep their floor and show as placeholders
-    total = session.scalar(select(func.count()).where(Submission.assignment_id == assignment.id)) or 0
+    total = thread_length(session, assignment)
     return render(
         request,
         "assignment.html",
