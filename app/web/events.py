@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.db import get_sessionmaker
 from app.deps import get_locale
-from app.i18n import STATUS_LABELS, lazy, translate
+from app.i18n import chip_of, lazy, translate
 from app.models import FINAL_STATUSES, Submission, User
 from app.services import visibility
 from app.services.grading_order import queue_place, running_since
@@ -43,10 +43,12 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
             return None
         seen = visibility.sight(_viewer(session, viewer_id), s)
         final = s.status in FINAL_STATUSES
+        status_key, status_label = chip_of(s.status, visibility.shown_verdict(seen, s))
         snap: dict[str, object] = {
             "id": s.id,
             "status": s.status,
-            "status_label": translate(locale, STATUS_LABELS[s.status]),
+            "status_key": status_key,  # the chip's colour: a crashed run is red, not "scored"
+            "status_label": translate(locale, status_label),
             "verdict": visibility.shown_verdict(seen, s),
             "score": visibility.shown_score(seen, s),
             "message": visibility.shown_message(seen, s, locale) or "",

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from app import paging
+from app import oversized_form, paging
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
 from app.errors import CampError
 from app.models import Assignment, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
 from app.services.courses import get_assignment, get_course, list_courses
+from app.services.homework_settings import grades_code
 from app.services.submissions import for_author, thread, thread_length
 from app.templating import render
 from app.upload_reader import read_checked_uploads
@@ -83,6 +84,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
         login_next=quote(str(request.url.path)),
         view=thread_view(session, assignment, replies, request.state.viewer, posted),
         sealed_until_due=visibility.is_sealed(assignment),
+        grades_code=grades_code(assignment),
     )
 
 
@@ -100,6 +102,7 @@ async def post_reply(
     assignment = get_assignment(session, slug, code)
     max_bytes = request.app.state.settings.max_upload_bytes
     try:
+        oversized_form.raise_if_refused(request.scope)
         checked = await read_checked_uploads(files or [], max_bytes)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
