@@ -122,6 +122,7 @@ function setupUpload(form) {
     show(0);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
+    xhr.setRequestHeader("Accept", "text/html");  // a refusal comes back as the page, with its reason
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) show(Math.round((e.loaded / e.total) * 100));
     });
