@@ -72,3 +72,30 @@ def test_the_csv_speaks_the_course_zone(embedded_client: TestClient, embedded: S
     exported = embedded_client.get(f"/staff/courses/{slug}/assignments/8/submissions.csv")
     [row] = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert row["submitted_at"].endswith("+08:00"), row
+
+
+def test_draw_form_errors_speak_the_course_zone_and_aborting_asks_first(
+        embedded_client: TestClient, embedded: Stack) -> None:
+    from tests.support.thread import log_in
+    from tests.support.web import csrf_of
+
+    slug = make_course({"code": "7-1", "opens": at("2020-01-01 00:00"), "due": at("2030-01-01 00:00"),
+                        "rewards": [{"kind": "lottery", "k": 2, "text": "抽取2人"}]})
+    log_in(embedded_client, add_user(embedded, "admin"))
+    base = f"/courses/{slug}/assignments/7-1/draws"
+    token = csrf_of(embedded_client, base)
+    early = embedded_client.post(base, data={"rule_index": "0", "freeze_at": "2021-01-01 08:00", "prize": "",
+                                             "csrf_token": token}, headers=HTML)
+    assert early.status_code == 422
+    error = re.search(r'class="error"[^>]*>(.*?)</p>', early.text, re.S)
+    assert error, early.text[-2000:]
+    # 08:00 in Shanghai, not the record's 00:00Z
+    assert "2021-01-01 08:00:00 (Asia/Shanghai)" in error.group(1), error.group(1)
+    assert not re.search(r"\d{2}:\d{2}:\d{2}Z", error.group(1))
+
+    committed = embedded_client.post(base, data={"rule_index": "0", "freeze_at": "", "prize": "",
+                                                 "csrf_token": token}, follow_redirects=False)
+    assert committed.status_code == 303, committed.text
+    page = embedded_client.get(committed.headers["location"]).text
+    abort = re.search(r'<details class="confirm" data-role="abort">(.*?)</details>', page, re.S)
+    assert abort and re.search(r'<input type="checkbox" name="confirm" value="yes" required>', abort.group(1))
