@@ -5,11 +5,13 @@ and, after posting, the post shows where its parts went."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
@@ -73,8 +75,8 @@ async def post_course_reply(
     course = get_course(session, slug)
     max_bytes = request.app.state.settings.max_upload_bytes
     try:
-        if action == "preview":
-            return _preview(request, session, course, user, text, files or [])
+        if action == "preview":  # renders the course thread's Markdown: in the thread pool
+            return await run_in_threadpool(_preview, request, session, course, user, text, files or [])
         checked = await read_checked_uploads(files or [], max_bytes)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
@@ -82,8 +84,9 @@ async def post_course_reply(
         posted = post_reply(session, course, user, text, checked)
     except CampError as exc:
         session.rollback()
-        return render_course(request, session, course, error=error_text(request, exc), draft=text,
-                             status_code=exc.status_code)
+        return await run_in_threadpool(partial(render_course, request, session, course,
+                                               error=error_text(request, exc), draft=text,
+                                               status_code=exc.status_code))
     assert posted.post is not None
     return once.answer(session, taken, f"/courses/{slug}?posted={posted.post.id}#post-{posted.post.id}")
 

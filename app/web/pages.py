@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from app import paging
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
@@ -105,8 +107,10 @@ async def post_reply(
         posted = reply_service.post_reply(session, assignment.course, user, text, checked, default=assignment)
     except CampError as exc:
         session.rollback()
-        return _assignment_view(request, session, assignment, error=error_text(request, exc),
-                                text=text, status_code=exc.status_code)
+        # the page renders every reply's Markdown: in the thread pool, not on the event loop
+        return await run_in_threadpool(partial(_assignment_view, request, session, assignment,
+                                               error=error_text(request, exc), text=text,
+                                               status_code=exc.status_code))
     # Parts naming other homework were filed there; the page lists where each part went.
     submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))
     ids = ",".join(str(s.id) for s in posted.submissions.values())
