@@ -19,7 +19,7 @@ from app import paging
 from app.config import PROJECT_ROOT
 from app.deps import get_locale
 from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, VERDICT_LABELS, translate
-from app.rich_text import render_markdown
+from app.rendered_store import stored_markdown
 from app.services import visibility
 
 
@@ -73,7 +73,7 @@ def environment() -> Environment:
                        STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS,
                        VERDICT_LABELS=VERDICT_LABELS, shown=_shown, floor_url=paging.floor_url,
                        form_token=new_form_token)
-    env.filters.update(localtime=_localtime, number=_number, markdown=render_markdown)
+    env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown)
     return env
 
 
