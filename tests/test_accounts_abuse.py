@@ -251,3 +251,34 @@ def test_admin_pages_disable_enable_and_reset_passwords(embedded_client: TestCli
     new = re.search(r'data-role="new-password">([^<]+)<', r.text)
     assert r.status_code == 200 and new and r.headers["cache-control"] == "no-store"
     assert login(victim, name).status_code == 401 and login(victim, name, new.group(1)).status_code == 303
+
+
+def test_argon2_runs_at_most_two_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """24 parallel wrong log-ins once ran 24 argon2 hashes at once (1.6 GB, /healthz 5.6 s)."""
+    import threading
+
+    from app import security
+
+    inside, most, lock = 0, 0, threading.Lock()
+    real = security._hasher
+
+    class Counting:
+        def verify(self, hashed: str, password: str) -> bool:
+            nonlocal inside, most
+            with lock:
+                inside += 1
+                most = max(most, inside)
+            try:
+                return real.verify(hashed, password)
+            finally:
+                with lock:
+                    inside -= 1
+
+    stored = security.hash_password("correct horse")
+    monkeypatch.setattr(security, "_hasher", Counting())
+    threads = [threading.Thread(target=security.verify_password, args=(stored, f"guess-{i}")) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 1 <= most <= security.ARGON2_AT_ONCE

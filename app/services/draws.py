@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -428,3 +428,10 @@ def entry_view(session: Session, draw: Draw) -> EntryView:
         return EntryView(True, entries, excluded, 0)
     found = preview_entries(session, draw)
     return EntryView(False, found.entries, found.excluded, found.pending)
+
+
+def status_counts(session: Session) -> dict[tuple[int, str], int]:
+    """(assignment id, draw status) -> how many draws, over the whole site."""
+    rows = session.execute(select(Draw.assignment_id, Draw.status, func.count())
+                           .group_by(Draw.assignment_id, Draw.status))
+    return {(assignment_id, status): n for assignment_id, status, n in rows}

@@ -123,3 +123,13 @@ def hide_post(session: Session, post: CoursePost, user: User, reason: str = "",
         raise Invalid("Say why the reply is hidden")
     _hide(post, "staff", now or utcnow())
     record(session, user, "course_post.hide", f"course_post:{post.id}", {"reason": reason})
+
+
+def histories(session: Session, submission_ids: list[int]) -> dict[int, list[SubmissionEdit]]:
+    """Submission id -> its earlier versions, oldest first (for the ones listed only)."""
+    found: dict[int, list[SubmissionEdit]] = {}
+    if submission_ids:
+        query = select(SubmissionEdit).where(SubmissionEdit.submission_id.in_(submission_ids))
+        for edit in session.scalars(query.order_by(SubmissionEdit.id)):
+            found.setdefault(edit.submission_id, []).append(edit)
+    return found

@@ -48,8 +48,9 @@ def _warp(images: np.ndarray, angles: np.ndarray, shifts: np.ndarray) -> np.ndar
         values = padded[index, np.clip(yy + 1, 0, h + 2), np.clip(xx + 1, 0, w + 2)]
         return np.where(inside, values, 0.0)
 
-    return ((1 - fy) * (1 - fx) * at(y0, x0) + (1 - fy) * fx * at(y0, x0 + 1)
-            + fy * (1 - fx) * at(y0 + 1, x0) + fy * fx * at(y0 + 1, x0 + 1))
+    blended: np.ndarray = ((1 - fy) * (1 - fx) * at(y0, x0) + (1 - fy) * fx * at(y0, x0 + 1)
+                           + fy * (1 - fx) * at(y0 + 1, x0) + fy * fx * at(y0 + 1, x0 + 1))
+    return blended
 
 
 def perturb(images: np.ndarray, seed: str) -> np.ndarray:
