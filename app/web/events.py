@@ -93,7 +93,7 @@ _open_streams: defaultdict[str, WeakSet[AsyncIterator[str]]] = defaultdict(WeakS
 async def submission_events(submission_id: int, request: Request) -> StreamingResponse | JSONResponse:
     locale = get_locale(request)
     client = request.client.host if request.client else "?"
-    if len(_open_streams[client]) >= STREAMS_PER_CLIENT:
+    if len(_open_streams.get(client, ())) >= STREAMS_PER_CLIENT:
         text = translate(locale, "Too many live views open from your address; close some tabs")
         return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
                             headers={"retry-after": str(MAX_STREAM_SECONDS // 10)})
@@ -101,6 +101,8 @@ async def submission_events(submission_id: int, request: Request) -> StreamingRe
     viewer_id = await run_in_threadpool(_cookie_viewer, request.session.get("user_id"),
                                         request.session.get("sv"))
     stream = _events(submission_id, request, locale, viewer_id)
+    for gone in [k for k, streams in _open_streams.items() if not streams]:
+        del _open_streams[gone]  # addresses whose streams all ended
     _open_streams[client].add(stream)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"cache-control": "no-store", "x-accel-buffering": "no"})
