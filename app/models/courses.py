@@ -56,8 +56,5 @@ class Assignment(Base):
 
     course: Mapped[Course] = relationship(back_populates="assignments")
 
-    def is_open(self, now: datetime) -> bool:
-        return self.opens_at <= now
-
     def is_late(self, now: datetime) -> bool:
         return now > self.due_at

@@ -93,10 +93,6 @@ class Submission(Base):
         back_populates="submission", order_by="Attachment.id"
     )
 
-    @property
-    def status_enum(self) -> Status:
-        return Status(self.status)
-
 
 class Attachment(Base):
     """A file stored content-addressed under the data dir; `kind` is decided by Camp, not the user."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,10 +64,6 @@ class DrawRefused(CampError):
         super().__init__(exc.message(locale))
         self.code = exc.code
         self.status_code = 409 if exc.code in CONFLICT_CODES else 422
-
-
-def now_second() -> datetime:
-    return utcnow().replace(microsecond=0)
 
 
 def get_draw(session: Session, draw_id: int, *, lock: bool = False) -> Draw:
@@ -432,3 +428,10 @@ def entry_view(session: Session, draw: Draw) -> EntryView:
         return EntryView(True, entries, excluded, 0)
     found = preview_entries(session, draw)
     return EntryView(False, found.entries, found.excluded, found.pending)
+
+
+def status_counts(session: Session) -> dict[tuple[int, str], int]:
+    """(assignment id, draw status) -> how many draws, over the whole site."""
+    rows = session.execute(select(Draw.assignment_id, Draw.status, func.count())
+                           .group_by(Draw.assignment_id, Draw.status))
+    return {(assignment_id, status): n for assignment_id, status, n in rows}
