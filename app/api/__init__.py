@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.api import (
     admin,
     courses,
+    draw_log,
     draws,
     health,
     leaderboard,
@@ -24,6 +25,7 @@ router.include_router(submissions.router, prefix="/api/v1")
 router.include_router(admin.router, prefix="/api/v1")
 router.include_router(leaderboard.router, prefix="/api/v1")
 router.include_router(draws.router, prefix="/api/v1")
+router.include_router(draw_log.router)
 router.include_router(replies.router, prefix="/api/v1")
 router.include_router(thread.router, prefix="/api/v1")
 router.include_router(reviews.router, prefix="/api/v1")
