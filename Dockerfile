@@ -3,7 +3,7 @@
 FROM debian:12-slim
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv bubblewrap ca-certificates libgomp1 \
+ && apt-get install -y --no-install-recommends python3 python3-venv bubblewrap libseccomp2 ca-certificates libgomp1 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /srv/camp

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps install clean
+.PHONY: run test test-fast system-deps install clean
 
 run: install
 	$(BIN)/camp db upgrade
@@ -16,13 +16,22 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The daily loop: the embedded stack only (no PostgreSQL copies), no browser, no fault injection,
+# nothing marked slow, two test processes. `make test` stays the gate before landing.
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not browser and not faults and not slow" --one-stack -n 2 --dist loadfile
 
 install: $(STAMP)
 
-# The sandbox needs bubblewrap; browser tests need Chromium and CJK fonts for readable
+# The sandbox needs bubblewrap and libseccomp; browser tests need Chromium and CJK fonts for readable
 # screenshots; the compose test needs docker-compose. All come from Debian.
-DEB_PACKAGES := bubblewrap chromium fonts-noto-cjk docker-compose
+DEB_PACKAGES := bubblewrap libseccomp2 chromium fonts-noto-cjk docker-compose
 system-deps:
 	@if ! dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

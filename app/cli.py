@@ -1,4 +1,4 @@
-"""The `camp` command: serve, worker, db upgrade, course load, user add, token create."""
+"""The `camp` command: serve, worker, sweeper, db upgrade, course load, user add, token create."""
 
 from __future__ import annotations
 
@@ -40,22 +40,24 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
     import uvicorn
 
     settings = get_settings()
-    child = None
+    children = []
     if worker if worker is not None else settings.embedded:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker", "--beat", "--concurrency", "1"],
-            preexec_fn=_die_with_parent,
-        )
-        click.echo(f"local worker started (pid {child.pid})")
+        children = [_start_child("worker", "--concurrency", "1"), _start_child("sweeper")]
+        click.echo(f"local worker started (pid {children[0].pid}), sweeper (pid {children[1].pid})")
     try:
         uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
     finally:
-        if child is not None:
+        for child in children:
             child.send_signal(signal.SIGTERM)
+        for child in children:
             try:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _start_child(*command: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "app.cli", *command], preexec_fn=_die_with_parent)
 
 
 def _die_with_parent() -> None:
@@ -75,7 +77,8 @@ def _die_with_parent() -> None:
 @click.option("-Q", "--queues", default="cpu,gpu", show_default=True)
 @click.option("-c", "--concurrency", default=1, show_default=True, type=int)
 @click.option("--pool", default=None, help="Celery pool (default: solo embedded, prefork otherwise)")
-@click.option("--beat/--no-beat", default=False, help="Also run the periodic sweep of stuck work.")
+@click.option("--beat/--no-beat", default=False,
+              help="Also run the sweeper beside the worker (prefer `camp sweeper` as its own process).")
 @click.option("--hostname", default=None)
 def worker(queues: str, concurrency: int, pool: str | None, beat: bool, hostname: str | None) -> None:
     """Run a Celery worker that grades submissions."""
@@ -85,11 +88,17 @@ def worker(queues: str, concurrency: int, pool: str | None, beat: bool, hostname
     argv = [sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
             "-Q", queues, "-c", str(concurrency), "--pool", pool, "--loglevel", "INFO",
             "--without-gossip", "--without-mingle"]
-    if beat:
-        argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
     if hostname:
         argv += ["--hostname", hostname]
+    if beat:  # a process of its own, ended with the worker (the exec keeps this pid)
+        _start_child("sweeper")
     os.execv(sys.executable, argv)
+
+
+@main.command()
+def sweeper() -> None:
+    """Run the sweep of stuck work every CAMP_SWEEP_INTERVAL_SECONDS (safe to run more than once)."""
+    os.execv(sys.executable, [sys.executable, "-m", "worker.sweeper"])
 
 
 @main.group()
@@ -139,17 +148,62 @@ def user() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="student", show_default=True)
 def user_add(name: str, role: str) -> None:
-    """Create an account; the password is read from standard input."""
+    """Create an account; the password is read from standard input. Recorded in the audit log."""
     from app.db import session_scope
-    from app.services.accounts import add_user
+    from app.services.accounts import add_user, record_creation
 
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         with session_scope() as session:
             created = add_user(session, name, password, Role(role))
+            record_creation(session, created, None, via="cli")
             click.echo(f"user {created.name} ({created.role}) created")
     except CampError as exc:
         _fail(exc)
+
+
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable an account: its sessions end at once and its API tokens stop working."""
+    _set_active(name, False)
+    click.echo(f"{name} is disabled")
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Enable a disabled account again."""
+    _set_active(name, True)
+    click.echo(f"{name} is enabled")
+
+
+def _set_active(name: str, active: bool) -> None:
+    from app.db import session_scope
+    from app.services.accounts import get_user_by_name, set_active
+
+    try:
+        with session_scope() as session:
+            set_active(session, get_user_by_name(session, name), active, None)
+    except CampError as exc:
+        _fail(exc)
+
+
+@user.command("password")
+@click.argument("name")
+def user_password(name: str) -> None:
+    """Set a new password (read from standard input); every session of the account ends."""
+    from app.db import session_scope
+    from app.services.accounts import get_user_by_name, set_password
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with session_scope() as session:
+            set_password(session, get_user_by_name(session, name), password, None,
+                         "set from the command line")
+    except CampError as exc:
+        _fail(exc)
+    click.echo(f"password of {name} changed")
 
 
 @user.command("role")
@@ -195,14 +249,17 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--label", default="cli")
-def token_create(name: str, label: str) -> None:
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None,
+              help="Days until the token stops working (default: never).")
+def token_create(name: str, label: str, expires_days: int | None) -> None:
     """Print a new API token for user NAME (shown once; only its hash is stored)."""
     from app.db import session_scope
-    from app.services.accounts import create_token, get_user_by_name
+    from app.services.accounts import get_user_by_name
+    from app.services.tokens import create_token
 
     try:
         with session_scope() as session:
-            click.echo(create_token(session, get_user_by_name(session, name), label))
+            click.echo(create_token(session, get_user_by_name(session, name), label, expires_days))
     except CampError as exc:
         _fail(exc)
 

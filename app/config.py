@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     grading_memory_mb: int = Field(default=4096, ge=256)
     #: GPU index a worker hands to the sandbox (set on GPU workers, e.g. "0"); empty for CPU
     gpu: str = ""
+    #: sandbox slots (docs/grading.md): slot i runs as uid `sandbox_uid_first + i`; at most
+    #: `sandbox_uid_count` sandboxes run at once on one machine, whatever the worker concurrency
+    sandbox_uid_first: int = Field(default=60000, ge=1000)
+    sandbox_uid_count: int = Field(default=64, ge=1)
+    #: cgroup directory (under the worker's own cgroup) holding one group per run
+    sandbox_cgroup_name: str = Field(default="camp-sandbox", pattern=r"^[A-Za-z0-9_-]+$")
+    #: auto | v2 | v1 | none (none: rlimits only, with a warning in the log and /healthz)
+    sandbox_cgroups: str = Field(default="auto", pattern=r"^(auto|v2|v1|none)$")
     # The grading pipeline (docs/pipeline.md). Each bound is above the one before it:
     # sandbox wall time < soft time limit < hard time limit < claim lease.
     #: Celery raises in the task after this long: an infrastructure failure, retried (default wall + 60 s)
@@ -61,14 +69,54 @@ class Settings(BaseSettings):
     #: Redis hands an unacknowledged message to another worker after this long; keep it above the
     #: hard time limit (a shorter one only costs duplicate deliveries, which cannot claim)
     broker_visibility_timeout_seconds: int = Field(default=3600, ge=1)
-    #: how often the sweep (Celery beat) looks for work that is stuck
-    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    #: how often the sweeper (`camp sweeper`) looks for work that is stuck
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
     #: a queued submission not picked up for this long has its id sent to the broker again
     sweep_stale_queued_seconds: float = Field(default=60.0, gt=0)
     #: how often each worker writes its heartbeat row
-    worker_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    #: a worker whose heartbeat missed this many beats is dead: the sweep frees its claims
+    worker_heartbeat_misses: int = Field(default=3, ge=2)
+    #: how long a claim keeps trying while the database is away before the message goes back
+    #: to the queue (the grading has not started: nothing is lost by giving up)
+    claim_patience_seconds: float = Field(default=60.0, gt=0)
+    #: how long a finished grading keeps its result and tries to store it while the database is
+    #: away (a realistic outage: a failover, a restart, a full disk being cleared)
+    store_patience_seconds: float = Field(default=900.0, gt=0)
+    #: an upload whose reply never committed is deleted by the sweep after this long
+    orphan_upload_grace_seconds: float = Field(default=3600.0, gt=0)
+    #: /healthz reports `degraded` when the data directory has less free space than this
+    min_free_disk_mb: int = Field(default=512, ge=0)
     #: when set, /metrics asks for `Authorization: Bearer <this token>`
     metrics_token: str = ""
+    #: SMTP server for password-reset mail; empty: no mail (admins reset passwords instead)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "camp@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: the site's address as users reach it, for links in mail (default: the request's own)
+    public_url: str = ""
+    # Log-in and registration limits (app/services/throttle.py).
+    #: wrong passwords for one account before each try must wait longer (1 s, 2 s, 4 s, ...)
+    login_free_failures: int = Field(default=5, ge=1)
+    #: wrong passwords (or tries that did not wait) that lock an account for `login_lock_minutes`
+    login_lock_failures: int = Field(default=20, ge=2)
+    #: the same from one address, whatever the accounts
+    login_address_lock_failures: int = Field(default=50, ge=2)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    #: new accounts from one address per hour
+    registrations_per_address_per_hour: int = Field(default=10, ge=2)
+    # Request bodies are read before a request takes an admission slot (app/body_reader.py).
+    #: slowest average upload rate accepted (bytes/s), after a grace period; slower ones get 408
+    body_min_rate_bytes: int = Field(default=10_000, ge=1)
+    body_grace_seconds: float = Field(default=10.0, gt=0)
+    #: longest wait for the next piece of a body
+    body_idle_seconds: float = Field(default=10.0, gt=0)
+    #: bodies read at once from one address (429 beyond)
+    uploads_per_client: int = Field(default=4, ge=1)
     #: requests one web process handles at once (the rest wait their turn); keep it below the
     #: database pool (30 connections per process, app/db.py) and the thread pool (40)
     max_concurrent_requests: int = Field(default=24, ge=1, le=30)

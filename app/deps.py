@@ -14,7 +14,7 @@ from app.errors import Forbidden, NotAuthenticated
 from app.i18n import normalize
 from app.models import Role, User
 from app.security import same_token
-from app.services.accounts import user_for_token
+from app.services.tokens import user_for_token
 
 LANG_COOKIE = "camp_lang"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -61,8 +61,11 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
         return user
     request.state.auth = "cookie"
     user_id = request.session.get("user_id")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is not None and not user.is_active:
+    user = session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+    if user is not None and (not user.is_active or request.session.get("sv") != user.session_version):
+        # logged out elsewhere, password or role changed, account disabled: this cookie is over
+        request.session.pop("user_id", None)
+        request.session.pop("sv", None)
         user = None
     _remember(request, user)
     return user

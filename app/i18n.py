@@ -29,7 +29,8 @@ def catalog(locale: str) -> dict[str, str]:
         return {}
     with Path(path).open("rb") as fh:
         po = read_po(fh, locale=locale)
-    return {m.id: m.string for m in po if m.id and isinstance(m.id, str) and m.string}
+    return {m.id: m.string for m in po
+            if m.id and isinstance(m.id, str) and m.string and isinstance(m.string, str)}
 
 
 def normalize(locale: str | None) -> str | None:

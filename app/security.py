@@ -5,22 +5,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
+#: argon2 takes 64 MiB and most of a core per hash: a burst of log-ins (24 at once used 1.6 GB
+#: and stalled the site) waits here for one of a few turns instead
+ARGON2_AT_ONCE = 2
+_turns = threading.BoundedSemaphore(ARGON2_AT_ONCE)
+#: verified when the name is unknown, so that "no such user" takes as long as "wrong password"
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 TOKEN_PREFIX = "camp_"
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _turns:
+        return _hasher.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """`password_hash` None (no such account) still costs one verification, and fails."""
     try:
-        return _hasher.verify(password_hash, password)
+        with _turns:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -11,14 +11,18 @@ from __future__ import annotations
 from starlette import formparsers
 
 NOT_UTF8 = "Form text is not valid UTF-8."
+HAS_NUL = "Form text contains NUL."
 
 
 def _strict_decode(src: bytes | bytearray, codec: str) -> str:
     try:
-        return bytes(src).decode(codec or "utf-8")
+        text = bytes(src).decode(codec or "utf-8")
     except (UnicodeDecodeError, LookupError):
         raise formparsers.MultiPartException(NOT_UTF8) from None
+    if "\x00" in text:  # PostgreSQL cannot store it; refused before any query
+        raise formparsers.MultiPartException(HAS_NUL)
+    return text
 
 
 def install() -> None:
-    formparsers._user_safe_decode = _strict_decode  # type: ignore[attr-defined]
+    formparsers._user_safe_decode = _strict_decode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,13 @@ from app.config import PROJECT_ROOT
 from app.deps import get_locale
 from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, VERDICT_LABELS, translate
 from app.rich_text import render_markdown
+from app.services import visibility
+
+
+def new_form_token() -> str:
+    """A fresh token for one rendering of a reply form: a form posted twice (a retry after a lost
+    answer, a double click) files one reply (app/services/idempotency.py)."""
+    return secrets.token_urlsafe(24)
 
 
 @pass_context
@@ -41,6 +49,12 @@ def _number(ctx: Context, value: float | int | None, digits: int = 4) -> str:
     return format_decimal(round(value, digits), locale=_babel(ctx["locale"]))
 
 
+@pass_context
+def _shown(ctx: Context, submission: Any) -> visibility.Shown:
+    """What the viewing user may see of a reply (the rules live in `visibility`)."""
+    return visibility.shown(ctx.get("user"), submission, ctx["locale"])
+
+
 def _babel(locale: str) -> str:
     return "zh_Hans_CN" if locale == "zh_CN" else "en"
 
@@ -56,7 +70,8 @@ def environment() -> Environment:
     )
     env.globals.update(_=_gettext, gettext=_gettext, LANG_LABELS=LABELS, LANGS=SUPPORTED,
                        STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS,
-                       VERDICT_LABELS=VERDICT_LABELS)
+                       VERDICT_LABELS=VERDICT_LABELS, shown=_shown,
+                       form_token=new_form_token)
     env.filters.update(localtime=_localtime, number=_number, markdown=render_markdown)
     return env
 

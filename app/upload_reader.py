@@ -5,9 +5,15 @@ from __future__ import annotations
 from fastapi import UploadFile
 
 from app.errors import TooLarge
-from app.services.uploads import clean_filename
+from app.offload import run_heavy
+from app.services.uploads import CheckedFile, check_files, clean_filename
 
 CHUNK = 1024 * 1024
+
+
+async def read_checked_uploads(files: list[UploadFile], max_bytes: int) -> list[CheckedFile]:
+    """Read, then check (images decoded and re-encoded) in the thread pool, off the event loop."""
+    return await run_heavy(check_files, await read_uploads(files, max_bytes), max_bytes)
 
 
 async def read_uploads(files: list[UploadFile], max_bytes: int) -> list[tuple[str, bytes]]:

@@ -84,7 +84,8 @@ def entries_for(kind: str, count: int, rng: random.Random) -> list[Entry]:
 def run_kind(kind: str, count: int, repeat: int, standalone: Any) -> list[tuple[str, float, str]]:
     rng = random.Random(1)
     entries = entries_for(kind, count, rng)
-    excluded = [Excluded(20_000_000 + i, 3 + 2 * i, ("late", "duplicate", "hidden")[i % 3]) for i in range(1000)]
+    codes = ("late", "duplicate", "hidden")
+    excluded = [Excluded(20_000_000 + i, 3 + 2 * i, codes[i % 3]) for i in range(1000)]
     seed = "5eed" * 16
     draw = v3.commit(
         draw_id=1, course="bench", assignment="1-1", rule=rule_from_json(RULES[kind]), seed=seed,

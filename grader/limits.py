@@ -9,11 +9,12 @@ from dataclasses import dataclass
 class Limits:
     #: whole run, start-up and imports included; the process group is killed at the limit
     wall_seconds: float = 120.0
-    #: RLIMIT_CPU of each process (SIGXCPU at the limit, SIGKILL a second later)
+    #: CPU time of the whole run (its cgroup), and RLIMIT_CPU of each process
     cpu_seconds: int = 120
-    #: RLIMIT_AS (address space) of each process; Paddle needs about 1 GiB just to import
+    #: memory of the whole run (its cgroup: shared memory and memfds included), and RLIMIT_AS
+    #: (address space) of each process; Paddle needs about 1 GiB just to import
     memory_bytes: int = 4 * 1024**3
-    #: RLIMIT_NPROC of the sandbox user: processes *and threads*
+    #: processes *and threads* of the run (pids cgroup), and RLIMIT_NPROC of its slot's uid
     processes: int = 64
     #: RLIMIT_FSIZE: the largest file the program may write (and the largest package file)
     file_bytes: int = 64 * 1024**2
@@ -26,6 +27,8 @@ class Limits:
     scratch_bytes: int = 256 * 1024**2
     #: OMP/OpenBLAS/MKL threads inside the sandbox
     threads: int = 1
+    #: CPU quota of the whole run (cgroup): its processes together get this many CPUs
+    cpus: float = 1.0
     #: uploaded code package: compressed size, unpacked size and number of entries
     package_bytes: int = 32 * 1024**2
     unpacked_bytes: int = 128 * 1024**2

@@ -1,24 +1,72 @@
-"""Shared fixtures: both stacks (embedded and PostgreSQL + Redis), an app client, users."""
+"""Shared fixtures: both stacks (embedded and PostgreSQL + Redis), an app client, and the
+markers every test gets from where it lives and what it uses (helpers live in tests/support/).
+
+Markers are applied here, not by hand, so a new test is marked the moment it asks for a stack:
+`sqlite`, `postgres`, `redis` follow the fixtures; `browser` and `faults` follow the folder.
+`make test-fast` leaves out the browser, the faults, the slow tests and the PostgreSQL copy of
+every test that runs on both stacks (`--one-stack`).
+"""
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support import sandbox
 from tests.support.stacks import (
-    PROJECT_ROOT,
+    DEMO_COURSE,
     Stack,
     delete_prefixed,
     drop_postgres_database,
     make_postgres_stack,
     make_sqlite_stack,
 )
+from tests.support.web import make_client
 
-DEMO_COURSE = PROJECT_ROOT / "courses" / "dl-bootcamp.yaml"
+# Marks by folder (the first part under tests/), then by fixture in the test's closure.
+FOLDER_MARKS = {"browser": ("browser",), "faults": ("faults", "postgres", "redis")}
+FIXTURE_MARKS = {"sqlite_stack": ("sqlite",), "pg_stack": ("postgres", "redis")}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--one-stack", action="store_true",
+                     help="run the tests written for both stacks on the embedded one only")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in marks_for(item):
+            item.add_marker(name)
+    if config.getoption("--one-stack"):
+        copies = [item for item in items if stack_param(item) == "postgres"]
+        if copies:
+            config.hook.pytest_deselected(items=copies)
+            items[:] = [item for item in items if stack_param(item) != "postgres"]
+
+
+def marks_for(item: pytest.Item) -> set[str]:
+    parts = item.path.relative_to(item.config.rootpath / "tests").parts
+    names = set(FOLDER_MARKS.get(parts[0], ())) if len(parts) > 1 else set()
+    for fixture in getattr(item, "fixturenames", ()):
+        names.update(FIXTURE_MARKS.get(fixture, ()))
+    return names
+
+
+def stack_param(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("stack") if callspec else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_sandbox_slots() -> Iterator[None]:
+    """Sandboxes run by this test session use its own uid range and cgroup name."""
+    from grader.sandbox import configure
+
+    configure(sandbox.config())
+    yield
+    sandbox.remove_cgroup_dirs()
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +87,10 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     delete_prefixed(stack.env["CAMP_BROKER_KEY_PREFIX"])
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=[
+    pytest.param("sqlite", marks=pytest.mark.sqlite),
+    pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.redis]),
+])
 def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     """Run the test once per stack, with this process pointed at it."""
     chosen: Stack = request.getfixturevalue(f"{'pg' if request.param == 'postgres' else 'sqlite'}_stack")
@@ -53,12 +104,6 @@ def embedded(sqlite_stack: Stack) -> Iterator[Stack]:
         yield sqlite_stack
 
 
-def make_client() -> TestClient:
-    from app.main import create_app
-
-    return TestClient(create_app(), base_url="http://testserver")
-
-
 @pytest.fixture
 def client(stack: Stack) -> Iterator[TestClient]:
     with make_client() as c:
@@ -69,39 +114,3 @@ def client(stack: Stack) -> Iterator[TestClient]:
 def embedded_client(embedded: Stack) -> Iterator[TestClient]:
     with make_client() as c:
         yield c
-
-
-def unique_name(prefix: str = "u") -> str:
-    return f"{prefix}{secrets.token_hex(4)}"
-
-
-def csrf_of(client: TestClient, path: str = "/login") -> str:
-    page = client.get(path)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def register(client: TestClient, name: str | None = None, password: str = "correct horse") -> str:
-    name = name or unique_name()
-    token = csrf_of(client, "/register")
-    response = client.post(
-        "/register",
-        data={"name": name, "password": password, "password2": password, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return name
-
-
-def add_user(stack: Stack, role: str = "student", password: str = "correct horse") -> str:
-    name = unique_name(role[:3])
-    result = stack.camp("user", "add", name, "--role", role, stdin=password + "\n")
-    assert result.returncode == 0, result.stderr
-    return name
-
-
-def api_token(stack: Stack, name: str) -> str:
-    result = stack.camp("token", "create", name)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()

@@ -7,8 +7,8 @@ import hashlib
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import add_user, api_token, csrf_of, register, unique_name
 from tests.support.stacks import Stack
+from tests.support.web import add_user, api_token, csrf_of, register, unique_name
 
 
 def row(model: type, **where: object) -> object:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.conftest import add_user, register
 from tests.support.stacks import Stack
 from tests.support.staff import post_form, staff_client, user_id
+from tests.support.web import add_user, register
 
 GOOD_COURSE = """
 slug: {slug}

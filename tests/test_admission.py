@@ -17,6 +17,8 @@ from tests.faults.kit import run_in_own_loop
 
 def test_requests_over_the_limit_wait_and_streams_leave_early() -> None:
     inside, most = 0, 0
+    streaming: list[int] = []
+    all_streaming, release = asyncio.Event(), asyncio.Event()
 
     async def work(request: Request) -> JSONResponse:
         nonlocal inside, most
@@ -29,8 +31,11 @@ def test_requests_over_the_limit_wait_and_streams_leave_early() -> None:
         return JSONResponse({"ok": True})
 
     async def stream(request: Request) -> StreamingResponse:
-        async def body():  # a long stream after the response started
-            await asyncio.sleep(0.5)
+        async def body():  # a stream held open after its response started, until released
+            streaming.append(1)
+            if len(streaming) == 3:
+                all_streaming.set()
+            await release.wait()
             yield b"done"
 
         return StreamingResponse(body())
@@ -41,10 +46,11 @@ def test_requests_over_the_limit_wait_and_streams_leave_early() -> None:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             streams = [asyncio.create_task(client.get("/stream")) for _ in range(3)]
-            await asyncio.sleep(0.05)  # the three streams have started their responses
+            await all_streaming.wait()  # the three streams have started their responses
             codes = [r.status_code for r in await asyncio.gather(
                 *(client.get("/", params={"fail": "1"} if i % 5 == 0 else {}) for i in range(30)))]
-            assert not any(s.done() for s in streams)  # they did not wait for the streams to end
+            assert not any(s.done() for s in streams)  # served while the streams stay open
+            release.set()
             await asyncio.gather(*streams)
             return codes
 

@@ -38,3 +38,10 @@ def test_grader_imports_neither_app_nor_worker_even_lazily() -> None:
 def test_app_never_imports_grader_or_worker() -> None:
     bad = {(f, m) for f, m in imported_modules("app") if m.split(".")[0] in ("grader", "worker")}
     assert not bad
+
+
+def test_tests_take_helpers_from_support_not_from_a_conftest() -> None:
+    """conftest.py files hold fixtures and hooks; helpers live in tests/support/ (or a folder's
+    kit), so importing them never runs another folder's fixtures and hooks twice."""
+    bad = {(f, m) for f, m in imported_modules("tests") if m.split(".")[-1] == "conftest"}
+    assert not bad, "import helpers from tests/support/ (e.g. tests.support.web), not from a conftest"

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import add_user, api_token, csrf_of, register
 from tests.support.stacks import Stack
+from tests.support.web import add_user, api_token, csrf_of, register
 
 URL = "/api/v1/courses/dl-bootcamp/assignments/{code}/submissions"
 

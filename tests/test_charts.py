@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.conftest import register
 from tests.support.homework import Reply, add_replies, make_course
 from tests.support.staff import user_id
+from tests.support.web import register
 
 
 def test_timeline_chart_escapes_every_label() -> None:

@@ -31,7 +31,8 @@ def services() -> dict[str, dict[str, object]]:
 
 
 def test_compose_file_is_valid_and_has_every_service(services: dict[str, dict[str, object]]) -> None:
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker-cpu", "worker-gpu", "flower"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker-cpu", "worker-gpu", "sweeper",
+                             "flower"}
 
 
 @pytest.mark.parametrize("missing", ["CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN"])
@@ -104,10 +105,13 @@ def test_dockerfile_copies_what_the_commands_need() -> None:
 
 
 def test_the_sweep_runs_in_production_and_workers_may_finish(services: dict[str, dict[str, object]]) -> None:
-    """The sweep that resends stuck work rides on the CPU worker's beat (docs/pipeline.md);
-    a deploy gives running gradings longer than the default hard time limit to finish."""
-    assert "--beat" in services["worker-cpu"]["command"]  # type: ignore[operator]
-    assert "--beat" not in services["worker-gpu"]["command"]  # type: ignore[operator]  (one beat)
+    """The sweep that resends stuck work is a service of its own, not a task behind gradings
+    (docs/pipeline.md); a deploy gives running gradings longer than the default hard time limit
+    to finish."""
+    assert services["sweeper"]["command"] == ["camp", "sweeper"]
+    assert services["sweeper"]["restart"] == "unless-stopped"
+    for name in ("worker-cpu", "worker-gpu"):
+        assert "--beat" not in services[name]["command"]  # type: ignore[operator]
     for name in ("worker-cpu", "worker-gpu"):
         grace = str(services[name]["stop_grace_period"])
         assert grace.endswith("m") and int(grace[:-1]) * 60 > 210, name

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import DEMO_COURSE
-from tests.support.stacks import Stack
+from tests.support.stacks import DEMO_COURSE, Stack
 
 SEED_CODES = ["1-1", "1-2", "3-1", "4-1", "4-2", "5-1", "5-2", "5-3", "6-1", "6-2", "7-1", "7-2", "8", "9-1", "9-2"]
 

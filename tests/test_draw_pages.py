@@ -7,7 +7,6 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_user, csrf_of
 from tests.support.homework import (
     ROUND_123_SIGNATURE,
     Reply,
@@ -19,6 +18,7 @@ from tests.support.homework import (
     replies_2023,
 )
 from tests.support.stacks import Stack
+from tests.support.web import add_user, csrf_of
 
 
 def log_in(client: TestClient, name: str) -> None:

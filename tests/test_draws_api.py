@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import add_user, api_token
 from tests.support.homework import (
     FREEZE_2023,
     REPLACEMENT_FREEZE_2023,
@@ -34,6 +33,7 @@ from tests.support.homework import (
     replies_2023,
 )
 from tests.support.stacks import PROJECT_ROOT, Stack
+from tests.support.web import add_user, api_token
 
 RULE_1_1 = {"kind": "fixed_ranks", "ranks": "1-3,6,66+100n<=666", "text": "前3名以及第6、66…666名",
             "prize": "飞桨定制大礼包"}
@@ -368,7 +368,7 @@ def test_students_and_instructors_cannot_run_draws(client: TestClient, stack: St
 
 
 def test_cookie_session_needs_csrf(client: TestClient, stack: Stack) -> None:
-    from tests.conftest import csrf_of
+    from tests.support.web import csrf_of
 
     slug = make_course({"code": "6-1", "rewards": [{"kind": "lottery", "k": 1}]})
     name = add_user(stack, "admin")

@@ -8,9 +8,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_user, csrf_of, register
 from tests.support.stacks import Stack, wait_for
 from tests.support.thread import account, at, audit_actions, insert_students, log_in, make_course, post_as
+from tests.support.web import add_user, csrf_of, register
 
 URL = "/api/v1/courses/dl-bootcamp/assignments/{code}/submissions"
 

@@ -10,8 +10,8 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from tests.conftest import add_user
 from tests.support.stacks import REDIS_TEST_URL, Stack, delete_prefixed, new_key_prefix
+from tests.support.web import add_user
 
 PREFIX = new_key_prefix()
 

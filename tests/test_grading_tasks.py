@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_user, api_token
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
+from tests.support.web import add_user, api_token
 
 URL = "/api/v1/courses/{course}/assignments/{code}/submissions"
 BASELINE = PROJECT_ROOT / "examples" / "mnist-lenet"

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_user
 from tests.support.homework import (
     ROUND_123_SIGNATURE,
     Reply,
@@ -19,8 +18,10 @@ from tests.support.homework import (
     now,
     replies_2023,
 )
+from tests.support.queries import statements
 from tests.support.stacks import Stack
 from tests.support.thread import log_in, user_id
+from tests.support.web import add_user
 
 
 def chips_of(html: str) -> dict[str, list[str]]:
@@ -92,9 +93,9 @@ def test_time_and_viewer_chips(client: TestClient, stack: Stack) -> None:
 
 
 def test_chips_take_a_fixed_number_of_queries(client: TestClient, stack: Stack) -> None:
-    from sqlalchemy import event, select
+    from sqlalchemy import select
 
-    from app.db import get_engine, session_scope
+    from app.db import session_scope
     from app.models import Course, User
     from app.services.homework_chips import chips_for
 
@@ -103,21 +104,12 @@ def test_chips_take_a_fixed_number_of_queries(client: TestClient, stack: Stack) 
              "grading": {"kind": "reply_format"}} for i in range(1, 13)]
     slug = make_course(*many)
     me = add_user(stack)
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
     with session_scope() as session:
         course = session.scalar(select(Course).where(Course.slug == slug))
         viewer = session.scalar(select(User).where(User.name == me))
         assert course is not None and viewer is not None
         assignments = list(course.assignments)
-        engine = get_engine()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with statements() as sent:
             chips = chips_for(session, assignments, viewer, t)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
     assert len(chips) == 12 and all(c.all == ["open"] for c in chips.values())
-    assert len(statements) == 2, statements
+    assert len(sent) == 2, sent

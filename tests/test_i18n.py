@@ -8,8 +8,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-from tests.conftest import register
 from tests.support.stacks import PROJECT_ROOT
+from tests.support.web import register
 
 KEYWORDS = {
     "_": None, "translate": (2,), "lazy": None,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.conftest import add_user
 from tests.support.homework import Reply, add_replies, make_course
 from tests.support.stacks import Stack
 from tests.support.thread import user_id
+from tests.support.web import add_user
 
 OLD = datetime(2000, 1, 1, tzinfo=UTC)  # older than anything else queued in the test database
 KEYS = {"id", "status", "status_label", "verdict", "score", "message", "final"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_user, csrf_of
 from tests.support.stacks import Stack
 from tests.support.thread import log_in
+from tests.support.web import add_user, csrf_of
 
 
 def test_preview_renders_like_the_thread_and_needs_a_login_and_csrf(

@@ -7,8 +7,8 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.conftest import register
 from tests.support.homework import Reply, add_replies, make_course, make_users, now
+from tests.support.web import register
 
 
 def _set_submission(submission_id: int, **values: object) -> None:

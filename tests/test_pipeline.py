@@ -8,8 +8,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_user, api_token, register
 from tests.support.stacks import Stack, wait_for
+from tests.support.web import add_user, api_token, register
 
 URL = "/api/v1/courses/dl-bootcamp/assignments/{code}/submissions"
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.conftest import add_user, api_token, csrf_of
 from tests.support.homework import Reply, add_replies, make_course, make_users, now
 from tests.support.stacks import Stack, wait_for
+from tests.support.web import add_user, api_token, csrf_of
 
 SEED_ANSWER = "作业7-1：乘法867041280,加法867041280"
 CONV = {"kind": "conv_opcount", "input": [10, 3, 224, 224], "out_channels": 64, "kernel": [3, 3],

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import csrf_of
 from tests.support.stacks import Stack
 from tests.support.thread import account, audit_actions, log_in, make_course
+from tests.support.web import csrf_of
 
 HOMEWORK = "/api/v1/courses/{slug}/assignments/{code}"
 
@@ -89,7 +89,7 @@ def test_the_queue_lists_unreviewed_student_replies_with_filters(client: TestCli
 
 
 def test_the_review_page_and_its_form(client: TestClient, stack: Stack) -> None:
-    from tests.conftest import add_user
+    from tests.support.web import add_user
 
     _, author = account(stack)
     sid = client.post(HOMEWORK.format(slug="dl-bootcamp", code="1-2") + "/submissions",

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
-from tests.conftest import add_user
 from tests.support.stacks import Stack
+from tests.support.web import add_user
 
 OLD_BUILT_IN_SECRET = "embedded-demo-secret-change-me"
 

@@ -11,9 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import DEMO_COURSE
 from tests.support.live import free_port
-from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
+from tests.support.stacks import DEMO_COURSE, PROJECT_ROOT, Stack, wait_for
 
 
 def children_of(pid: int) -> list[int]:

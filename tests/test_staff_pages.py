@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import register
 from tests.support.homework import Reply, add_replies, make_course, make_users, now
 from tests.support.stacks import Stack
 from tests.support.staff import csrf, log_in, post_form, staff_client
+from tests.support.web import register
 
 STAFF_PAGES = ["/staff", "/staff/courses/dl-bootcamp", "/staff/courses/dl-bootcamp/assignments/7-1",
                "/staff/courses/dl-bootcamp/assignments/7-1/submissions.csv"]

@@ -67,7 +67,7 @@ def test_two_screenshots_and_a_code_zip_are_stored_shown_and_graded(client: Test
     assert [(a["filename"], a["kind"]) for a in essay["attachments"]] == [("loss.png", "image"), ("acc.jpg", "image")]
     for attachment, original, mime in zip(essay["attachments"], (loss, acc), ("image/png", "image/jpeg"),
                                           strict=True):
-        served = client.get(attachment["url"])
+        served = client.get(attachment["url"], headers=auth)  # 6-1 is a lottery: sealed to others
         assert served.status_code == 200 and served.headers["content-type"] == mime
         assert served.headers["x-content-type-options"] == "nosniff"
         assert no_gps(served.content) and served.content != original  # re-encoded, metadata gone
@@ -75,7 +75,7 @@ def test_two_screenshots_and_a_code_zip_are_stored_shown_and_graded(client: Test
         assert (worker.data_dir / "blobs" / digest[:2] / digest[2:]).read_bytes() == served.content
 
     # shown inline: the named one where the Markdown put it, the other after the text
-    page = client.get(parts["6-1"]["url"].split("#")[0]).text
+    page = client.get(parts["6-1"]["url"].split("#")[0], headers=auth).text
     reply = page.split(f'id="floor-{parts["6-1"]["floor"]}"')[1].split("</li>")[0]
     loss_id, acc_id = (a["id"] for a in essay["attachments"])
     assert f'<img class="shot" src="/files/{loss_id}" alt="loss"' in reply

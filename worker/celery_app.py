@@ -1,8 +1,9 @@
 """The Celery application that workers run (`camp worker`). Same broker settings as the web app.
 
 Grading runs with late acks (a message is acknowledged only after its result is stored), one
-message prefetched per process, soft and hard time limits from settings, and the sweep on
-Celery beat (`camp worker --beat`). See docs/pipeline.md.
+message prefetched per process, and soft and hard time limits from settings. The sweep runs in
+a process of its own (`camp sweeper`, worker/sweeper.py), never behind gradings in a queue.
+See docs/pipeline.md.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from celery import Celery
 from kombu import Queue
 
 from app.config import get_settings
-from app.queue import QUEUES, REQUEUE_TASK, celery_config
+from app.queue import QUEUES, celery_config
 
 settings = get_settings()
 celery_app = Celery("camp")
@@ -21,14 +22,6 @@ celery_app.conf.update(
     worker_hijack_root_logger=False,
     task_soft_time_limit=settings.soft_time_limit,
     task_time_limit=settings.time_limit,
-    beat_schedule={
-        "requeue-stale": {
-            "task": REQUEUE_TASK,
-            "schedule": settings.sweep_interval_seconds,
-            # a sweep still waiting when the next one is due is dropped, not piled up
-            "options": {"queue": "cpu", "expires": settings.sweep_interval_seconds},
-        },
-    },
 )
 celery_app.autodiscover_tasks(["worker"], related_name="tasks", force=True)
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.orm import Session
@@ -28,11 +29,25 @@ import grader
 from app import storage
 from app.config import get_settings
 from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
+from grader.sandbox import SandboxConfig
+from grader.sandbox import configure as configure_sandbox
+from worker import identity
 
 log = logging.getLogger(__name__)
 
 ABANDONED = "abandoned"
 ABANDONED_ERROR = "the claim's lease ran out: the worker was lost or the grading hit its time limit"
+WORKER_LOST_ERROR = "the worker holding the claim stopped beating, or its grading process was killed"
+
+
+class ClaimRef(Protocol):
+    """What storing a result needs of a claim: the submission and the attempt that holds it."""
+
+    @property
+    def submission_id(self) -> int: ...
+
+    @property
+    def attempt(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -81,8 +96,10 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         return None
     attempt, base = row
     close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
+    me = identity.current()
     session.add(GradingAttempt(submission_id=submission_id, number=attempt, worker=socket.gethostname(),
-                               started_at=now))
+                               worker_node=me.hostname if me else None, worker_pid=me.pid if me else None,
+                               grading_pid=os.getpid(), started_at=now))
     submission = session.get(Submission, submission_id)
     assert submission is not None
     assignment: Assignment = submission.assignment
@@ -126,7 +143,15 @@ def limits() -> grader.Limits:
     )
 
 
+def sandbox_config() -> SandboxConfig:
+    """Where this machine's sandboxes live (uid range, cgroup name), from settings."""
+    settings = get_settings()
+    return SandboxConfig(uid_first=settings.sandbox_uid_first, uid_count=settings.sandbox_uid_count,
+                         cgroup_name=settings.sandbox_cgroup_name, cgroups=settings.sandbox_cgroups)
+
+
 def run(claimed: Claim) -> grader.Report:
+    configure_sandbox(sandbox_config())
     return grader.grade(
         claimed.task,
         assignment=claimed.assignment,
@@ -138,7 +163,7 @@ def run(claimed: Claim) -> grader.Report:
     )
 
 
-def _finish(session: Session, claimed: Claim, **values: Any) -> bool:
+def _finish(session: Session, claimed: ClaimRef, **values: Any) -> bool:
     """Update the submission only while this attempt still holds the claim."""
     done = session.execute(
         update(Submission)
@@ -153,7 +178,7 @@ def _finish(session: Session, claimed: Claim, **values: Any) -> bool:
     return done is not None
 
 
-def _close_attempt(session: Session, claimed: Claim, **values: Any) -> None:
+def _close_attempt(session: Session, claimed: ClaimRef, **values: Any) -> None:
     session.execute(
         update(GradingAttempt)
         .where(GradingAttempt.submission_id == claimed.submission_id,
@@ -162,7 +187,7 @@ def _close_attempt(session: Session, claimed: Claim, **values: Any) -> None:
     )
 
 
-def store_verdict(session: Session, claimed: Claim, report: grader.Report) -> bool:
+def store_verdict(session: Session, claimed: ClaimRef, report: grader.Report) -> bool:
     """Record the verdict once; False when the claim was lost (e.g. the lease expired meanwhile)."""
     stored = _finish(
         session, claimed, status=Status.scored.value, verdict=report.verdict, score=report.score,

@@ -1,9 +1,11 @@
 """Worker heartbeats: a thread in each worker's main process writes a `worker_heartbeats` row
-every `worker_heartbeat_seconds` (node name, pid, queues, gradings in progress).
+every `worker_heartbeat_seconds` (node name, pid, queues, the submissions it grades).
 
-The staff JSON and /metrics read these rows: a worker whose row is not refreshed is gone, even
-when it could not say so (kill -9, a lost machine). The thread uses its own engine and gives
-its connection back after every beat, so pool processes forked later inherit no open socket.
+The sweep, the staff JSON and /metrics read these rows: a worker whose row is not refreshed is
+gone, even when it could not say so (kill -9, a lost machine), and the sweep frees its claims;
+a claim missing from a fresh row's `grading` lost its pool process. The thread uses its own
+engine and gives its connection back after every beat, so pool processes forked later inherit
+no open socket.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,19 +25,14 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import make_engine
 from app.models import WorkerHeartbeat, utcnow
+from app.queue import GRADE_TASK
+from worker import identity, spool
+from worker.identity import Identity
 
 log = logging.getLogger(__name__)
 
 #: rows of workers not seen for this long are deleted
 FORGET_AFTER = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Identity:
-    hostname: str
-    pid: int
-    queues: str
-    concurrency: int
 
 
 class Heartbeat(threading.Thread):
@@ -57,17 +53,32 @@ class Heartbeat(threading.Thread):
     def beat(self, stopped: bool = False) -> None:
         try:
             with Session(self.engine) as session, session.begin():
-                write(session, self.identity, len(worker_state.active_requests), stopped)
+                write(session, self.identity, grading_now() + spool.held_by(self.identity), stopped)
+            spool.flush(self.engine)  # results kept while the database was away
         except SQLAlchemyError as exc:  # the database may be away for a while; try next time
             log.warning("heartbeat not written: %s", type(exc).__name__)
         finally:
             self.engine.dispose()
 
 
-def write(session: Session, who: Identity, active: int, stopped: bool = False) -> None:
+def grading_now() -> list[int]:
+    """The submission ids this worker's processes grade now (Celery's accepted requests)."""
+    for _ in range(5):
+        try:
+            requests = list(worker_state.active_requests)
+            break
+        except RuntimeError:  # the set changed while we copied it (the consumer runs meanwhile)
+            continue
+    else:
+        requests = []
+    return [int(r.args[0]) for r in requests if r.task_name == GRADE_TASK and r.args]
+
+
+def write(session: Session, who: Identity, grading: list[int], stopped: bool = False) -> None:
     """Refresh this worker's row (created on the first beat) and forget long-gone workers."""
     now = utcnow()
-    values: dict[str, Any] = {"seen_at": now, "active": active, "stopped_at": now if stopped else None}
+    values: dict[str, Any] = {"seen_at": now, "active": len(grading), "stopped_at": now if stopped else None,
+                              "grading": ",".join(str(i) for i in sorted(set(grading)))}
     found = session.execute(
         update(WorkerHeartbeat)
         .where(WorkerHeartbeat.hostname == who.hostname, WorkerHeartbeat.pid == who.pid)
@@ -84,24 +95,23 @@ def write(session: Session, who: Identity, active: int, stopped: bool = False) -
     session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - FORGET_AFTER))
 
 
-_identity: Identity | None = None
 _thread: Heartbeat | None = None
 
 
 @signals.celeryd_after_setup.connect
 def _remember(sender: str, instance: Any, **_: Any) -> None:
-    global _identity
     queues = ",".join(sorted(instance.app.amqp.queues.consume_from or ()))
-    _identity = Identity(str(sender), os.getpid(), queues, int(instance.concurrency or 1))
+    identity.remember(Identity(str(sender), os.getpid(), queues, int(instance.concurrency or 1)))
 
 
 @signals.worker_ready.connect
 def _start(**_: Any) -> None:
     global _thread
-    if _identity is None:
+    me = identity.current()
+    if me is None:
         return
     settings = get_settings()
-    _thread = Heartbeat(_identity, settings.worker_heartbeat_seconds,
+    _thread = Heartbeat(me, settings.worker_heartbeat_seconds,
                         make_engine(settings.effective_database_url))
     _thread.start()
 

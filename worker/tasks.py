@@ -1,4 +1,10 @@
-"""Celery tasks. Thin: they carry ids, open a unit of work, and call `worker.grading` / `worker.sweep`."""
+"""Celery tasks. Thin: they carry ids, open a unit of work, and call `worker.grading` / `worker.sweep`.
+
+A database that is away never makes a task drop its message (docs/pipeline.md): the claim is
+retried with back-off for `claim_patience_seconds`, then the message is rejected back to the
+queue; a finished result is retried while the task's time limit allows, then kept on disk
+(worker/spool.py) until the worker's heartbeat thread can store it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Reject, SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
 import grader
@@ -18,25 +24,35 @@ from app.config import get_settings
 from app.db import session_scope
 from app.models import utcnow
 from app.queue import GRADE_TASK, REQUEUE_TASK, enqueue_grading
-from worker import grading
+from worker import grading, spool
 from worker.celery_app import celery_app
 from worker.sweep import sweep
 
 log = logging.getLogger(__name__)
 
 RETRY_DELAY_SECONDS = 5
-#: how long a finished grading keeps trying to store its result while the database is away
-STORE_PATIENCE_SECONDS = 30.0
+#: what a finished grading leaves of its soft time limit for the rest (spooling the result)
+TIME_LIMIT_MARGIN_SECONDS = 10.0
+INFRASTRUCTURE_STORE_PATIENCE_SECONDS = 20.0
 
 T = TypeVar("T")
 _settings = get_settings()  # read once: the time limits are fixed when the worker starts
 
 
+class Unavailable(Exception):
+    """The database stayed away for the whole patience."""
+
+
 @celery_app.task(name=GRADE_TASK, acks_late=True, soft_time_limit=_settings.soft_time_limit,
                  time_limit=_settings.time_limit)
 def grade_submission(submission_id: int) -> str:
-    with session_scope() as session:
-        claimed = grading.claim(session, submission_id)
+    started = time.monotonic()
+    try:
+        claimed = _retrying(lambda session: grading.claim(session, submission_id),
+                            _settings.claim_patience_seconds)
+    except Unavailable:
+        # not acknowledged and forgotten: back to the queue, for a worker that can reach the database
+        raise Reject("database unavailable while claiming", requeue=True) from None
     if claimed is None:
         return "skipped"  # already graded, or another worker holds a live claim
     try:
@@ -44,7 +60,15 @@ def grade_submission(submission_id: int) -> str:
     except (grader.InfrastructureError, KeyError, SoftTimeLimitExceeded) as exc:
         _infrastructure_failure(claimed, exc)
         return "infrastructure_error"
-    stored = _store(lambda session: grading.store_verdict(session, claimed, report))
+    budget = _settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
+    try:
+        stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
+                           min(_settings.store_patience_seconds, max(0.0, budget)))
+    except Unavailable:
+        spool.keep(claimed, report)
+        log.warning("database unavailable: the result of submission %s is kept until it can be stored",
+                    claimed.submission_id)
+        return "kept"
     return "scored" if stored else "lost_claim"
 
 
@@ -65,20 +89,33 @@ def _infrastructure_failure(claimed: grading.Claim, exc: BaseException) -> None:
             log.exception("could not send submission %s again", claimed.submission_id)
 
 
-def _store(step: Callable[..., T]) -> T:
-    """Run one storing transaction, waiting out a short database outage (the grading is done)."""
-    deadline = time.monotonic() + STORE_PATIENCE_SECONDS
-    delay = 0.5
+def _store(step: Callable[..., bool]) -> bool:
+    """Store an infrastructure failure: it has no result worth keeping, so when the database stays
+    away (past the hard time limit's reach) the lease brings the submission back instead."""
+    try:
+        return _retrying(step, INFRASTRUCTURE_STORE_PATIENCE_SECONDS)
+    except Unavailable:
+        log.error("database unavailable: the infrastructure failure was not stored; the lease will expire")
+        return False
+
+
+def _retrying(step: Callable[..., T], patience: float) -> T:
+    """Run one transaction, retrying with back-off while the database is away (OperationalError:
+    refused, reset, or a connection lost mid-statement). A retried claim that had in fact
+    committed finds its own claim and returns None; the sweep frees it within a few beats."""
+    deadline = time.monotonic() + patience
+    delay = 0.2
     while True:
         try:
             with session_scope() as session:
                 return step(session)
-        except OperationalError:
+        except OperationalError as exc:
             if time.monotonic() + delay > deadline:
-                raise  # the lease runs out and the sweep has the submission graded again
-            log.warning("database unavailable while storing a result; retrying in %.1f s", delay)
+                raise Unavailable(str(exc)) from exc
+            log.warning("database unavailable (%s); retrying in %.1f s", type(exc.orig).__name__, delay)
             time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            # at most one beat apart: after an outage results are stored before the sweep frees claims
+            delay = min(delay * 2, get_settings().worker_heartbeat_seconds)
 
 
 def _kill_children() -> None:
@@ -94,12 +131,9 @@ def _kill_children() -> None:
 
 @celery_app.task(name=REQUEUE_TASK, soft_time_limit=60, time_limit=90)
 def requeue_stale() -> int:
-    """The sweep (docs/pipeline.md): resend what is stuck, give up on what used every try."""
+    """One sweep on demand (the sweeper process, `camp sweeper`, runs it on its own schedule)."""
     with session_scope() as session:
         swept = sweep(session, utcnow())
     for submission_id, queue in swept.resend:
         enqueue_grading(submission_id, queue)
-    if swept.resend or swept.failed:
-        log.info("sweep: %d sent again, %d abandoned claims, %d failed for good",
-                 len(swept.resend), swept.abandoned, swept.failed)
     return len(swept.resend)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.api import (
+    account,
     admin,
     courses,
     draw_log,
@@ -23,6 +24,7 @@ router.include_router(metrics.router)
 router.include_router(courses.router, prefix="/api/v1")
 router.include_router(submissions.router, prefix="/api/v1")
 router.include_router(admin.router, prefix="/api/v1")
+router.include_router(account.router, prefix="/api/v1")
 router.include_router(leaderboard.router, prefix="/api/v1")
 router.include_router(draws.router, prefix="/api/v1")
 router.include_router(draw_log.router)

@@ -1,12 +1,24 @@
-"""Liveness: is the database reachable, and is the broker?"""
+"""Health: is the database reachable, the broker, is there room on the data disk, and a worker?
+
+`status` is `ok` when every check passes and `degraded` otherwise. The answer is `503` only
+when the database or the broker is unreachable (nothing can be posted); a low disk or no live
+worker is `degraded` with `200`, so a load balancer keeps serving pages while operators are
+alerted (the site still reads; replies wait in the queue or are refused with a clear 507).
+"""
 
 from __future__ import annotations
 
+import shutil
+from datetime import timedelta
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
-from app.db import get_engine
+from app.config import get_settings
+from app.db import get_engine, session_scope
+from app.models import WorkerHeartbeat, utcnow
 from app.queue import client
 
 router = APIRouter(tags=["health"])
@@ -14,10 +26,13 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz")
 def healthz() -> JSONResponse:
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    healthy = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "degraded", **checks},
-                        status_code=200 if healthy else 503)
+    reachable = {"database": _check_database(), "broker": _check_broker()}
+    down = any(v != "ok" for v in reachable.values())
+    workers = _check_workers() if reachable["database"] == "ok" else {"status": "unknown"}
+    checks: dict[str, Any] = {**reachable, "disk": _check_disk(), "workers": workers}
+    healthy = not down and checks["disk"]["status"] == "ok" and workers["status"] == "ok"
+    body = {"status": "ok" if healthy else "degraded", **checks}
+    return JSONResponse(body, status_code=503 if down else 200)
 
 
 def _check_database() -> str:
@@ -36,3 +51,24 @@ def _check_broker() -> str:
         return "ok"
     except Exception as exc:
         return f"error: {type(exc).__name__}"
+
+
+def _check_disk() -> dict[str, Any]:
+    """Free space where uploads and the embedded database live."""
+    settings = get_settings()
+    minimum = settings.min_free_disk_mb * 1024 * 1024
+    try:
+        free = shutil.disk_usage(settings.data_dir).free
+    except OSError as exc:
+        return {"status": f"error: {type(exc).__name__}"}
+    return {"status": "ok" if free >= minimum else "low", "free_bytes": free, "min_free_bytes": minimum}
+
+
+def _check_workers() -> dict[str, Any]:
+    """Workers whose heartbeat is fresh (docs/pipeline.md); none means nothing gets graded."""
+    settings = get_settings()
+    since = utcnow() - timedelta(seconds=settings.worker_heartbeat_seconds * settings.worker_heartbeat_misses)
+    with session_scope() as session:
+        alive = session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(
+            WorkerHeartbeat.stopped_at.is_(None), WorkerHeartbeat.seen_at >= since)) or 0
+    return {"status": "ok" if alive else "no live worker", "alive": alive}

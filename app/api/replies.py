@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
+from app.api.idempotent import answer, take_key
 from app.api.reply_schemas import CoursePostOut, ReplyOut, reply_out
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
 from app.models import utcnow
@@ -35,16 +36,20 @@ async def create_reply(
     user: CurrentUser,
     text: Annotated[str | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, Form()] = None,
-) -> JSONResponse:
+) -> Response:
     """Split the reply at each `作业X-Y` prefix; each part becomes a submission of its homework,
     the rest a course post. `parts[].flag` is `filed_under_parent` for `作业8-1` filed under `8`."""
     course = get_course(session, slug)
     max_bytes = request.app.state.settings.max_upload_bytes
     checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+    # no await from here on: the key's row lock is held only until the commit (see app/deps.py)
+    taken = take_key(request, session, user, text, checked)
+    if isinstance(taken, Response):
+        return taken
     now = utcnow()
     posted = post_reply(session, course, user, text, checked, now=now)
     body = reply_out(posted.plan, get_locale(request), now, posted=posted)
-    return JSONResponse(body.model_dump(mode="json"), status_code=201)
+    return answer(session, taken, body.model_dump(mode="json"))
 
 
 @router.post("/courses/{slug}/replies/preview", dependencies=[CsrfChecked])

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import object_session
 
 from app.i18n import translate
-from app.models import Assignment, Course, Submission, User, utcnow
+from app.models import Assignment, Course, Submission, User
+from app.services import visibility
 from app.services.likes import like_count
-from app.services.submissions import can_see_private
 
 
 class CourseOut(BaseModel):
@@ -83,27 +83,28 @@ class SubmissionOut(BaseModel):
     review: ReviewOut | None = None
     edited_at: datetime | None = None
     hidden: bool = False
+    #: answers are sealed until the deadline: text, files, verdict and score are withheld
+    sealed: bool = False
     #: how the reply's prefix was read: `filed_under_parent` when `作业8-1` was filed under `8`
     route_flag: str | None = None
 
     @classmethod
     def of(cls, s: Submission, viewer: User | None, locale: str) -> SubmissionOut:
-        private = can_see_private(viewer, s)
-        messages = s.messages or {}
+        seen = visibility.sight(viewer, s)
         return cls(
             id=s.id,
             course=s.assignment.course.slug,
             assignment=s.assignment.code,
             floor=s.floor,
             author=s.author.name,
-            text=s.text,
+            text=s.text if seen.body else "",
             status=s.status,
-            verdict=s.verdict,
-            score=s.score,
-            message=messages.get(locale) or messages.get("en"),
-            detail=_visible_detail(s, viewer) if private else None,
-            error=_error_text(s, viewer, locale),
-            log=s.log if private else None,
+            verdict=visibility.shown_verdict(seen, s),
+            score=visibility.shown_score(seen, s),
+            message=visibility.shown_message(seen, s, locale),
+            detail=visibility.shown_detail(seen, s),
+            error=_error_text(s, viewer, locale) if seen.result else None,
+            log=visibility.shown_log(seen, s),
             is_late=s.is_late,
             created_at=s.created_at,
             graded_at=s.graded_at,
@@ -111,13 +112,14 @@ class SubmissionOut(BaseModel):
                 AttachmentOut(id=a.id, filename=a.filename, kind=a.kind, size=a.size,
                               url=f"/files/{a.id}")
                 for a in s.attachments
-                if a.kind == "image" or private
+                if visibility.may_see_file(seen, a.kind)
             ],
-            likes=like_count(object_session(s), s.id) if object_session(s) else 0,
+            likes=like_count(session, s.id) if (session := object_session(s)) else 0,
             featured=s.featured,
-            review=_review(s) if private else None,
+            review=_review(s) if seen.private else None,
             edited_at=s.edited_at,
             hidden=s.hidden,
+            sealed=seen.note == "sealed",
             route_flag=s.route_flag,
         )
 
@@ -126,13 +128,6 @@ def _review(s: Submission) -> ReviewOut | None:
     if s.reviewed_at is None:
         return None
     return ReviewOut(score=s.review_score, comment=s.review_comment, reviewed_at=s.reviewed_at)
-
-
-def _visible_detail(s: Submission, viewer: User | None) -> dict[str, Any]:
-    """Hide the private part of a public/private split from students until the deadline."""
-    if (viewer is not None and viewer.is_staff) or utcnow() > s.assignment.due_at:
-        return s.detail
-    return {k: v for k, v in (s.detail or {}).items() if not k.startswith("private")}
 
 
 def _error_text(s: Submission, viewer: User | None, locale: str) -> str | None:
@@ -152,8 +147,10 @@ class UserOut(BaseModel):
     id: int
     name: str
     role: str
+    active: bool
     created_at: datetime
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(id=user.id, name=user.name, role=user.role, created_at=user.created_at)
+        return cls(id=user.id, name=user.name, role=user.role, active=user.is_active,
+                   created_at=user.created_at)

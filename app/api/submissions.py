@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
+from app.api.idempotent import answer, take_key
 from app.api.reply_schemas import PartOut, reply_out
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
-from app.errors import Forbidden
 from app.models import utcnow
+from app.services import visibility
 from app.services.courses import get_assignment
 from app.services.replies import post_reply
 from app.services.submissions import for_author, get_submission
-from app.services.uploads import check_files
-from app.upload_reader import read_uploads
+from app.upload_reader import read_checked_uploads
 
 router = APIRouter(tags=["submissions"])
 
@@ -40,13 +40,18 @@ async def create_submission(
     user: CurrentUser,
     text: Annotated[str | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, Form()] = None,
-) -> JSONResponse:
+) -> Response:
     """A reply to this homework. Parts naming another homework (`作业7-2：…`) are split off and
     filed there (listed in `parts`); the body is this homework's submission (or the first part's,
-    when the reply only names other homework)."""
+    when the reply only names other homework). With an `Idempotency-Key` header, a retry answers
+    with the first request's body (header `Idempotent-Replayed: true`) and files nothing."""
     assignment = get_assignment(session, slug, code)
     max_bytes = request.app.state.settings.max_upload_bytes
-    checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+    checked = await read_checked_uploads(files or [], max_bytes)
+    # no await from here on: the key's row lock is held only until the commit (see app/deps.py)
+    taken = take_key(request, session, user, text, checked)
+    if isinstance(taken, Response):
+        return taken
     now, locale = utcnow(), get_locale(request)
     posted = post_reply(session, assignment.course, user, text, checked, default=assignment, now=now)
     submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))
@@ -54,7 +59,7 @@ async def create_submission(
         **SubmissionOut.of(submission, user, locale).model_dump(),
         parts=reply_out(posted.plan, locale, now, posted=posted, on_homework=True).parts,
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=201)
+    return answer(session, taken, body.model_dump(mode="json"))
 
 
 @router.get("/submissions/{submission_id}")
@@ -62,8 +67,7 @@ def read_submission(
     submission_id: int, request: Request, session: SessionDep, user: OptionalUser
 ) -> SubmissionOut:
     submission = get_submission(session, submission_id)
-    if submission.hidden and not (user and (user.is_staff or user.id == submission.author_id)):
-        raise Forbidden("This reply was hidden by the staff")
+    visibility.check_readable(user, submission)
     return SubmissionOut.of(submission, user, get_locale(request))
 
 

@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.reply_schemas import QuotaOut
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, CurrentUser, SessionDep, StaffUser, get_locale
-from app.errors import Forbidden
 from app.models import Submission, utcnow
-from app.services import edits, likes
+from app.services import edits, final_picks, likes, visibility
 from app.services.courses import get_assignment
 from app.services.limits import code_quota
 from app.services.submissions import get_submission
@@ -46,8 +45,7 @@ class EditOut(BaseModel):
 
 
 def _visible(submission: Submission, user: CurrentUser) -> Submission:
-    if submission.hidden and not (user.is_staff or user.id == submission.author_id):
-        raise Forbidden("This reply was hidden by the staff")
+    visibility.check_readable(user, submission)
     return submission
 
 
@@ -88,8 +86,7 @@ def edit(submission_id: int, body: EditIn, request: Request, session: SessionDep
 def edit_history(submission_id: int, session: SessionDep, user: CurrentUser) -> list[EditOut]:
     """Earlier versions of the text, oldest first (the author and the staff)."""
     submission = get_submission(session, submission_id)
-    if not (user.is_staff or user.id == submission.author_id):
-        raise Forbidden("Only the author and the staff can see earlier versions")
+    visibility.check_history(user, submission)
     return [EditOut(text=e.text, edited_at=e.edited_at) for e in edits.history(session, submission)]
 
 
@@ -120,3 +117,31 @@ def quota(slug: str, code: str, session: SessionDep, user: CurrentUser) -> Quota
     """Today's code submissions on this homework: limit (None: unlimited), used, remaining, and
     when the count starts again (midnight in the course's time zone)."""
     return QuotaOut.of(code_quota(session, get_assignment(session, slug, code), user.id, utcnow()))
+
+
+class FinalOut(BaseModel):
+    submission_id: int
+    final: bool
+    #: floors of the author's final picks on this homework now
+    finals: list[int]
+    limit: int
+
+
+def _final(submission_id: int, session: SessionDep, user: CurrentUser, final: bool) -> FinalOut:
+    submission = get_submission(session, submission_id)
+    floors = final_picks.set_final(session, submission, user, final)
+    return FinalOut(submission_id=submission.id, final=final, finals=floors,
+                    limit=final_picks.final_limit(submission.assignment.course))
+
+
+@router.post("/submissions/{submission_id}/final", dependencies=[CsrfChecked])
+def mark_final(submission_id: int, session: SessionDep, user: CurrentUser) -> FinalOut:
+    """Before the deadline the author marks up to K submissions (course setting) as final:
+    after it, the private ranking and `top_score` draws use only those (unmarked: the K best
+    public scores). More than K, or after the deadline: refused, nothing changes."""
+    return _final(submission_id, session, user, True)
+
+
+@router.delete("/submissions/{submission_id}/final", dependencies=[CsrfChecked])
+def unmark_final(submission_id: int, session: SessionDep, user: CurrentUser) -> FinalOut:
+    return _final(submission_id, session, user, False)

@@ -101,7 +101,8 @@ def _verify_py_ecc(round_number: int, signature: bytes) -> bool:
     public_key = decompress_G2(
         G2Compressed((int.from_bytes(key[:48], "big"), int.from_bytes(key[48:], "big")))
     )
-    hashed = hash_to_G1(message(round_number), DST, hashlib.sha256)
+    # py_ecc annotates the hash argument as a hash object; it is called as a constructor
+    hashed = hash_to_G1(message(round_number), DST, hashlib.sha256)  # type: ignore[arg-type]
     product = miller_loop(G2, point) * miller_loop(neg(public_key), hashed)
     return bool(final_exponentiate(product) == FQ12.one())
 

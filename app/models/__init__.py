@@ -3,6 +3,8 @@
 from app.models.base import Base, utcnow
 from app.models.courses import Assignment, Course
 from app.models.draws import AuditEntry, Draw
+from app.models.idempotency import IdempotencyKey
+from app.models.integrity import Exclusion, SignUp, SimilarPair
 from app.models.page_versions import PageVersion
 from app.models.submissions import (
     FINAL_STATUSES,
@@ -14,7 +16,7 @@ from app.models.submissions import (
     Submission,
 )
 from app.models.thread import CoursePost, SubmissionEdit
-from app.models.users import ApiToken, Role, User
+from app.models.users import ApiToken, AuthThrottle, Role, User
 from app.models.workers import WorkerHeartbeat
 
 __all__ = [
@@ -23,15 +25,20 @@ __all__ = [
     "Assignment",
     "Attachment",
     "AuditEntry",
+    "AuthThrottle",
     "Base",
     "Course",
     "CoursePost",
     "Draw",
+    "Exclusion",
     "GradingAttempt",
+    "IdempotencyKey",
     "Like",
     "LikeEvent",
     "PageVersion",
     "Role",
+    "SignUp",
+    "SimilarPair",
     "Status",
     "Submission",
     "SubmissionEdit",

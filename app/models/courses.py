@@ -20,6 +20,8 @@ class Course(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: course-wide rules for fair prizes (final picks, which likes count): see services/integrity
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="course", order_by="Assignment.position"

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, utcnow
@@ -63,6 +63,8 @@ class Submission(Base):
     #: "author" (deleted by its author) or "staff" (hidden by the staff), with `hidden`
     hidden_by: Mapped[str | None] = mapped_column(String(16))
     hidden_at: Mapped[datetime | None]
+    #: the author marked it as one of their final picks (what the private ranking uses)
+    final_pick: Mapped[bool] = mapped_column(default=False, server_default=false())
     messages: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     log: Mapped[str] = mapped_column(Text, default="")
@@ -121,6 +123,11 @@ class GradingAttempt(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     number: Mapped[int]
     worker: Mapped[str] = mapped_column(String(128), default="")
+    #: the Celery node name and main-process pid of the worker that took the claim (its heartbeat
+    #: row's key), and the pid of the process that grades: the sweep frees the claim of a dead one
+    worker_node: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None]
+    grading_pid: Mapped[int | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     #: "scored" (a verdict was recorded), "infrastructure_error" (not the student's fault),

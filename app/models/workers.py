@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -23,6 +23,9 @@ class WorkerHeartbeat(Base):
     concurrency: Mapped[int] = mapped_column(default=1)
     #: gradings running in this worker at the last beat
     active: Mapped[int] = mapped_column(default=0)
+    #: the submission ids being graded at the last beat, comma-separated: a claim of this worker
+    #: missing here (its pool process was killed) is freed by the sweep
+    grading: Mapped[str] = mapped_column(Text, default="", server_default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: set when the worker shut down cleanly

@@ -8,7 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from app.i18n import LazyText, lazy
-from app.services.courses import CourseSpec
+from app.services.courses import CourseSpec, load_yaml
 
 MAX_COURSE_FILE_BYTES = 1024 * 1024
 
@@ -52,7 +52,7 @@ def parse_course_bytes(data: bytes) -> CourseSpec:
     except UnicodeDecodeError:
         raise CourseFileError(lazy("The course file is not UTF-8 text")) from None
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "(file)"  # line:column

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 from app.errors import Invalid, NotFound
 from app.models import Assignment, Course, User, utcnow
 from app.services.audit import record
+from app.services.homework_settings import GRADING_KINDS
 
-RELATIVE_TIME = re.compile(r"^(?P<days>[+-]\d+)d(?:@(?P<hh>\d{1,2}):(?P<mm>\d{2}))?$")
+RELATIVE_TIME = re.compile(r"^(?P<days>[+-]\d{1,4})d(?:@(?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d))?$")
+#: times further than this from today are typing mistakes (and overflow the date type)
+MAX_DAYS = 3650
 CODE = re.compile(r"^\d+(?:-\d+)?$")
 
 
@@ -47,7 +50,36 @@ class AssignmentSpec(BaseModel):
     def _grading(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value.get("kind"), str):
             raise ValueError("grading needs a kind, e.g. {kind: reply_format}")
+        if value["kind"] not in GRADING_KINDS:
+            raise ValueError(f"unknown grading kind {value['kind'][:40]!r}; known: "
+                             + ", ".join(sorted(GRADING_KINDS)))
+        if "answers" in value and value["answers"] not in ("sealed_until_deadline", "open"):
+            raise ValueError("answers is sealed_until_deadline or open")
         return value
+
+    @field_validator("opens", "due")
+    @classmethod
+    def _time(cls, value: str | datetime) -> str | datetime:
+        check_time(value)
+        return value
+
+
+class LikeRules(BaseModel):
+    """Which accounts' likes count toward rewards (docs/integrity.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    registered_before_open: bool = True
+    min_accepted_replies: int = Field(default=1, ge=0, le=1000)
+
+
+class FairnessSpec(BaseModel):
+    """Course-wide rules for fair prizes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    final_picks: int = Field(default=2, ge=1, le=20)
+    likes: LikeRules = Field(default_factory=LikeRules)
 
 
 class CourseSpec(BaseModel):
@@ -57,13 +89,35 @@ class CourseSpec(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     timezone: str = "Asia/Shanghai"
+    fairness: FairnessSpec = Field(default_factory=FairnessSpec)
     assignments: list[AssignmentSpec]
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        ZoneInfo(value)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown time zone {value[:60]!r} (e.g. Asia/Shanghai)") from None
         return value
+
+
+def check_time(value: str | datetime) -> None:
+    """Raise ValueError unless `value` is a time `resolve_time` can place (not too far away)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif match := RELATIVE_TIME.match(value.strip()):
+        if abs(int(match["days"])) > MAX_DAYS:
+            raise ValueError(f"at most {MAX_DAYS} days from today")
+        return
+    else:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"Cannot read the time {value[:40]!r}: write 2026-12-01T20:00, -7d or "
+                             "+14d@12:00 (hours 0-23)") from None
+    if not 1970 <= parsed.year <= 2200:
+        raise ValueError("the year must be between 1970 and 2200")
 
 
 def resolve_time(value: str | datetime, zone: ZoneInfo, now: datetime) -> datetime:
@@ -82,9 +136,34 @@ def resolve_time(value: str | datetime, zone: ZoneInfo, now: datetime) -> dateti
     return datetime.combine(local_day, at, tzinfo=zone)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML without aliases (`*name` made a 541-byte file into a 10 MB config) and at most
+    `MAX_DEPTH` levels deep; both refused with the line and column."""
+
+    MAX_DEPTH = 20
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not accepted in a course file",
+                                              self.peek_event().start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > self.MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {self.MAX_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(text: str) -> Any:
+    """Parse a course file's text; raises yaml.YAMLError (with a mark) for what it refuses."""
+    return yaml.load(text, Loader=_StrictLoader)
+
+
 def parse_course_file(path: Path) -> CourseSpec:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise Invalid("Cannot read the course file: {error}", error=str(exc)) from None
     try:
@@ -103,6 +182,7 @@ def load_course(session: Session, spec: CourseSpec, actor: User | None = None,
         course = Course(slug=spec.slug, title=spec.title)
         session.add(course)
     course.title, course.description, course.timezone = spec.title, spec.description, spec.timezone
+    course.settings = spec.fairness.model_dump()
     session.flush()
     rows = session.scalars(select(Assignment).where(Assignment.course_id == course.id))
     existing = {a.code: a for a in rows}

@@ -99,8 +99,8 @@ class Filters:
         return {k: v for k, v in values.items() if v not in ("", None)}
 
 
-def _filtered(query: Select[tuple[Submission, str]], assignment: Assignment,
-              filters: Filters) -> Select[tuple[Submission, str]]:
+def _filtered(query: Select[Submission, str], assignment: Assignment,
+              filters: Filters) -> Select[Submission, str]:
     query = query.where(Submission.assignment_id == assignment.id)
     if filters.status:
         query = query.where(Submission.status == filters.status)

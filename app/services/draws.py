@@ -46,6 +46,7 @@ from app.services.entries import (
     collect_entries,
     eligibility_text,
     parse_reward,
+    with_course_rules,
 )
 
 #: DrawError codes that mean "not now / not in this state" rather than "bad input"
@@ -148,12 +149,12 @@ def reward_spec(assignment: Assignment, rule_index: int | None,
     if (rule_index is None) == (rule is None):
         raise Invalid("Give either rule_index (a reward rule of the homework) or an explicit rule")
     if rule is not None:
-        return parse_reward(rule)
+        return with_course_rules(parse_reward(rule), assignment)
     rules = assignment.reward_rules or []
     if rule_index is None or not 0 <= rule_index < len(rules):
         raise NotFound("Homework {code} has no reward rule {index}", code=assignment.code,
                        index=rule_index)
-    return parse_reward(rules[rule_index])
+    return with_course_rules(parse_reward(rules[rule_index]), assignment)
 
 
 def _check_no_live_draw(session: Session, assignment: Assignment, rule_index: int) -> None:

@@ -22,6 +22,7 @@ from app.services.audit import record
 from app.services.homework_settings import grades_code
 from app.services.rejudge import SUPERSEDED, SUPERSEDED_ERROR
 from app.services.submissions import clean_text
+from app.services.visibility import check_unhide
 
 MAX_REASON = 500
 
@@ -97,6 +98,7 @@ def hide_reply(session: Session, submission: Submission, staff: User, reason: st
 
 
 def unhide_reply(session: Session, submission: Submission, staff: User) -> None:
+    check_unhide(submission)
     submission.hidden, submission.hidden_by, submission.hidden_at = False, None, None
     session.flush()
     record(session, staff, "submission.unhide", f"submission:{submission.id}", {"floor": submission.floor})

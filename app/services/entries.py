@@ -22,18 +22,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from app.draws import Entry, Rule, canonical_score, rule_from_json
 from app.draws.errors import DrawError
 from app.i18n import lazy
 from app.models import Assignment, LikeEvent, Role, Status, Submission, User
+from app.models import Exclusion as StaffExclusion
+from app.services.final_picks import counted, final_limit, has_split
 from app.services.leaderboard import (
     MEASURED_VERDICTS,
     PRIVATE_KEYS,
@@ -63,27 +65,57 @@ REASONS: dict[str, str] = {
     "not_chosen": lazy("This student's entry is another submission, #{floor}"),
     "prize_kept": lazy("Won draw {draw_id} and keeps the prize"),
     "withdrew": lazy("Won draw {draw_id} and gave up the prize: {reason}"),
+    "not_final": lazy("Not one of this student's final picks"),
+    "copied": lazy("The staff confirmed it copies an earlier reply: {note}"),
 }
 
 
 @dataclass(frozen=True)
 class Options:
-    """How entries are chosen, beyond the public rule."""
+    """How entries are chosen, beyond the public rule. `finals`, `likers_registered_before_open`
+    and `likers_min_accepted` come from the course's fairness settings (docs/integrity.md);
+    they are written to the record only when set, so older records read back unchanged."""
 
     by: By = "score"
     correct_only: bool = False
     min_score: float | None = None
+    finals: int | None = None
+    likers_registered_before_open: bool = False
+    likers_min_accepted: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"by": self.by, "correct_only": self.correct_only, "min_score": self.min_score}
+        out: dict[str, Any] = {"by": self.by, "correct_only": self.correct_only, "min_score": self.min_score}
+        if self.finals is not None:
+            out["finals"] = self.finals
+        if self.likers_registered_before_open or self.likers_min_accepted:
+            out["likers_registered_before_open"] = self.likers_registered_before_open
+            out["likers_min_accepted"] = self.likers_min_accepted
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Options:
         data = data or {}
         by: By = "review" if data.get("by") == "review" else "score"
         min_score = data.get("min_score")
+        finals = data.get("finals")
         return cls(by, data.get("correct_only") is True,
-                   None if min_score is None else float(min_score))
+                   None if min_score is None else float(min_score),
+                   finals if isinstance(finals, int) else None,
+                   data.get("likers_registered_before_open") is True,
+                   int(data.get("likers_min_accepted") or 0))
+
+
+def with_course_rules(spec: RewardSpec, assignment: Assignment) -> RewardSpec:
+    """The course's fairness settings added to a homework's reward rule."""
+    options = spec.options
+    if spec.rule.kind == "top_score" and has_split(assignment):
+        options = replace(options, finals=final_limit(assignment.course))
+    if spec.rule.kind == "top_likes":
+        likes = (assignment.course.settings or {}).get("likes") or {}
+        options = replace(options,
+                          likers_registered_before_open=likes.get("registered_before_open", True) is True,
+                          likers_min_accepted=int(likes.get("min_accepted_replies", 1)))
+    return replace(spec, options=options)
 
 
 @dataclass(frozen=True)
@@ -143,9 +175,22 @@ def eligibility_text(rule: Rule, options: Options) -> str:
     if options.min_score is not None:
         zh += f"；评测分数不低于 {options.min_score:g}"
         en += f"; grader score at least {options.min_score:g}"
+    if rule.kind == "top_score" and options.finals:
+        zh += (f"；截止后只比较每位同学标记的最终提交（最多 {options.finals} 个，"
+               f"未标记则取公开分最高的 {options.finals} 个）")
+        en += (f"; after the deadline only each student's final picks count (up to {options.finals};"
+               f" unmarked: the {options.finals} best public scores)")
     if rule.kind == "top_likes":
         zh += "；点赞数按冻结时刻统计，不含自己点的赞"
         en += "; likes counted at the freeze, own likes excluded"
+        if options.likers_registered_before_open:
+            zh += "；只计作业开放前注册的账号的赞"
+            en += "; only likes of accounts registered before the homework opened"
+        if options.likers_min_accepted:
+            zh += f"；点赞者须在本课程至少有 {options.likers_min_accepted} 条通过的回复"
+            en += f"; likers need at least {options.likers_min_accepted} accepted replies in the course"
+        zh += "；助教排除的可疑账号的赞不计"
+        en += "; likes of accounts the staff excluded as suspicious do not count"
     return f"{zh} / {en}"
 
 
@@ -187,6 +232,8 @@ def _reason(row: Any, rule: Rule, options: Options, due: datetime) -> tuple[str,
     if options.min_score is not None and (row.score is None or row.score < options.min_score):
         return "below_min_score", {"score": row.score, "minimum": options.min_score}
     if rule.kind == "top_score":
+        if not row.final:
+            return "not_final", {}
         if options.by == "review":
             return ("not_reviewed", {}) if row.review_score is None else None
         if row.verdict not in MEASURED_VERDICTS:
@@ -198,11 +245,15 @@ def _reason(row: Any, rule: Rule, options: Options, due: datetime) -> tuple[str,
 
 def _rows(session: Session, assignment: Assignment, at: datetime, phase_keys: tuple[str, ...]) -> list[Any]:
     value = func.coalesce(detail_number(session, phase_keys), Submission.score)
+    final = true()
+    if phase_keys == PRIVATE_KEYS and has_split(assignment):
+        final = counted(session, assignment, detail_number(session, PUBLIC_KEYS))
     query = (
         select(
             Submission.id, Submission.floor, Submission.author_id, Submission.hidden,
             Submission.created_at, Submission.status, Submission.verdict, Submission.score,
             Submission.review_score, value.label("value"), User.name, User.role,
+            case((final, True), else_=False).label("final"),
         )
         .join(User, User.id == Submission.author_id)
         .where(Submission.assignment_id == assignment.id, Submission.created_at <= at)
@@ -211,8 +262,11 @@ def _rows(session: Session, assignment: Assignment, at: datetime, phase_keys: tu
     return list(session.execute(query))
 
 
-def likes_at(session: Session, submission_ids: list[int], at: datetime) -> dict[int, int]:
-    """Likes standing at `at`: the last event of each (reply, account) pair, own likes excluded."""
+def likes_at(session: Session, submission_ids: list[int], at: datetime,
+             options: Options | None = None, assignment: Assignment | None = None) -> dict[int, int]:
+    """Likes standing at `at`: the last event of each (reply, account) pair, own likes excluded;
+    for a reward (`options`, `assignment`) only likes of accounts that meet the course's rules
+    and that the staff did not exclude."""
     if not submission_ids:
         return {}
     last = (
@@ -227,7 +281,37 @@ def likes_at(session: Session, submission_ids: list[int], at: datetime) -> dict[
                     LikeEvent.user_id != Submission.author_id))
         .group_by(LikeEvent.submission_id)
     )
+    if options is not None and assignment is not None:
+        query = query.where(*honest_likers(assignment, options))
     return {sid: count for sid, count in session.execute(query)}
+
+
+def honest_likers(assignment: Assignment, options: Options) -> list[ColumnElement[bool]]:
+    """Conditions on `LikeEvent.user_id` for a like to count toward a reward."""
+    conditions: list[ColumnElement[bool]] = [LikeEvent.user_id.not_in(
+        select(StaffExclusion.target_id).where(StaffExclusion.assignment_id == assignment.id,
+                                          StaffExclusion.kind == "liker"))]
+    if options.likers_registered_before_open:
+        conditions.append(LikeEvent.user_id.in_(
+            select(User.id).where(User.created_at < assignment.opens_at)))
+    if options.likers_min_accepted:
+        accepted = (
+            select(Submission.author_id)
+            .join(Assignment, Assignment.id == Submission.assignment_id)
+            .where(Assignment.course_id == assignment.course_id, Submission.verdict == "accepted",
+                   Submission.hidden.is_(False))
+            .group_by(Submission.author_id)
+            .having(func.count() >= options.likers_min_accepted)
+        )
+        conditions.append(LikeEvent.user_id.in_(accepted))
+    return conditions
+
+
+def staff_exclusions(session: Session, assignment: Assignment) -> dict[int, tuple[str, str]]:
+    """Replies the staff excluded from this homework's draws: id -> (reason code, note)."""
+    rows = session.execute(select(StaffExclusion.target_id, StaffExclusion.reason, StaffExclusion.note).where(
+        StaffExclusion.assignment_id == assignment.id, StaffExclusion.kind == "submission"))
+    return {target: (reason, note) for target, reason, note in rows}
 
 
 def _pick(rows: list[Any], options: Options, mode: str) -> Any:
@@ -246,8 +330,12 @@ def collect_entries(session: Session, assignment: Assignment, rule: Rule, option
     excluded: list[Exclusion] = []
     valid: dict[int, list[Any]] = defaultdict(list)
     pending = 0
+    staff_out = staff_exclusions(session, assignment)
     for row in rows:
         found = _reason(row, rule, options, assignment.due_at)
+        if found is None and row.id in staff_out:
+            reason, note = staff_out[row.id]
+            found = reason, {"note": note}
         if found is not None:
             pending += found[0] == "pending"
             excluded.append(Exclusion(row.id, row.floor, row.name, found[0], found[1]))
@@ -263,7 +351,8 @@ def collect_entries(session: Session, assignment: Assignment, rule: Rule, option
                         for r in candidates if r is not pick)
     chosen.sort(key=lambda r: r.floor)
     excluded.sort(key=lambda e: e.floor)
-    likes = likes_at(session, [r.id for r in chosen], at) if rule.kind == "top_likes" else {}
+    ids = [r.id for r in chosen]
+    likes = likes_at(session, ids, at, options, assignment) if rule.kind == "top_likes" else {}
     entries = [_entry(row, rule, options, likes) for row in chosen]
     return EntrySet(entries, excluded, pending)
 

@@ -23,12 +23,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select, type_coerce
+from sqlalchemy import Float, and_, case, cast, func, literal, select, true, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import Assignment, Role, Status, Submission, User, utcnow
+from app.services import final_picks
 from app.services.page_cache import VersionedCache
+from app.services.visibility import board_sight
 
 Mode = Literal["best", "last"]
 Phase = Literal["public", "private"]
@@ -140,6 +142,9 @@ def ranked_rows(session: Session, assignment: Assignment, phase: Phase, mode: Mo
                 Submission.is_late.is_(False),
                 User.role == Role.student.value,
                 value.is_not(None),
+                # after the deadline a split homework ranks only final picks (final_picks.py)
+                final_picks.counted(session, assignment, public)
+                if phase == "private" and final_picks.has_split(assignment) else true(),
             )
         )
         .subquery()
@@ -169,28 +174,29 @@ def ranked_rows(session: Session, assignment: Assignment, phase: Phase, mode: Mo
 
 def cached_rows(session: Session, assignment: Assignment, phase: Phase, mode: Mode) -> list[Row]:
     """`ranked_rows`, computed once per database version (rows are frozen; callers copy)."""
-    rows: list[Row] = BOARDS.get_or_compute(
+    rows = BOARDS.get_or_compute(
         ("rows", assignment.id, phase, mode),
         lambda: (ranked_rows(session, assignment, phase, mode), None))
+    assert rows is not None
     return rows
 
 
 def view(session: Session, assignment: Assignment, viewer: User | None,
          now: datetime | None = None) -> Board:
-    """The board as `viewer` may see it: staff everything; students no private values before
-    the deadline, and only their own row (unranked) when the board is hidden until then."""
+    """The board as `viewer` may see it (rules in `visibility.board_sight`): staff everything;
+    others no private values before the deadline, and only their own row (unranked) when the
+    board is hidden until then or the homework's answers are sealed."""
     now = now or utcnow()
     settings = board_settings(assignment)
     phase = phase_at(assignment, now)
     rows = list(cached_rows(session, assignment, phase, settings.mode))
-    staff = viewer is not None and viewer.is_staff
-    show_private = staff or phase == "private"
-    if not show_private:
-        rows = [replace(row, private=None) for row in rows]
+    split = any(row.public is not None or row.private is not None for row in rows)
+    seen = board_sight(assignment, viewer, settings.hidden_until_due, now)
+    if not seen.private:
+        # the grader's own score may mix in the private part when there is a split
+        rows = [replace(row, private=None, score=None if split else row.score) for row in rows]
     mine = next((row for row in rows if viewer is not None and row.author_id == viewer.id), None)
-    hidden = settings.hidden_until_due and phase == "public" and not staff
-    if hidden:
+    if seen.own_row_only:
         mine = replace(mine, rank=None) if mine else None
         rows = [mine] if mine else []
-    split = any(row.public is not None or row.private is not None for row in rows)
-    return Board(assignment, settings, phase, split, hidden, rows, len(rows), mine, show_private)
+    return Board(assignment, settings, phase, split, seen.own_row_only, rows, len(rows), mine, seen.private)

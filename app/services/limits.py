@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Exists, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import CampError
@@ -37,7 +37,7 @@ class CodeQuota:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-def _has_code() -> object:
+def _has_code() -> Exists:
     return exists().where(Attachment.submission_id == Submission.id, Attachment.kind == "code")
 
 

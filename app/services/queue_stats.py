@@ -16,8 +16,6 @@ from app.config import get_settings
 from app.models import Assignment, Status, Submission, WorkerHeartbeat, utcnow
 from app.queue import QUEUES
 
-#: a worker whose heartbeat is older than this many intervals counts as gone
-ALIVE_INTERVALS = 3
 #: workers not seen for this long are left out of the listing
 LIST_WORKERS_SEEN_WITHIN_SECONDS = 3600
 
@@ -93,7 +91,8 @@ def _failed(session: Session) -> int:
 
 
 def _workers(session: Session, now: datetime) -> list[WorkerLine]:
-    alive_within = get_settings().worker_heartbeat_seconds * ALIVE_INTERVALS
+    settings = get_settings()
+    alive_within = settings.worker_heartbeat_seconds * settings.worker_heartbeat_misses
     rows = session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.hostname, WorkerHeartbeat.pid))
     lines = []
     for row in rows:

@@ -199,7 +199,7 @@ def assign_files(routing: Routing, files: Sequence[FileRef], code_graded: Collec
         return [None for _ in files]
     fallback = default if default in codes else codes[0]
     graded = next((c for c in codes if c in code_graded), None)
-    result = []
+    result: list[str | None] = []
     for ref in files:
         named = next((p.code for p in routing.parts if ref.name in p.text), None)
         if named is None and ref.kind == "code" and graded is not None:

@@ -51,7 +51,7 @@ def review(session: Session, submission: Submission, staff: User, score: float |
     return submission
 
 
-def _queue_query(assignment: Assignment, flt: QueueFilter) -> Select[tuple[Submission]]:
+def _queue_query(assignment: Assignment, flt: QueueFilter) -> Select[Submission]:
     query = (
         select(Submission).join(User, User.id == Submission.author_id)
         .where(Submission.assignment_id == assignment.id, Submission.hidden.is_(False),

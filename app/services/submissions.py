@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -68,12 +69,13 @@ def submit(
     session.add(submission)
     session.flush()
     for checked in files:
-        digest = storage.put(checked.data)
+        staged = storage.stage(checked.data)  # its real name once the reply has committed
+        after_commit(session, partial(storage.promote, staged))
         session.add(
             Attachment(
                 submission_id=submission.id,
                 filename=checked.filename,
-                sha256=digest,
+                sha256=staged.digest,
                 size=len(checked.data),
                 kind=checked.kind,
                 content_type=checked.content_type,
@@ -90,11 +92,6 @@ def get_submission(session: Session, submission_id: int) -> Submission:
     if submission is None:
         raise NotFound("No submission {id}", id=submission_id)
     return submission
-
-
-def can_see_private(viewer: User | None, submission: Submission) -> bool:
-    """Grading details, logs and code belong to the author and the staff."""
-    return viewer is not None and (viewer.id == submission.author_id or viewer.is_staff)
 
 
 def thread(session: Session, assignment: Assignment, offset: int = 0, limit: int = 50) -> list[Submission]:

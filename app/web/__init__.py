@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.web import (  # noqa: F401 (student registers a template global)
+    account,
     admin,
     auth,
     compose,
@@ -20,6 +21,7 @@ from app.web import (  # noqa: F401 (student registers a template global)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
+router.include_router(account.router)
 router.include_router(pages.router)
 router.include_router(files.router)
 router.include_router(events.router)

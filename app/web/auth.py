@@ -10,45 +10,66 @@ from fastapi.responses import RedirectResponse, Response
 from app.deps import LANG_COOKIE, CsrfChecked, OptionalUser, SessionDep, get_locale
 from app.errors import CampError
 from app.i18n import normalize, translate
+from app.models import User
 from app.security import new_csrf_token
-from app.services.accounts import add_user, authenticate
+from app.services import login_limits
+from app.services.accounts import add_user, authenticate, end_sessions
+from app.services.login_limits import Refused
 from app.templating import render
 from app.web.navigation import redirect, safe_next
 
 router = APIRouter()
+Text = Annotated[str, Form(max_length=300)]
 
 
-def _log_in(request: Request, user_id: int) -> None:
-    # A fresh CSRF token at log-in stops a token planted before log-in from being reused.
+def log_in(request: Request, user: User) -> None:
+    # A fresh CSRF token at log-in stops a token planted before log-in from being reused; the
+    # session version lets log-out, a password change, a role change or a disable end it.
     request.session.clear()
-    request.session.update(user_id=user_id, csrf=new_csrf_token())
+    request.session.update(user_id=user.id, sv=user.session_version, csrf=new_csrf_token())
+
+
+def client_address(request: Request) -> str:
+    """The peer address (uvicorn puts a trusted proxy's X-Forwarded-For there)."""
+    return request.client.host if request.client else "unknown"
+
+
+def refused_page(request: Request, template: str, refused: Refused, **context: object) -> Response:
+    error = translate(get_locale(request), refused.message, **refused.params)
+    response = render(request, template, 429, error=error, **context)
+    response.headers["retry-after"] = str(refused.retry_after)
+    return response
 
 
 @router.get("/register")
 def register_page(request: Request, user: OptionalUser, next: str = "/") -> Response:
-    return render(request, "register.html", next=safe_next(next), error=None, name="")
+    return render(request, "register.html", next=safe_next(next), error=None, name="", email="")
 
 
 @router.post("/register", dependencies=[CsrfChecked])
 def register(
     request: Request,
     session: SessionDep,
-    name: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    password2: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",
+    name: Text,
+    password: Text,
+    password2: Text,
+    email: Text = "",
+    next: Text = "/",
 ) -> Response:
-    locale = get_locale(request)
+    locale, settings = get_locale(request), request.app.state.settings
+    form = {"next": safe_next(next), "name": name, "email": email}
+    if refused := login_limits.registration_refused(session, settings, client_address(request)):
+        return refused_page(request, "register.html", refused, **form)
     if password != password2:
         error = translate(locale, "The two passwords differ")
-        return render(request, "register.html", 422, next=safe_next(next), error=error, name=name)
+        return render(request, "register.html", 422, error=error, **form)
     try:
-        user = add_user(session, name, password)
+        user = add_user(session, name, password, email=email)
     except CampError as exc:
         error = translate(locale, exc.message, **exc.params)
-        return render(request, "register.html", exc.status_code, next=safe_next(next), error=error,
-                      name=name)
-    _log_in(request, user.id)
+        return render(request, "register.html", exc.status_code, error=error, **form)
+    login_limits.registered(session, settings, client_address(request))
+    log_in(request, user)
     return redirect(safe_next(next))
 
 
@@ -61,20 +82,29 @@ def login_page(request: Request, user: OptionalUser, next: str = "/") -> Respons
 def login(
     request: Request,
     session: SessionDep,
-    name: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",
+    name: Text,
+    password: Text,
+    next: Text = "/",
 ) -> Response:
+    settings, address = request.app.state.settings, client_address(request)
+    form = {"next": safe_next(next), "name": name}
+    if refused := login_limits.login_refused(session, settings, name, address):
+        return refused_page(request, "login.html", refused, **form)
     user = authenticate(session, name, password)
     if user is None:
+        login_limits.login_failed(session, settings, name, address)
         error = translate(get_locale(request), "Wrong name or password")
-        return render(request, "login.html", 401, next=safe_next(next), error=error, name=name)
-    _log_in(request, user.id)
+        return render(request, "login.html", 401, error=error, **form)
+    login_limits.login_succeeded(session, name, address)
+    log_in(request, user)
     return redirect(safe_next(next))
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """Ends this session and every other of the account: a copied cookie stops working too."""
+    if user is not None:
+        end_sessions(user)
     request.session.clear()
     return redirect("/")
 

@@ -30,9 +30,9 @@ from app.services.replies import (
     quotas,
 )
 from app.services.submissions import clean_text
-from app.services.uploads import check_files
 from app.templating import render
-from app.upload_reader import read_uploads
+from app.upload_reader import read_checked_uploads
+from app.web import once
 from app.web.forms import error_text
 from app.web.navigation import redirect
 
@@ -74,20 +74,24 @@ async def post_course_reply(
     text: Annotated[str, Form()] = "",
     files: Annotated[list[UploadFile] | None, Form()] = None,
     action: Annotated[str, Form()] = "post",
+    idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
     course = get_course(session, slug)
     max_bytes = request.app.state.settings.max_upload_bytes
     try:
         if action == "preview":
             return _preview(request, session, course, user, text, files or [])
-        checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+        checked = await read_checked_uploads(files or [], max_bytes)
+        taken = once.take_token(request, session, user, idempotency_key, text, checked)
+        if isinstance(taken, Response):
+            return taken
         posted = post_reply(session, course, user, text, checked)
     except CampError as exc:
         session.rollback()
         return render_course(request, session, course, error=error_text(request, exc), draft=text,
                              status_code=exc.status_code)
     assert posted.post is not None
-    return redirect(f"/courses/{slug}?posted={posted.post.id}#post-{posted.post.id}")
+    return once.answer(session, taken, f"/courses/{slug}?posted={posted.post.id}#post-{posted.post.id}")
 
 
 def _preview(request: Request, session: Session, course: Course, user: CurrentUser, text: str,

@@ -49,6 +49,8 @@ PUBLIC_REASONS: dict[str, Any] = {
     "not_chosen": lazy("This student's entry is another submission"),
     "prize_kept": lazy("Won the replaced draw and keeps the prize"),
     "withdrew": lazy("Won the replaced draw and gave up the prize"),
+    "not_final": lazy("Not one of this student's final picks"),
+    "copied": lazy("Copies an earlier reply (confirmed by the staff)"),
 }
 
 
@@ -112,8 +114,9 @@ def withdrawn_by_draw(draws: Sequence[Draw]) -> dict[int, list[int]]:
     """Draw id -> entry ids of its winners who withdrew (as the replacements recorded it)."""
     found: dict[int, list[int]] = {}
     for d in draws:
-        if d.withdrawal is not None and d.replaces_id == d.withdrawal["draw_id"]:
-            found[d.replaces_id] = d.withdrawal["withdrawn_entry_ids"]
+        replaced = d.replaces_id
+        if d.withdrawal is not None and replaced is not None and replaced == d.withdrawal["draw_id"]:
+            found[replaced] = d.withdrawal["withdrawn_entry_ids"]
     return found
 
 
@@ -259,7 +262,7 @@ def _draws_page(request: Request, session: Session, assignment: Assignment,
                 error: str | None = None, status_code: int = 200) -> Response:
     draws = service.draws_of(session, assignment)
     replaced = {d.replaces_id for d in draws if d.replaces_id is not None}
-    rules = []
+    rules: list[tuple[int, dict[str, Any], dict[str, Any] | None]] = []
     for index, data in enumerate(assignment.reward_rules or []):
         try:
             rules.append((index, data, parse_reward(data).rule.to_json()))

@@ -17,6 +17,7 @@ from app.db import get_sessionmaker
 from app.deps import get_locale
 from app.i18n import STATUS_LABELS, lazy, translate
 from app.models import FINAL_STATUSES, Assignment, GradingAttempt, Submission, User
+from app.services import visibility
 
 router = APIRouter()
 POLL_SECONDS = 0.5
@@ -51,11 +52,9 @@ def running_since(session: Session, s: Submission) -> str | None:
     return moment.isoformat()
 
 
-def _is_author(session: Session, s: Submission, viewer_id: int | None) -> bool:
-    if viewer_id is None or viewer_id != s.author_id:
-        return False
-    user = session.get(User, viewer_id)
-    return user is not None and user.is_active
+def _viewer(session: Session, viewer_id: int | None) -> User | None:
+    user = session.get(User, viewer_id) if viewer_id is not None else None
+    return user if user is not None and user.is_active else None
 
 
 def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> dict[str, object] | None:
@@ -63,15 +62,15 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
         s = session.get(Submission, submission_id)
         if s is None:
             return None
-        messages = s.messages or {}
+        seen = visibility.sight(_viewer(session, viewer_id), s)
         final = s.status in FINAL_STATUSES
         snap: dict[str, object] = {
             "id": s.id,
             "status": s.status,
             "status_label": translate(locale, STATUS_LABELS[s.status]),
-            "verdict": s.verdict,
-            "score": s.score,
-            "message": messages.get(locale) or messages.get("en") or "",
+            "verdict": visibility.shown_verdict(seen, s),
+            "score": visibility.shown_score(seen, s),
+            "message": visibility.shown_message(seen, s, locale) or "",
             "final": final,
             # the live panel: where it waits, since when it runs, and (its author only) the log
             "queue_ahead": None,
@@ -87,11 +86,10 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
         elif s.status == "running":
             snap.update(running_since=running_since(session, s),
                         running_label=translate(locale, RUNNING_FOR, seconds="{seconds}"))
-        if final and s.log and _is_author(session, s, viewer_id):
-            snap.update(log_tail=s.log[-LOG_TAIL_CHARS:], log_label=translate(locale, LOG_TAIL))
+        log = visibility.shown_log(seen, s)
+        if final and log and seen.audience == "author":
+            snap.update(log_tail=log[-LOG_TAIL_CHARS:], log_label=translate(locale, LOG_TAIL))
         return snap
-
-
 
 
 @router.get("/submissions/{submission_id}/events")

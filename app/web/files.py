@@ -1,4 +1,5 @@
-"""Serving stored attachments: images inline, code only to its author and the staff."""
+"""Serving stored attachments: images inline, code only to its author and the staff (rules in
+`visibility`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from fastapi.responses import Response
 
 from app import storage
 from app.deps import OptionalUser, SessionDep
-from app.errors import Forbidden, NotFound
+from app.errors import NotFound
 from app.models import Attachment
-from app.services.submissions import can_see_private
+from app.services import visibility
 
 router = APIRouter()
 
@@ -19,10 +20,9 @@ router = APIRouter()
 @router.get("/files/{attachment_id}")
 def attachment(attachment_id: int, session: SessionDep, user: OptionalUser) -> Response:
     item = session.get(Attachment, attachment_id)
-    if item is None or (item.submission.hidden and not can_see_private(user, item.submission)):
+    if item is None:
         raise NotFound("This file does not exist")
-    if item.kind != "image" and not can_see_private(user, item.submission):
-        raise Forbidden("Only the author and the staff can download this file")
+    visibility.check_file(user, item.submission, item.kind)
     # The content type is the one Camp decided when it checked the file, never the uploader's.
     media_type = item.content_type if item.kind == "image" else "application/octet-stream"
     disposition = "inline" if item.kind == "image" else "attachment"

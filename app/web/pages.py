@@ -15,12 +15,11 @@ from app.models import Assignment, Submission, utcnow
 from app.services import replies as reply_service
 from app.services.courses import get_assignment, get_course, list_courses
 from app.services.submissions import for_author, thread
-from app.services.uploads import check_files
 from app.templating import render
-from app.upload_reader import read_uploads
+from app.upload_reader import read_checked_uploads
+from app.web import once
 from app.web.course_thread import render_course
 from app.web.forms import error_text
-from app.web.navigation import redirect
 from app.web.thread import thread_view
 
 router = APIRouter()
@@ -93,11 +92,15 @@ async def post_reply(
     user: CurrentUser,
     text: Annotated[str, Form()] = "",
     files: Annotated[list[UploadFile] | None, Form()] = None,
+    idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
     max_bytes = request.app.state.settings.max_upload_bytes
     try:
-        checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+        checked = await read_checked_uploads(files or [], max_bytes)
+        taken = once.take_token(request, session, user, idempotency_key, text, checked)
+        if isinstance(taken, Response):
+            return taken
         posted = reply_service.post_reply(session, assignment.course, user, text, checked, default=assignment)
     except CampError as exc:
         session.rollback()
@@ -107,8 +110,8 @@ async def post_reply(
     submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))
     ids = ",".join(str(s.id) for s in posted.submissions.values())
     target = submission.assignment
-    return redirect(
-        f"/courses/{slug}/assignments/{target.code}?page={-(-submission.floor // PAGE_SIZE)}"
+    return once.answer(
+        session, taken, f"/courses/{slug}/assignments/{target.code}?page={-(-submission.floor // PAGE_SIZE)}"
         f"&posted={ids}#floor-{submission.floor}"
     )
 

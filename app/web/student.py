@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from app.i18n import translate
 from app.models import Status, Submission
+from app.services import visibility
 from app.services.timeline_chart import Point, timeline_chart
 from app.templating import environment
 
@@ -40,14 +41,18 @@ def _when(s: Submission, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return s.created_at.astimezone(ZoneInfo(s.assignment.course.timezone)).strftime(fmt)
 
 
-def scores_chart(submissions: Sequence[Submission], locale: str) -> Markup | None:
-    scored = [s for s in submissions if s.status == Status.scored.value and s.score is not None]
+def scores_chart(submissions: Sequence[Submission], locale: str,
+                 viewer: visibility.Person | None) -> Markup | None:
+    """Scores as the viewer may see them (before the deadline: the public split's)."""
+    values = {s.id: visibility.shown_score(visibility.sight(viewer, s), s) for s in submissions}
+    scored = [s for s in submissions if s.status == Status.scored.value and values[s.id] is not None]
     if not scored:
         return None
     series: dict[str, list[Point]] = defaultdict(list)
     for s in sorted(scored, key=lambda s: s.created_at):
-        label = f"{s.assignment.code} #{s.floor}: {s.score:.4g} ({_when(s)})"
-        series[s.assignment.code].append(Point(s.created_at, float(s.score or 0), label))
+        value = float(values[s.id] or 0)
+        label = f"{s.assignment.code} #{s.floor}: {value:.4g} ({_when(s)})"
+        series[s.assignment.code].append(Point(s.created_at, value, label))
     first = min(scored, key=lambda s: s.created_at)
     last = max(scored, key=lambda s: s.created_at)
     return timeline_chart(series, title=translate(locale, "My scores over time ({n} graded)", n=len(scored)),
@@ -63,7 +68,7 @@ def my_submissions_view(ctx: Context, submissions: Sequence[Submission]) -> MySu
     if selected not in dict(choices):
         selected = ""
     shown = [s for s in submissions if not selected or homework_key(s) == selected]
-    return MySubmissions(shown, choices, selected, scores_chart(shown, ctx["locale"]))
+    return MySubmissions(shown, choices, selected, scores_chart(shown, ctx["locale"], ctx.get("user")))
 
 
 environment().globals.update(my_submissions_view=my_submissions_view)

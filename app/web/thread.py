@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.deps import CsrfChecked, CurrentUser, SessionDep, StaffUser, Viewer
 from app.errors import CampError
 from app.models import Assignment, Submission, SubmissionEdit, utcnow
-from app.services import edits, likes
+from app.services import edits, final_picks, likes, visibility
 from app.services.homework_settings import likes_close_at
 from app.services.limits import CodeQuota, code_quota
 from app.services.submissions import get_submission
@@ -42,6 +42,9 @@ class ThreadView:
     quota: CodeQuota | None
     history: dict[int, list[SubmissionEdit]] = field(default_factory=dict)
     posted: list[Submission] = field(default_factory=list)
+    #: final picks: the course's limit when this homework has a private ranking, else None
+    final_limit: int | None = None
+    my_finals: int = 0
 
 
 def _posted(session: Session, viewer: Viewer | None, posted: str | None) -> list[Submission]:
@@ -59,7 +62,7 @@ def thread_view(session: Session, assignment: Assignment, replies: list[Submissi
     now = now or utcnow()
     ids = [s.id for s in replies]
     closes = likes_close_at(assignment)
-    private = [s.id for s in replies if viewer and (viewer.is_staff or viewer.id == s.author_id)]
+    private = [s.id for s in replies if visibility.sight(viewer, s, now).private]
     history: dict[int, list[SubmissionEdit]] = {}
     if private:
         for edit in session.scalars(select(SubmissionEdit).where(SubmissionEdit.submission_id.in_(private))
@@ -74,6 +77,8 @@ def thread_view(session: Session, assignment: Assignment, replies: list[Submissi
         quota=quota if quota and quota.limit is not None else None,
         history=history,
         posted=_posted(session, viewer, posted),
+        final_limit=final_picks.final_limit(assignment.course) if final_picks.has_split(assignment) else None,
+        my_finals=len(final_picks.picks_of(session, assignment, viewer.id)) if viewer else 0,
     )
 
 
@@ -88,9 +93,18 @@ def like_form(submission_id: int, session: SessionDep, user: CurrentUser,
     return redirect(floor_url(submission))
 
 
+@router.post("/submissions/{submission_id}/final", dependencies=[CsrfChecked])
+def final_form(submission_id: int, request: Request, session: SessionDep, user: CurrentUser,
+               action: Annotated[str, Form()] = "mark") -> Response:
+    submission = get_submission(session, submission_id)
+    final_picks.set_final(session, submission, user, action != "unmark")
+    return redirect(floor_url(submission))
+
+
 @router.get("/submissions/{submission_id}/edit")
 def edit_page(submission_id: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     submission = get_submission(session, submission_id)
+    visibility.check_editable(user, submission)
     return _edit_view(request, submission, submission.text)
 
 

@@ -120,10 +120,10 @@ def download_mnist(dest_dir: str | Path) -> dict[str, int]:
     staging = Path(dest_dir) / ".download"
     staging.mkdir(parents=True, exist_ok=True)
     try:
-        for mode, prefix in (("train", "train"), ("test", "t10k")):
-            dataset = MNIST(mode=mode, download=True)
-            shutil.copyfile(dataset.image_path, staging / f"{prefix}-images-idx3-ubyte.gz")
-            shutil.copyfile(dataset.label_path, staging / f"{prefix}-labels-idx1-ubyte.gz")
+        for dataset, prefix in ((MNIST(mode="train", download=True), "train"),
+                                (MNIST(mode="test", download=True), "t10k")):
+            shutil.copyfile(str(dataset.image_path), staging / f"{prefix}-images-idx3-ubyte.gz")
+            shutil.copyfile(str(dataset.label_path), staging / f"{prefix}-labels-idx1-ubyte.gz")
         return import_mnist(staging, dest_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

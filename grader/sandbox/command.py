@@ -37,14 +37,6 @@ def inside_output(name: str) -> str:
     return f"/camp/out/{name}"
 
 
-def privilege_drop(euid: int) -> list[str]:
-    """Root must shed its uid *before* bwrap: as root RLIMIT_NPROC is not enforced."""
-    if euid != 0:
-        return []  # already unprivileged; bwrap uses an unprivileged user namespace
-    ids = str(SANDBOX_UID)
-    return ["setpriv", f"--reuid={ids}", f"--regid={ids}", "--clear-groups", "--"]
-
-
 def environment(runtime: Runtime, limits: Limits, gpu: str | None) -> dict[str, str]:
     """The whole environment of the sandboxed program: nothing inherited, nothing secret."""
     threads = str(limits.threads)
@@ -71,6 +63,8 @@ def bwrap_argv(
     script: Path,
     args: Sequence[str],
     status_fd: int,
+    secret_fd: int = -1,
+    seccomp_fd: int | None = None,
     package: Path | None,
     inputs: Mapping[str, Path],
     outputs: Mapping[str, Path],
@@ -79,8 +73,13 @@ def bwrap_argv(
 ) -> list[str]:
     """bwrap's arguments (without the privilege drop) for running `script` under the bootstrap."""
     scratch = str(limits.scratch_bytes)
+    # Inside, every slot's uid looks like "nobody"; outside it is the slot's own uid. The trusted
+    # bootstrap is pid 1: signals from inside its pid namespace cannot kill it.
     argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--new-session",
-            "--die-with-parent", "--hostname", "camp", "--clearenv"]
+            "--die-with-parent", "--as-pid-1", "--hostname", "camp", "--clearenv",
+            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     for name, value in environment(runtime, limits, gpu).items():
         argv += ["--setenv", name, value]
     argv += ["--proc", "/proc", "--dev", "/dev"]
@@ -88,8 +87,8 @@ def bwrap_argv(
         argv += ["--dev-bind", device, device]
     argv += ["--size", scratch, "--tmpfs", "/dev/shm", "--size", scratch, "--tmpfs", "/tmp"]
     # After the fresh /tmp: a Python or venv that lives under /tmp stays visible inside.
-    for path in runtime.ro_binds:
-        argv += ["--ro-bind", path, path]
+    for system_path in runtime.ro_binds:
+        argv += ["--ro-bind", system_path, system_path]
     for target, link in runtime.symlinks:
         argv += ["--symlink", target, link]
     # the work dir holds a copy of the package plus `scratch_bytes` of the program's own files
@@ -103,5 +102,5 @@ def bwrap_argv(
         argv += ["--bind", str(path), inside_output(name)]
     argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR, "--"]
     # -I: ignore PYTHON* variables and user site; -B: no .pyc; -u: output survives a kill
-    argv += [runtime.python, "-I", "-B", "-u", "/camp/bootstrap.py", str(status_fd), MAIN]
+    argv += [runtime.python, "-I", "-B", "-u", "/camp/bootstrap.py", str(status_fd), str(secret_fd), MAIN]
     return argv + list(args)

@@ -1,26 +1,23 @@
 """Start one sandboxed Python run, enforce its limits, and tell infrastructure from program failure.
 
-Process tree, all in one new process group started by us:
+Process tree, all in the run's cgroup and under the slot's uid (`isolation`):
 
-    setpriv (root drops to uid 65534, no groups)  ->  bwrap  ->  [pid ns] bwrap init  ->  python
+    setpriv (root drops to the slot's uid, no groups) -> bwrap -> [pid ns] bwrap init
+        -> bootstrap (trusted half: status pipe)  -> program (seccomp-filtered)
 
-Limits are applied as rlimits just before `setpriv` execs, so they bind the sandbox user from
-its first instruction: RLIMIT_CPU, RLIMIT_AS (RLIMIT_DATA with a GPU, whose driver reserves huge
-address ranges), RLIMIT_NPROC (enforced because the real uid is no longer root), RLIMIT_FSIZE,
-RLIMIT_NOFILE, and no core dumps. Wall time is watched here: at the limit the whole process
-group is SIGKILLed; bwrap's `--die-with-parent` and the pid namespace take every descendant
-with it. stdout and stderr share one pipe, read continuously into a bounded head+tail buffer.
-
-The bootstrap writes `ready` on a private status pipe before any student code runs. No `ready`
-means the sandbox itself failed (bwrap missing or refused, a path not reachable, numpy broken),
-which raises `InfrastructureError`; everything after `ready` is recorded in the `Outcome`.
+Rlimits are applied just before `setpriv` execs, after the child joined the cgroup, so both bind
+from the first instruction. bwrap reads its options from a descriptor, so `/proc/1/cmdline`
+inside shows no host path. Wall time and the cgroup's CPU time are watched here; at either limit,
+on a flood, and after every normal exit too, the whole cgroup is frozen and killed, and the run
+is over only when it is empty. stdout and stderr share one pipe, read into a bounded head+tail
+buffer. The bootstrap authenticates its status lines with a per-run secret (see bootstrap.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
+import secrets
 import selectors
 import shutil
 import signal
@@ -33,22 +30,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.limits import Limits
-from grader.report import InfrastructureError
+from grader.sandbox import health, seccomp
 from grader.sandbox.capture import HeadTail
-from grader.sandbox.command import bwrap_argv, gpu_devices, privilege_drop
-from grader.sandbox.runtime import SANDBOX_UID, runtime
+from grader.sandbox.cgroups import Usage
+from grader.sandbox.command import bwrap_argv, gpu_devices
+from grader.sandbox.config import SandboxConfig, configured
+from grader.sandbox.isolation import Isolation, SandboxSetupError, close_preexec, isolation
+from grader.sandbox.runtime import runtime
 
 _HOST_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
-_STATUS_CAP = 4096
+_STATUS_CAP = 64 * 1024
 _DRAIN_SECONDS = 2.0
+_TICK = 0.25  # how often the cgroup's CPU time is looked at
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a sandboxed run ended, as plain data. `exit_code` is the program's status (bwrap
-    reports death by signal N as 128+N, decoded into `signal`); `error` is the exception type
-    the bootstrap saw escape the program; `log` is the bounded stdout+stderr. (No CPU time:
-    rusage of the outer bwrap does not include the sandboxed tree.)"""
+    """How a sandboxed run ended, as plain data. `exit_code` is the program's status and
+    `signal` the signal that killed it (from the bootstrap's authenticated report, else from
+    bwrap's status); `error` is the exception type the program claims escaped it; `log` is the
+    bounded stdout+stderr; CPU time and peak memory are the cgroup's (None without cgroups)."""
 
     exit_code: int | None
     signal: int | None
@@ -60,41 +61,33 @@ class Outcome:
     gpu: bool
     #: killed for writing more than `Limits.flood_bytes` to stdout+stderr
     flooded: bool = False
+    cpu_seconds: float | None = None
+    memory_peak_bytes: int | None = None
+    #: the run's memory cgroup killed a process at its limit
+    oom_killed: bool = False
+    #: killed because the run's processes together used `Limits.cpu_seconds` of CPU
+    cpu_exceeded: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not (self.timed_out or self.flooded or self.error)
-
-
-def _rlimits(limits: Limits, gpu: bool) -> Callable[[], None]:
-    memory = resource.RLIMIT_DATA if gpu else resource.RLIMIT_AS
-    pairs = [
-        (resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1),
-        (memory, limits.memory_bytes, limits.memory_bytes),
-        (resource.RLIMIT_NPROC, limits.processes, limits.processes),
-        (resource.RLIMIT_FSIZE, limits.file_bytes, limits.file_bytes),
-        (resource.RLIMIT_NOFILE, limits.open_files, limits.open_files),
-        (resource.RLIMIT_CORE, 0, 0),
-    ]
-
-    def apply() -> None:  # runs in the child between fork and exec: keep it to syscalls
-        for which, soft, hard in pairs:
-            resource.setrlimit(which, (soft, hard))
-
-    return apply
+        return self.exit_code == 0 and not (
+            self.timed_out or self.flooded or self.error or self.oom_killed or self.cpu_exceeded
+        )
 
 
 def _require_tools() -> None:
     needed = ["bwrap"] + (["setpriv"] if os.geteuid() == 0 else [])
     missing = [tool for tool in needed if shutil.which(tool, path=_HOST_ENV["PATH"]) is None]
     if missing:
-        raise InfrastructureError(
+        raise SandboxSetupError(
             f"sandbox: {', '.join(missing)} not installed (Debian packages bubblewrap, util-linux)"
         )
 
 
-def _prepare(package: Path | None, inputs: Mapping[str, Path], outputs: Mapping[str, Path]) -> int:
-    """Make inputs readable and outputs writable by the sandbox user; return the package size
+def _prepare(
+    package: Path | None, inputs: Mapping[str, Path], outputs: Mapping[str, Path], uid: int
+) -> int:
+    """Make inputs readable and outputs writable by the slot's uid; return the package size
     as tmpfs will charge it (whole pages per file and directory)."""
     size = 0
     if package is not None:
@@ -104,15 +97,15 @@ def _prepare(package: Path | None, inputs: Mapping[str, Path], outputs: Mapping[
                 os.chmod(os.path.join(root, name), 0o755)
                 size += 4096
             for name in files:
-                path = os.path.join(root, name)
-                os.chmod(path, 0o644)
-                size += -(-os.path.getsize(path) // 4096) * 4096 + 4096
+                file = os.path.join(root, name)
+                os.chmod(file, 0o644)
+                size += -(-os.path.getsize(file) // 4096) * 4096 + 4096
     for path in inputs.values():
         os.chmod(path, 0o644)
     for path in outputs.values():
         path.write_bytes(b"")
         if os.geteuid() == 0:
-            os.chown(path, SANDBOX_UID, SANDBOX_UID)
+            os.chown(path, uid, uid)
         os.chmod(path, 0o600)
     return size
 
@@ -139,71 +132,139 @@ def run_python(
     package: Path | None = None,
     inputs: Mapping[str, Path] | None = None,
     outputs: Mapping[str, Path] | None = None,
+    sandbox: SandboxConfig | None = None,
 ) -> Outcome:
     """Run `script` (bound read-only as /camp/main.py) in a fresh sandbox, cwd = copy of `package`.
 
     `inputs` are bound read-only at /camp/in/NAME, `outputs` (created empty here) read-write at
     /camp/out/NAME. Host paths must live in a directory the sandbox user can traverse (see
-    `workspace`). Raises `InfrastructureError` when the sandbox cannot start.
+    `workspace`). Raises `InfrastructureError` (`SandboxSetupError`) when the sandbox cannot
+    start or cannot be cleaned up; those count towards the worker's sandbox health.
     """
-    inputs, outputs = dict(inputs or {}), dict(outputs or {})
-    _require_tools()
+    try:
+        _require_tools()
+        with isolation(limits, sandbox or configured()) as box:
+            outcome = _run_in(box, script, args, limits, package, dict(inputs or {}), dict(outputs or {}))
+    except SandboxSetupError as exc:
+        health.record_failure(str(exc))
+        raise
+    health.record_success()
+    return outcome
+
+
+def _run_in(
+    box: Isolation, script: Path, args: Sequence[str], limits: Limits, package: Path | None,
+    inputs: dict[str, Path], outputs: dict[str, Path],
+) -> Outcome:
     rt = runtime()
     gpu = limits.gpu if limits.gpu is not None and gpu_devices() else None  # else CPU fallback
-    package_size = _prepare(package, inputs, outputs)
+    package_size = _prepare(package, inputs, outputs, box.uid)
+    secret = secrets.token_hex(16).encode()
     status_r, status_w = os.pipe()
-    argv = privilege_drop(os.geteuid()) + bwrap_argv(
-        runtime=rt, limits=limits, script=script, args=args, status_fd=status_w, package=package,
-        inputs=inputs, outputs=outputs, package_bytes=package_size, gpu=gpu,
+    secret_r = _pipe_holding(secret + b"\n")
+    seccomp_fd = seccomp.program_fd(box.allow_memfd)
+    argv = bwrap_argv(
+        runtime=rt, limits=limits, script=script, args=args, status_fd=status_w, secret_fd=secret_r,
+        seccomp_fd=seccomp_fd, package=package, inputs=inputs, outputs=outputs,
+        package_bytes=package_size, gpu=gpu,
     )
+    split = argv.index("--")
+    options = _file_holding(b"".join(a.encode() + b"\0" for a in argv[1:split]))
+    command = [*box.privilege_drop(), "bwrap", "--args", str(options), *argv[split:]]
+    hook = box.preexec(limits, gpu is not None)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(status_w,), start_new_session=True, env=_HOST_ENV,
-            preexec_fn=_rlimits(limits, gpu is not None),
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(status_w, secret_r, seccomp_fd, options), start_new_session=True,
+            env=_HOST_ENV, preexec_fn=hook,
         )
-    except OSError as exc:
+    except (OSError, subprocess.SubprocessError) as exc:
         os.close(status_r)
-        raise InfrastructureError(f"sandbox: cannot start bwrap: {exc}") from exc
+        raise SandboxSetupError(f"sandbox: cannot start bwrap: {exc}") from exc
     finally:
-        os.close(status_w)
-    return _supervise(proc, status_r, limits, started, gpu is not None)
+        for fd in (status_w, secret_r, seccomp_fd, options):
+            os.close(fd)
+        close_preexec(hook)
+    return _supervise(proc, box, status_r, secret, limits, started, gpu is not None)
+
+
+def _pipe_holding(data: bytes) -> int:
+    read, write = os.pipe()
+    try:
+        os.write(write, data)
+    finally:
+        os.close(write)
+    return read
+
+
+def _file_holding(data: bytes) -> int:
+    fd = os.memfd_create("bwrap-args", 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _supervise(
-    proc: subprocess.Popen[bytes], status_r: int, limits: Limits, started: float, gpu: bool
+    proc: subprocess.Popen[bytes], box: Isolation, status_r: int, secret: bytes, limits: Limits,
+    started: float, gpu: bool,
 ) -> Outcome:
     assert proc.stdout is not None
     log, status = HeadTail(limits.output_bytes), bytearray()
     deadline = started + limits.wall_seconds
+    cpu = box.cgroup.cpu_seconds if box.cgroup is not None else lambda: None
+    exited: list[int] = []
+
+    def finished() -> bool:
+        if not exited:
+            reaped, wait_status = os.waitpid(proc.pid, os.WNOHANG)
+            if reaped:
+                exited.append(wait_status)
+        return bool(exited)
+
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ, log)
         selector.register(status_r, selectors.EVENT_READ, status)
-        flooded = _pump(selector, deadline, status, limits.flood_bytes)
-        wait_status = None if flooded else _wait(proc.pid, deadline)
-        timed_out = wait_status is None and not flooded
-        if wait_status is None:
-            _kill_group(proc.pid)
-            wait_status = _wait(proc.pid, None)
-        # output written just before the end; bounded, in case a stray holder keeps a pipe open
-        _pump(selector, time.monotonic() + _DRAIN_SECONDS, status, limits.flood_bytes)
+        stop = _pump(selector, deadline, status, limits, cpu, finished)
+        if stop is None and not exited:  # both pipes closed: wait for the exit status
+            wait_status = _wait(proc.pid, deadline)
+            if wait_status is None:
+                stop = "cpu" if _over_cpu(cpu, limits) else "wall"
+            else:
+                exited.append(wait_status)
+        # the program is done or out of time: nothing of the run may outlive this point
+        _end_everything(box, proc.pid)
+        wait_status = exited[0] if exited else _wait(proc.pid, None)
+        usage = box.terminate()
+        # output written just before the end (every holder is dead now, so this ends quickly)
+        _pump(selector, time.monotonic() + _DRAIN_SECONDS, status, limits, lambda: None, lambda: False)
     proc.stdout.close()
     os.close(status_r)
     assert wait_status is not None
     proc.returncode = os.waitstatus_to_exitcode(wait_status)  # reaped above: Popen must not wait
-    return _outcome(wait_status, timed_out, flooded, bytes(status), log, started, gpu)
+    return _outcome(wait_status, stop, bytes(status), secret, log, started, gpu, usage)
+
+
+def _over_cpu(cpu: Callable[[], float | None], limits: Limits) -> bool:
+    used = cpu()
+    return used is not None and used >= limits.cpu_seconds
 
 
 def _pump(
-    selector: selectors.BaseSelector, deadline: float, status: bytearray, flood: int
-) -> bool:
-    """Read both pipes until both close or the deadline passes; True if output hit `flood`."""
+    selector: selectors.BaseSelector, deadline: float, status: bytearray, limits: Limits,
+    cpu: Callable[[], float | None], finished: Callable[[], bool],
+) -> str | None:
+    """Read both pipes until both close, the outer process exits, or a limit is hit: None, or
+    "wall", "cpu", "flood". (A process the program left behind may hold the pipes open.)"""
     while selector.get_map():
+        if finished():
+            return None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return False
-        for key, _ in selector.select(remaining):
+            return "wall"
+        if _over_cpu(cpu, limits):
+            return "cpu"
+        for key, _ in selector.select(min(remaining, _TICK)):
             chunk = os.read(key.fd, 65536)
             if not chunk:
                 selector.unregister(key.fileobj)
@@ -211,9 +272,9 @@ def _pump(
                 status += chunk[: max(0, _STATUS_CAP - len(status))]
             else:
                 key.data.write(chunk)
-                if key.data.total > flood:
-                    return True
-    return False
+                if key.data.total > limits.flood_bytes:
+                    return "flood"
+    return None
 
 
 def _wait(pid: int, deadline: float | None) -> int | None:
@@ -228,48 +289,59 @@ def _wait(pid: int, deadline: float | None) -> int | None:
         time.sleep(0.02)
 
 
-def _kill_group(pgid: int) -> None:
+def _end_everything(box: Isolation, pgid: int) -> None:
+    """Kill what is left of the run: the cgroup (or the slot's uid), and the process group."""
     try:
         os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
+    box.terminate()
+
+
+def _authenticated(status: bytes, secret: bytes) -> list[bytes]:
+    prefix = secret + b" "
+    return [line[len(prefix):] for line in status.splitlines() if line.startswith(prefix)]
 
 
 def _outcome(
-    wait_status: int,
-    timed_out: bool,
-    flooded: bool,
-    status: bytes,
-    log: HeadTail,
-    started: float,
-    gpu: bool,
+    wait_status: int, stop: str | None, status: bytes, secret: bytes, log: HeadTail,
+    started: float, gpu: bool, usage: Usage,
 ) -> Outcome:
     code = os.waitstatus_to_exitcode(wait_status)
-    if not status.startswith(b"ready\n"):
-        why = "within the wall time" if timed_out else f"(exit status {code})"
-        raise InfrastructureError(f"sandbox did not start {why}: {log.text()[-2000:]}")
-    sig = -code if code < 0 else (code - 128 if 128 < code <= 128 + 64 else None)
+    lines = _authenticated(status, secret)
+    if not lines or lines[0] != b"ready":
+        why = "within the wall time" if stop == "wall" else f"(exit status {code})"
+        raise SandboxSetupError(f"sandbox did not start {why}: {log.text()[-2000:]}")
+    report = _report(lines[1:])
+    sig: object = -code if code < 0 else (code - 128 if 128 < code <= 128 + 64 else None)
+    exit_code: object = None if code < 0 else code
+    error: object = None
+    if report is not None:
+        exit_code, sig, error = report.get("exit"), report.get("signal"), report.get("error")
     return Outcome(
-        exit_code=None if code < 0 else code,
-        signal=sig,
-        timed_out=timed_out,
-        error=_reported_error(status),
+        exit_code=exit_code if isinstance(exit_code, int) else None,
+        signal=sig if isinstance(sig, int) else None,
+        timed_out=stop in ("wall", "cpu"),
+        error=error if isinstance(error, str) else None,
         log=log.text(),
         output_bytes=log.total,
         wall_seconds=round(time.monotonic() - started, 3),
         gpu=gpu,
-        flooded=flooded,
+        flooded=stop == "flood",
+        cpu_seconds=None if usage.cpu_seconds is None else round(usage.cpu_seconds, 3),
+        memory_peak_bytes=usage.memory_peak_bytes,
+        oom_killed=usage.oom_kills > 0,
+        cpu_exceeded=stop == "cpu",
     )
 
 
-def _reported_error(status: bytes) -> str | None:
-    """The last well-formed `{"error": NAME}` line after `ready`, if any."""
-    error = None
-    for line in status.splitlines()[1:]:
+def _report(lines: list[bytes]) -> dict[str, object] | None:
+    """The bootstrap's final report: the last authenticated line that is a JSON object."""
+    for line in reversed(lines):
         try:
             value = json.loads(line)
         except ValueError:
             continue
-        if isinstance(value, dict) and isinstance(value.get("error"), str):
-            error = value["error"][:100]
-    return error
+        if isinstance(value, dict):
+            return value
+    return None

@@ -8,11 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.live import live_server
-from tests.support.stacks import PROJECT_ROOT, Stack
-
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+from tests.support.live import CHROMIUM, SCREENSHOTS, live_server
+from tests.support.stacks import Stack
 
 
 # Per module, not per session: Playwright's sync API keeps an asyncio loop marked as running

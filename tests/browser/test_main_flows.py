@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_staff_admin_flow import ANSWER, log_in, make_account, post_reply
 from tests.support.homework import (
     ROUND_123_SIGNATURE,
@@ -22,6 +21,7 @@ from tests.support.homework import (
     move_draw_to_2023,
     move_replies_to_2023,
 )
+from tests.support.live import SCREENSHOTS
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 
 BASELINE = PROJECT_ROOT / "examples" / "mnist-lenet"

@@ -14,7 +14,7 @@ import pytest
 from babel.messages.pofile import read_po
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.support.live import SCREENSHOTS
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 
 PASSWORD = "correct horse"

@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from tests.support.homework import make_users
 from tests.support.live import free_port
 from tests.support.stacks import (
+    DEMO_COURSE,
     PROJECT_ROOT,
     Stack,
     delete_prefixed,
@@ -29,7 +31,6 @@ from tests.support.stacks import (
     wait_for,
 )
 
-DEMO_COURSE = PROJECT_ROOT / "courses" / "dl-bootcamp.yaml"
 FINAL = ("scored", "failed", "rejected")
 T = TypeVar("T")
 
@@ -123,6 +124,25 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def start_sweeper(stack: Stack) -> subprocess.Popen[bytes]:
+    """`camp sweeper` in a process group of its own, logging to `worker-N.log`; cleaned up with the
+    workers."""
+    import sys
+
+    log = open(stack.data_dir / f"worker-{len(stack.workers)}.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "sweeper"], cwd=PROJECT_ROOT,
+                            env=stack.subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    stack.workers.append(proc)
+    wait_for(lambda: proc.poll() is not None or b"sweeper started" in log_of(stack, proc), timeout=60)
+    assert proc.poll() is None, log_of(stack, proc)[-3000:]
+    return proc
+
+
+def log_of(stack: Stack, proc: subprocess.Popen[bytes]) -> bytes:
+    return (stack.data_dir / f"worker-{stack.workers.index(proc)}.log").read_bytes()
+
+
 def worker_ready(stack: Stack, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     """Until the worker process logs that it is ready (its log file grows per start)."""
     log = stack.data_dir / f"worker-{stack.workers.index(proc)}.log"
@@ -212,3 +232,15 @@ class WebServer:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
             self.proc.wait(timeout=30)
+
+
+def student_tokens(n: int) -> list[dict[str, str]]:
+    """`n` students with API tokens, in the active stack (direct inserts, no password hashing)."""
+    from app.db import session_scope
+    from app.models import User
+    from app.services.accounts import create_token
+
+    ids = make_users(n)
+    with session_scope() as session:
+        return [{"Authorization": f"Bearer {create_token(session, session.get(User, uid), 'faults')}"}
+                for uid in ids]

@@ -2,7 +2,7 @@
 
 Proves: with 100 replies committed and their ids waiting in Redis, a kill -9 of Redis and a
 restart without persistence (everything it held is gone: a flush) loses no submission and
-grades none twice. The sweep, running on the `cpu` worker's beat through the outage, sends the
+grades none twice. The sweeper (started beside the `cpu` worker by `--beat`) sends the
 ids again from the database; the `gpu` worker grades each exactly once (one attempt per
 submission). Uses a throwaway redis-server of its own, never the shared one.
 """
@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from tests.faults.conftest import app_client, student_tokens
-from tests.faults.kit import RedisServer, elapsed, worker_ready
+from tests.faults.kit import RedisServer, elapsed, student_tokens, worker_ready
 from tests.support.homework import make_course
+from tests.support.web import make_client
 
 SUBMISSIONS = 100
 SETTINGS = {
@@ -30,7 +30,7 @@ def test_redis_restarted_empty_with_100_queued_loses_nothing(make_stack, tmp_pat
     redis = RedisServer(tmp_path)
     redis.start()
     try:
-        with make_stack(CAMP_BROKER_URL=redis.url, **SETTINGS) as fs, app_client() as client:
+        with make_stack(CAMP_BROKER_URL=redis.url, **SETTINGS) as fs, make_client() as client:
             stack = fs.stack
             prefix = stack.env["CAMP_BROKER_KEY_PREFIX"]
             sweeper = stack.start_worker("-Q", "cpu", "--beat")

@@ -16,8 +16,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.faults.conftest import student_tokens
-from tests.faults.kit import WebServer, elapsed, worker_ready
+from tests.faults.kit import WebServer, elapsed, student_tokens, worker_ready
 from tests.support.homework import make_course
 from tests.support.stacks import PG_ADMIN_URL, wait_for
 

@@ -13,8 +13,8 @@ from collections import Counter
 
 import pytest
 
-from tests.faults.conftest import app_client, student_tokens
-from tests.faults.kit import slow_predict, worker_ready
+from tests.faults.kit import slow_predict, student_tokens, worker_ready
+from tests.support.web import make_client
 
 SUBMISSIONS = 2
 SETTINGS = {
@@ -29,7 +29,7 @@ URL = "/api/v1/courses/dl-bootcamp/assignments/6-2/submissions"
 
 @pytest.mark.slow
 def test_second_delivery_cannot_claim(make_stack) -> None:
-    with make_stack(**SETTINGS) as fs, app_client() as client:
+    with make_stack(**SETTINGS) as fs, make_client() as client:
         stack = fs.stack
         # three pool processes, two busy grading: the third receives the redeliveries
         worker_ready(stack, stack.start_worker("-Q", "gpu", "-c", str(SUBMISSIONS + 1)))

@@ -8,8 +8,9 @@ one attempt that stored a verdict, every interrupted attempt is closed as `aband
 monitor sampling the database twice a second never sees a claim left `running` past its lease
 plus the sweep interval (plus slack), nor a queued id left unsent past the staleness threshold.
 
-Topology as in docker-compose.yml: the killed worker serves the `gpu` queue (where 6-2 goes);
-a `cpu` worker runs the sweep on Celery beat, as `worker-cpu --beat` does, and is not killed.
+The killed worker serves the `gpu` queue (where 6-2 goes); a `cpu` worker started with `--beat`
+runs a sweeper beside it and is not killed. tests/faults/test_dead_workers.py measures how soon
+a killed grading starts again with the default heartbeat and lease.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import time
 
 import pytest
 
-from tests.faults.conftest import app_client, student_tokens
-from tests.faults.kit import FaultStack, children, elapsed, slow_predict, worker_ready
+from tests.faults.kit import FaultStack, children, elapsed, slow_predict, student_tokens, worker_ready
+from tests.support.web import make_client
 
 KILLS = 20
 GRADING_SECONDS = 2.5
@@ -72,7 +73,7 @@ def fresh_claim(fs: FaultStack, ids: list[int], since: object) -> tuple[int, flo
 @pytest.mark.slow
 def test_kill_9_of_grading_workers_loses_nothing_and_grades_once(make_stack) -> None:
     rng = random.Random(5)
-    with make_stack(**SETTINGS) as fs, app_client() as client:
+    with make_stack(**SETTINGS) as fs, make_client() as client:
         stack = fs.stack
         worker_ready(stack, stack.start_worker("-Q", "cpu", "--beat"))
         grader = stack.start_worker("-Q", "gpu", "-c", "1")

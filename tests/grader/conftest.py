@@ -17,10 +17,6 @@ from grader.limits import Limits
 from tests.grader.graderkit import BASELINE, BASELINE_ACCURACY, FAST, zip_bytes
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sandbox: runs student code in the real bubblewrap sandbox")
-
-
 @pytest.fixture(autouse=True)
 def _bwrap_is_installed(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("sandbox") and shutil.which("bwrap") is None:

@@ -11,6 +11,9 @@ from contextlib import contextmanager
 
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's; never a browser downloaded by Playwright
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -27,13 +30,14 @@ def _up(url: str) -> bool:
 
 
 @contextmanager
-def live_server(stack: Stack) -> Iterator[str]:
+def live_server(stack: Stack, **env: str) -> Iterator[str]:
+    """`env`: extra settings for this server only (CAMP_...)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(stack.data_dir / f"server-{port}.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=stack.subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT, env={**stack.subprocess_env(), **env}, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         wait_for(lambda: proc.poll() is not None or _up(url), timeout=60)

@@ -20,9 +20,12 @@ from pathlib import Path
 import psycopg
 import redis
 
+from tests.support import sandbox
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("CAMP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("CAMP_TEST_REDIS", "redis://127.0.0.1:6379/14")
+DEMO_COURSE = PROJECT_ROOT / "courses" / "dl-bootcamp.yaml"
 
 
 def new_key_prefix() -> str:
@@ -54,6 +57,11 @@ class Stack:
     env: dict[str, str]
     data_dir: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def is_active(self) -> bool:
+        """Whether this process is pointed at the stack already (its CAMP_* environment)."""
+        current = {k: v for k, v in os.environ.items() if k.startswith("CAMP_")}
+        return current == self.env
 
     @contextmanager
     def active(self) -> Iterator[None]:
@@ -126,10 +134,14 @@ def migrate(stack: Stack) -> None:
     assert result.returncode == 0, result.stderr
 
 
+#: every test client registers from one address; the limit's own tests lower it again
+TEST_LIMITS = {"CAMP_REGISTRATIONS_PER_ADDRESS_PER_HOUR": "100000"}
+
+
 def make_sqlite_stack(base: Path) -> Stack:
     data_dir = base / "embedded"
     data_dir.mkdir(parents=True)
-    stack = Stack("sqlite", {"CAMP_DATA_DIR": str(data_dir)}, data_dir)
+    stack = Stack("sqlite", {"CAMP_DATA_DIR": str(data_dir), **sandbox.env(), **TEST_LIMITS}, data_dir)
     migrate(stack)
     return stack
 
@@ -147,6 +159,7 @@ def make_postgres_stack(base: Path) -> tuple[Stack, str]:
         "CAMP_BROKER_URL": REDIS_TEST_URL,
         "CAMP_BROKER_KEY_PREFIX": new_key_prefix(),
         "CAMP_SECRET_KEY": secrets.token_urlsafe(48),
+        **sandbox.env(), **TEST_LIMITS,
     }
     stack = Stack("postgres", env, data_dir)
     migrate(stack)

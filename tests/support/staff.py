@@ -7,8 +7,8 @@ import re
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.conftest import add_user, csrf_of
 from tests.support.stacks import Stack
+from tests.support.web import add_user, csrf_of
 
 
 def log_in(client: TestClient, name: str, password: str = "correct horse") -> None:

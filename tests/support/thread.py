@@ -10,8 +10,8 @@ from typing import Any
 
 from PIL import Image
 
-from tests.conftest import add_user, api_token
 from tests.support.stacks import Stack
+from tests.support.web import add_user, api_token
 
 SHANGHAI = "Asia/Shanghai"
 
@@ -110,7 +110,7 @@ def post_as(user: int, slug: str, text: str, when: datetime, code: str | None = 
 
 def log_in(client: object, name: str, password: str = "correct horse") -> None:
     """Log a TestClient in through the form (for pages that need a cookie session)."""
-    from tests.conftest import csrf_of
+    from tests.support.web import csrf_of
 
     token = csrf_of(client, "/login")  # type: ignore[arg-type]
     response = client.post("/login", data={"name": name, "password": password,  # type: ignore[attr-defined]

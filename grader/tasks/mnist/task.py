@@ -85,7 +85,7 @@ def _hidden_set(config: MnistConfig) -> tuple[np.ndarray, np.ndarray]:
     return load_split(config.dataset, "test")
 
 
-def _run(job: Job, images: np.ndarray, work: Path) -> Report | np.ndarray:
+def _run(job: Job, images: np.ndarray, work: Path) -> Report | _Predicted:
     """Unpack, run in the sandbox, read the predictions: a failure Report or the predictions."""
     package = work / "pkg"
     package.mkdir()

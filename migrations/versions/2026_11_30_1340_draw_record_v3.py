@@ -5,9 +5,9 @@ before it), the homework's `deadline` at commit, `late`, the eligibility `criter
 the drand `beacon_round` and at reveal its `beacon_signature`, the `metadata_hash`, the public
 excluded list with its hash and count, and the audit chain head at reveal or abort.
 
-Revision ID: 0007_draw_v3
-Revises: 0006_page_versions
-Create Date: 2026-11-30 12:40:00
+Revision ID: 0010_draw_v3
+Revises: 0009_accounts_under_abuse
+Create Date: 2026-11-30 13:40:00
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from sqlalchemy.dialects import postgresql
 
 import app.models.base
 
-revision: str = "0007_draw_v3"
-down_revision: str | None = "0006_page_versions"
+revision: str = "0010_draw_v3"
+down_revision: str | None = "0009_accounts_under_abuse"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 COLUMNS = (
-    ("version", sa.Integer()), ("deadline", app.models.base.UTCDateTime(timezone=True)), ("late", sa.Boolean()),
+    ("version", sa.Integer()), ("deadline", app.models.base.UTCDateTime(timezone=True)),
+    ("late", sa.Boolean()),
     ("criteria", JSON), ("beacon_round", sa.BigInteger()), ("beacon_signature", sa.String(96)),
-    ("metadata_hash", sa.String(64)), ("excluded_list", sa.Text()), ("excluded_hash", sa.String(64)),
+    ("metadata_hash", sa.String(64)), ("excluded_list", sa.Text()),
+    ("excluded_hash", sa.String(64)),
     ("excluded_count", sa.Integer()), ("audit_head", JSON),
 )
 

@@ -1,0 +1,130 @@
+"""The account page (password, API tokens) and password reset by e-mail."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
+from app.errors import CampError
+from app.i18n import translate
+from app.mail import mail_configured, send_mail
+from app.models import User
+from app.services import login_limits
+from app.services.accounts import change_password, find_user, set_password
+from app.services.password_reset import reset_token, user_for_reset_token
+from app.services.tokens import MAX_TOKEN_DAYS, create_token, revoke_token, tokens_of
+from app.templating import render
+from app.web.auth import client_address, log_in, refused_page
+from app.web.navigation import redirect
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+Text = Annotated[str, Form(max_length=300)]
+
+
+def _page(request: Request, session: SessionDep, user: User, status: int = 200, **extra: object) -> Response:
+    context = {"notice": None, "new_token": None, "password_error": None, "token_error": None, **extra}
+    return render(request, "account.html", status, tokens=tokens_of(session, user), **context)
+
+
+@router.get("/account")
+def account_page(request: Request, session: SessionDep, user: CurrentUser, changed: int = 0) -> Response:
+    notice = translate(get_locale(request), "Password changed") if changed else None
+    return _page(request, session, user, notice=notice)
+
+
+@router.post("/account/password", dependencies=[CsrfChecked])
+def change_password_form(request: Request, session: SessionDep, user: CurrentUser, current: Text,
+                         new: Text, new2: Text) -> Response:
+    locale = get_locale(request)
+    if new != new2:
+        error = translate(locale, "The two passwords differ")
+        return _page(request, session, user, 422, password_error=error)
+    try:
+        change_password(session, user, current, new)
+    except CampError as exc:
+        session.rollback()
+        return _page(request, session, user, exc.status_code,
+                     password_error=translate(locale, exc.message, **exc.params))
+    log_in(request, user)  # this browser stays logged in; every other one is logged out
+    return redirect("/account?changed=1")
+
+
+@router.post("/account/tokens", dependencies=[CsrfChecked])
+def create_token_form(request: Request, session: SessionDep, user: CurrentUser, label: Text,
+                      days: Annotated[str, Form(max_length=10)] = "") -> Response:
+    locale = get_locale(request)
+    expires = int(days) if days.strip().isdigit() else None
+    if not label.strip() or (days.strip() and (expires is None or not 1 <= expires <= MAX_TOKEN_DAYS)):
+        error = translate(locale, "A token needs a name, and days between 1 and {most}", most=MAX_TOKEN_DAYS)
+        return _page(request, session, user, 422, token_error=error)
+    token = create_token(session, user, label, expires)
+    response = _page(request, session, user, new_token=token)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
+def revoke_token_form(token_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    revoke_token(session, token_id, user)
+    return redirect("/account")
+
+
+# --- password reset by e-mail -----------------------------------------------------------------
+
+
+@router.get("/password/forgot")
+def forgot_page(request: Request) -> Response:
+    return render(request, "password_forgot.html", sent=False, error=None)
+
+
+@router.post("/password/forgot", dependencies=[CsrfChecked])
+def forgot(request: Request, session: SessionDep, name: Text) -> Response:
+    """The same answer whether or not the account exists or has an address (no name probing)."""
+    settings, address = request.app.state.settings, client_address(request)
+    if refused := login_limits.reset_refused(session, address):
+        return refused_page(request, "password_forgot.html", refused, sent=False)
+    login_limits.reset_requested(session, address)
+    user = find_user(session, name)
+    if user is not None and user.email and user.is_active and mail_configured(settings):
+        base = settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+        link = f"{base}/password/reset?token={reset_token(settings.secret_key, user)}"
+        locale = user.locale or get_locale(request)
+        body = translate(locale, "Someone (we hope you) asked to reset the password of {name} on Camp. "
+                                 "Open this link within one hour to set a new one:\n\n{link}\n\n"
+                                 "If it was not you, ignore this mail.", name=user.name, link=link)
+        try:
+            send_mail(settings, user.email, translate(locale, "Camp: reset your password"), body)
+        except OSError as exc:  # the page still says nothing about the account
+            log.error("reset mail to user %s not sent: %s", user.id, exc)
+    return render(request, "password_forgot.html", sent=True, error=None)
+
+
+@router.get("/password/reset")
+def reset_page(request: Request, token: Annotated[str, Query(max_length=500)] = "") -> Response:
+    return render(request, "password_reset.html", token=token, error=None)
+
+
+@router.post("/password/reset", dependencies=[CsrfChecked])
+def reset(request: Request, session: SessionDep, token: Annotated[str, Form(max_length=500)],
+          new: Text, new2: Text) -> Response:
+    locale, settings = get_locale(request), request.app.state.settings
+    user = user_for_reset_token(session, settings.secret_key, token)
+    if user is None:
+        error = translate(locale, "This link has expired or was already used; ask for a new one")
+        return render(request, "password_reset.html", 400, token=token, error=error)
+    if new != new2:
+        error = translate(locale, "The two passwords differ")
+        return render(request, "password_reset.html", 422, token=token, error=error)
+    try:
+        set_password(session, user, new, user, "reset by e-mail")
+    except CampError as exc:
+        session.rollback()
+        return render(request, "password_reset.html", exc.status_code, token=token,
+                      error=translate(locale, exc.message, **exc.params))
+    log_in(request, user)
+    return redirect("/account?changed=1")

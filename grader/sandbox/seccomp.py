@@ -1,0 +1,77 @@
+"""The seccomp filter of the student's process, compiled once per worker by libseccomp.
+
+bwrap loads it (`--seccomp FD`) just before it execs the program, so it binds the program and
+every descendant; bwrap's own set-up is not filtered. Denied calls fail with EPERM (the program
+sees an ordinary error, not a crash). libseccomp also refuses foreign ABIs (x32, i386) on x86_64,
+which would otherwise be a way around a list of syscall numbers.
+
+Denied: looking into or steering other processes (`ptrace`, `process_vm_readv/writev`, `kcmp`),
+kernel keyrings, eBPF, perf events, userfaultfd, io_uring (its own syscall surface), mounts and
+namespaces (`mount`, `unshare`, `setns`, `clone` with a CLONE_NEW* flag; `clone3` answers ENOSYS
+so the C library falls back to `clone`, whose flags can be checked), modules, reboot, clocks,
+and `memfd_create` unless the run's memory cgroup counts what a memfd holds.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import tempfile
+
+import pyseccomp
+
+DENIED = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "move_mount", "open_tree",
+    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "open_by_handle_at",
+    "name_to_handle_at", "fanotify_init", "init_module", "finit_module", "delete_module",
+    "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct", "quotactl",
+    "syslog", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname",
+    "setdomainname", "iopl", "ioperm", "personality", "lookup_dcookie", "vhangup",
+)
+#: every CLONE_NEW* flag: NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
+CLONE_NEW_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 \
+    | 0x40000000 | 0x00000080
+
+
+def _known(name: str) -> bool:
+    try:
+        pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name)
+    except Exception:
+        return False
+    return True
+
+
+@functools.cache
+def program(allow_memfd: bool) -> bytes:
+    """The BPF program (raw `struct sock_filter` array) bwrap expects on its --seccomp fd."""
+    deny = pyseccomp.ERRNO(errno.EPERM)
+    flt = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+    for name in (*DENIED, *(() if allow_memfd else ("memfd_create",))):
+        if _known(name):
+            flt.add_rule(deny, name)
+    for flag in _flags(CLONE_NEW_FLAGS):
+        flt.add_rule(deny, "clone", pyseccomp.Arg(0, pyseccomp.MASKED_EQ, flag, flag))
+    flt.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
+    with tempfile.TemporaryFile() as out:
+        flt.export_bpf(out)
+        out.seek(0)
+        return out.read()
+
+
+def _flags(mask: int) -> list[int]:
+    return [1 << bit for bit in range(32) if mask & (1 << bit)]
+
+
+def program_fd(allow_memfd: bool) -> int:
+    """A fresh pipe holding the program, for bwrap to read (the caller passes it on and closes it)."""
+    data = program(allow_memfd)
+    read, write = os.pipe()
+    try:
+        os.write(write, data)  # a few hundred bytes: far below the pipe buffer
+    finally:
+        os.close(write)
+    return read

@@ -1,0 +1,67 @@
+"""Talking to Camp as its users do: an in-process client, accounts, CSRF tokens, API tokens."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from contextlib import AbstractContextManager, nullcontext
+
+from fastapi.testclient import TestClient
+
+from tests.support.stacks import Stack
+
+
+def make_client() -> TestClient:
+    """A TestClient on a fresh app, for the stack that is active in this process."""
+    from app.main import create_app
+
+    return TestClient(create_app(), base_url="http://testserver")
+
+
+def unique_name(prefix: str = "u") -> str:
+    return f"{prefix}{secrets.token_hex(4)}"
+
+
+def csrf_of(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def register(client: TestClient, name: str | None = None, password: str = "correct horse") -> str:
+    name = name or unique_name()
+    token = csrf_of(client, "/register")
+    response = client.post(
+        "/register",
+        data={"name": name, "password": password, "password2": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return name
+
+
+def add_user(stack: Stack, role: str = "student", password: str = "correct horse") -> str:
+    """An account made by the same service `camp user add` calls, in this process: a second
+    interpreter per account cost seconds per test (the command itself is tested in test_accounts)."""
+    from app.db import session_scope
+    from app.models import Role
+    from app.services.accounts import add_user as create
+
+    name = unique_name(role[:3])
+    with _pointed_at(stack), session_scope() as session:
+        create(session, name, password, Role(role))
+    return name
+
+
+def api_token(stack: Stack, name: str) -> str:
+    """A token made as `camp token create NAME` makes it, in this process."""
+    from app.db import session_scope
+    from app.services.accounts import create_token, get_user_by_name
+
+    with _pointed_at(stack), session_scope() as session:
+        return create_token(session, get_user_by_name(session, name), "cli")
+
+
+def _pointed_at(stack: Stack) -> AbstractContextManager[None]:
+    return nullcontext() if stack.is_active() else stack.active()
