@@ -236,7 +236,7 @@ def _insert(session: Session, assignment: Assignment, actor: User, new: NewDraw,
     row.freeze_at = published.freeze_at
     row.withdrawal = None if published.withdrawal is None else published.withdrawal.to_json()
     row.version, row.deadline, row.late = 3, published.deadline, published.late
-    row.criteria, row.beacon_round = published.criteria, published.beacon_round
+    row.criteria, row.beacon_round = dict(published.criteria or {}), published.beacon_round
     row.metadata_hash, row.commitment = published.metadata_hash, published.commitment
     audit(session, actor, "draw.commit", f"draw:{row.id}", {
         "course": published.course, "assignment": published.assignment,
