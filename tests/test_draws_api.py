@@ -697,3 +697,60 @@ def test_two_admins_replacing_at_once_get_one_replacement(client: TestClient, st
     assert getattr(loser, "status_code", None) == 409, loser
     with session_scope() as session:
         assert session.scalars(select(Draw.id).where(Draw.replaces_id == old["draw_id"])).all() == created
+
+
+# --- signatures and the public log (record version 3) ------------------------------------
+
+
+def test_records_are_signed_and_the_public_log_shows_a_cut(
+    client: TestClient, stack: Stack, admin: dict[str, str], tmp_path: Path
+) -> None:
+    from app.db import session_scope
+    from app.draws import verify_record
+    from app.models import AuditEntry
+    from app.services.audit import entry_hash
+
+    slug = make_course({"code": "8-8", "rewards": [{"kind": "lottery", "k": 1}]})
+    add_replies(slug, "8-8", replies_2023([Reply(s) for s in make_users(4)]))
+    record = run_draw(client, admin, slug, "8-8")
+    key = client.get("/.well-known/camp-draw-key").json()
+    assert key["alg"] == "ed25519" and record["signature"]["public_key"] == key["public_key"]
+    assert verify_record(record, trusted_key=key["public_key"]).ok
+    forged = {**record, "audit_head": {"seq": record["audit_head"]["seq"] - 1, "hash": "ab" * 32}}
+    assert verify_record(forged, trusted_key=key["public_key"]).failed == ("signature",)
+
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    cli = stack.camp("draw", "verify", str(path), "--key", key["public_key"], "--lang", "en")
+    assert cli.returncode == 0 and key["public_key"] in cli.stdout, cli.stdout + cli.stderr
+    other = stack.camp("draw", "verify", str(path), "--key", "cd" * 32, "--lang", "en")
+    assert other.returncode == 1
+
+    def head_listed() -> bool:
+        log = client.get("/api/v1/audit/draws").json()
+        for entry in log["entries"]:  # every listed entry's hash can be recomputed
+            assert entry["hash"] == entry_hash(entry["prev_hash"], entry["at"], entry["actor_id"],
+                                               entry["action"], entry["subject"], entry["data"])
+        return any(e["seq"] == record["audit_head"]["seq"] and e["hash"] == record["audit_head"]["hash"]
+                   for e in log["entries"])
+
+    assert head_listed()
+    log = client.get("/api/v1/audit/draws").json()
+    assert log["head"]["public_key"] == key["public_key"] and log["head"]["seq"] >= record["audit_head"]["seq"]
+    actions = [e["action"] for e in log["entries"] if e["subject"] == f"draw:{record['draw_id']}"]
+    assert actions == ["draw.commit", "draw.freeze", "draw.reveal"]
+
+    with session_scope() as session:  # the operator cuts the last 3 entries of the log
+        last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(3)).all()
+        saved = [(e.id, e.at, e.actor_id, e.action, e.subject, e.data, e.prev_hash, e.hash) for e in last]
+        for entry in last:
+            session.delete(entry)
+    try:
+        assert stack.camp("audit", "verify").returncode == 0  # the chain alone still looks intact
+        assert not head_listed()  # but the signed record's head is gone from the public log
+    finally:
+        with session_scope() as session:
+            for row in reversed(saved):
+                session.add(AuditEntry(id=row[0], at=row[1], actor_id=row[2], action=row[3], subject=row[4],
+                                       data=row[5], prev_hash=row[6], hash=row[7]))
+    assert head_listed() and stack.camp("audit", "verify").returncode == 0

@@ -122,7 +122,7 @@ def test_admin_runs_a_lottery_and_the_winners_appear_on_the_homework_page(
     course.write_text(
         f"slug: {slug}\ntitle: 抽奖演示\ntimezone: Asia/Shanghai\nassignments:\n"
         "  - code: '1-1'\n    title: 跑通案例\n    reply_format: 作业1-1：XXX\n"
-        "    opens: -1d\n    due: +7d\n    grading: {kind: reply_format}\n"
+        "    opens: 2023-08-01T00:00:00+08:00\n    due: +7d\n    grading: {kind: reply_format}\n"
         "    rewards:\n      - {kind: lottery, k: 1, text: 抽取1人, prize: 飞桨定制本}\n", encoding="utf-8")
     assert sqlite_stack.camp("course", "load", str(course)).returncode == 0
     student = make_account(sqlite_stack, "student")
