@@ -73,15 +73,23 @@ def _die_with_parent() -> None:
         pass
 
 
+#: `camp worker` with no -Q: each pool its own process, so cheap checks never wait behind code
+SPLIT_POOLS = (("cheap", "cpu"), ("code", "gpu"))
+
+
 @main.command()
-@click.option("-Q", "--queues", default="cpu,gpu", show_default=True)
-@click.option("-c", "--concurrency", default=1, show_default=True, type=int)
+@click.option("-Q", "--queues", default=None,
+              help="Queues to serve in one pool (default: a pool for the cheap `cpu` queue and "
+                   "another for the code `gpu` queue, each its own process).")
+@click.option("-c", "--concurrency", default=1, show_default=True, type=int, help="per pool")
 @click.option("--pool", default=None, help="Celery pool (default: solo embedded, prefork otherwise)")
 @click.option("--beat/--no-beat", default=False,
               help="Also run the sweeper beside the worker (prefer `camp sweeper` as its own process).")
 @click.option("--hostname", default=None)
-def worker(queues: str, concurrency: int, pool: str | None, beat: bool, hostname: str | None) -> None:
+def worker(queues: str | None, concurrency: int, pool: str | None, beat: bool, hostname: str | None) -> None:
     """Run a Celery worker that grades submissions."""
+    if queues is None:
+        sys.exit(_split_pools(concurrency, pool, beat, hostname))
     settings = get_settings()
     pool = pool or ("solo" if settings.embedded else "prefork")
     # Exec Celery on the worker package: the web side (app/) never imports the grading code.
@@ -93,6 +101,43 @@ def worker(queues: str, concurrency: int, pool: str | None, beat: bool, hostname
     if beat:  # a process of its own, ended with the worker (the exec keeps this pid)
         _start_child("sweeper")
     os.execv(sys.executable, argv)
+
+
+def _split_pools(concurrency: int, pool: str | None, beat: bool, hostname: str | None) -> int:
+    """One worker process per pool (SPLIT_POOLS); a signal to this one reaches both; when one
+    ends the other is stopped too, so a supervisor restarts the pair."""
+    children = []
+    for name, queue in SPLIT_POOLS:
+        argv = [sys.executable, "-m", "app.cli", "worker", "-Q", queue, "-c", str(concurrency),
+                "--hostname", f"{name}-{hostname}" if hostname else f"{name}@%h"]
+        if pool:
+            argv += ["--pool", pool]
+        if beat and queue == "cpu":  # one sweeper beside the pair
+            argv.append("--beat")
+        children.append(subprocess.Popen(argv, preexec_fn=_die_with_parent))
+
+    asked_to_stop = []
+
+    def forward(signum: int, frame: object) -> None:
+        if frame is not None:
+            asked_to_stop.append(signum)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+    by_pid = {child.pid: child for child in children}
+    while True:
+        pid, status = os.wait()  # the first pool to end (a forwarded signal does not interrupt it)
+        if pid in by_pid:
+            by_pid[pid].returncode = os.waitstatus_to_exitcode(status)
+            break
+    forward(signal.SIGTERM, None)
+    codes = [child.wait() for child in children]
+    if asked_to_stop:  # ended by the signal we passed on: a clean stop
+        codes = [code for code in codes if code > 0]
+    return next((code for code in codes if code), 0)
 
 
 @main.command()

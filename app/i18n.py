@@ -13,6 +13,7 @@ from typing import Any
 from babel.messages.pofile import read_po
 
 from app.config import PROJECT_ROOT
+from grader import catalog as grader_catalog
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 SUPPORTED = ("zh_CN", "en")
@@ -68,14 +69,5 @@ STATUS_LABELS.update(
     rejected=lazy("Rejected"),
 )
 ROLE_LABELS.update(student=lazy("Student"), instructor=lazy("Instructor"), admin=lazy("Admin"))
-VERDICT_LABELS.update(
-    accepted=lazy("Accepted"),
-    wrong=lazy("Wrong answer"),
-    format_error=lazy("Format error"),
-    not_understood=lazy("Not understood"),
-    time_limit=lazy("Time limit exceeded"),
-    memory_limit=lazy("Memory limit exceeded"),
-    runtime_error=lazy("Runtime error"),
-    bad_output=lazy("Bad output"),
-    bad_package=lazy("Bad package"),
-)
+# the grader's verdicts, labelled in its catalog; translated here like every other label
+VERDICT_LABELS.update({verdict: lazy(label) for verdict, label in grader_catalog.VERDICT_LABELS.items()})

@@ -16,12 +16,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
+from grader import catalog
 
 log = logging.getLogger(__name__)
 
 GRADE_TASK = "camp.grade_submission"
 REQUEUE_TASK = "camp.requeue_stale"
-QUEUES = ("cpu", "gpu")
+QUEUES = catalog.QUEUES
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

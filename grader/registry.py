@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from grader.catalog import KINDS
 from grader.limits import Limits
 from grader.report import Report
 
@@ -28,11 +29,10 @@ class Job:
 
 
 class ReferenceTask(ABC):
-    """One kind of homework check. Subclasses set `name` and implement `grade`."""
+    """One kind of homework check. Subclasses set `name` and implement `grade`; the kind's queue,
+    whether it grades code and its verdicts are listed in grader/catalog.py."""
 
     name: ClassVar[str]
-    #: queue the worker should use: cheap checks on "cpu", student code that wants a GPU on "gpu"
-    queue: ClassVar[str] = "cpu"
 
     @abstractmethod
     def grade(self, job: Job) -> Report:
@@ -50,6 +50,8 @@ def register(task_class: type[ReferenceTask]) -> type[ReferenceTask]:
     """Class decorator: make a task available by its name."""
     if task_class.name in _TASKS:
         raise ValueError(f"reference task {task_class.name!r} registered twice")
+    if task_class.name not in KINDS:
+        raise ValueError(f"reference task {task_class.name!r} is not in grader/catalog.py")
     _TASKS[task_class.name] = task_class()
     return task_class
 

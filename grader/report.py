@@ -10,30 +10,36 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Verdicts shared by every reference task. Tasks may add detail, never new meanings.
-ACCEPTED = "accepted"  # the work meets the task (score tells how well)
-WRONG = "wrong"  # understood, but not correct
-FORMAT_ERROR = "format_error"  # does not follow the reply format
-NOT_UNDERSTOOD = "not_understood"  # no answer could be read from it
-TIME_LIMIT = "time_limit"
-MEMORY_LIMIT = "memory_limit"
-RUNTIME_ERROR = "runtime_error"
-BAD_OUTPUT = "bad_output"
-BAD_PACKAGE = "bad_package"  # the uploaded code package is unusable (broken zip, zip slip...)
-
-VERDICTS = frozenset(
-    {
-        ACCEPTED,
-        WRONG,
-        FORMAT_ERROR,
-        NOT_UNDERSTOOD,
-        TIME_LIMIT,
-        MEMORY_LIMIT,
-        RUNTIME_ERROR,
-        BAD_OUTPUT,
-        BAD_PACKAGE,
-    }
+# The verdicts and what they mean are listed once, in the catalog the web app may import too.
+from grader.catalog import (
+    ACCEPTED,
+    BAD_OUTPUT,
+    BAD_PACKAGE,
+    FORMAT_ERROR,
+    MEMORY_LIMIT,
+    NOT_UNDERSTOOD,
+    RUNTIME_ERROR,
+    TIME_LIMIT,
+    VERDICTS,
+    WRONG,
 )
+
+__all__ = [
+    "ACCEPTED",
+    "BAD_OUTPUT",
+    "BAD_PACKAGE",
+    "FORMAT_ERROR",
+    "MEMORY_LIMIT",
+    "NOT_UNDERSTOOD",
+    "RUNTIME_ERROR",
+    "TIME_LIMIT",
+    "VERDICTS",
+    "WRONG",
+    "ConfigError",
+    "InfrastructureError",
+    "Report",
+    "say",
+]
 
 
 class InfrastructureError(RuntimeError):

@@ -98,10 +98,3 @@ def test_alias_bomb_is_refused() -> None:
     assert len(bomb) < 600
     with pytest.raises(CourseFileError):
         parse_course_bytes(bomb.encode())
-
-
-def test_the_app_knows_every_grading_kind_of_the_grader() -> None:
-    import grader
-    from app.services.homework_settings import GRADING_KINDS
-
-    assert set(grader.task_names()) == GRADING_KINDS

@@ -88,7 +88,7 @@ def test_misconfigured_homework_fails_for_staff_not_the_student(
     course = tmp_path / "broken.yaml"
     course.write_text(
         "slug: broken-course\ntitle: 配置错误的课程\nassignments:\n"
-        "  - {code: '6-2', title: t, opens: -1d, due: +1d, queue: gpu,"
+        "  - {code: '6-2', title: t, opens: -1d, due: +1d,"
         " grading: {kind: mnist, dataset: /nonexistent/mnist}}\n",
         encoding="utf-8",
     )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.support.homework import Reply, add_replies, make_course
+from tests.support.homework import Reply, add_replies, make_course, own_queue
 from tests.support.stacks import Stack
 from tests.support.thread import user_id
 from tests.support.web import add_user
@@ -29,7 +29,8 @@ def test_queue_position_counts_older_queued_submissions_of_the_same_queue(stack:
     from app.web.events import _snapshot
 
     cpu = make_course({"code": "1", "grading": {"kind": "reply_format"}})
-    gpu = make_course({"code": "1", "grading": {"kind": "reply_format"}, "queue": "gpu"})
+    gpu = make_course({"code": "1", "grading": {"kind": "reply_format"}})
+    own_queue(cpu), own_queue(gpu)  # two queues of their own: rows other tests left waiting stay out
     me = user_id(add_user(stack))
     queued = [Reply(me, status="queued", verdict=None, score=None, at=OLD + timedelta(seconds=i))
               for i in range(3)]

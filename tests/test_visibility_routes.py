@@ -62,6 +62,11 @@ ROUTES: dict[str, frozenset[str]] = {
     "/api/v1/submissions/{submission_id}": REPLY,
     "/api/v1/me/submissions": REPLY,
     "/api/v1/admin/users": NONE,
+    "/api/v1/admin/users/{name}/tokens": NONE,
+    "/api/v1/me/tokens": NONE,
+    "/account": NONE,
+    "/password/forgot": NONE,
+    "/password/reset": NONE,
     "/api/v1/courses/{slug}/assignments/{code}/leaderboard": frozenset({R, S}),
     "/api/v1/courses/{slug}/assignments/{code}/leaderboard.csv": STAFF_ONLY,
     "/api/v1/courses/{slug}/assignments/{code}/draws": NONE,
@@ -77,6 +82,9 @@ ROUTES: dict[str, frozenset[str]] = {
     "/api/v1/courses/{slug}/assignments/{code}/reviews": STAFF_ONLY,
     "/api/v1/submissions/{submission_id}/attempts": STAFF_ONLY,
     "/api/v1/admin/queue": STAFF_ONLY,
+    "/api/v1/courses/{slug}/assignments/{code}/similar": STAFF_ONLY,
+    "/api/v1/courses/{slug}/assignments/{code}/like-clusters": STAFF_ONLY,
+    "/courses/{slug}/assignments/{code}/integrity": STAFF_ONLY,
     "/register": NONE,
     "/login": NONE,
     "/lang/{locale}": NONE,
@@ -224,7 +232,7 @@ def read_routes(app: object) -> list[str]:
 
 
 def urls(path: str, world: World, state: str | None) -> list[str]:
-    fill = {"{slug}": world.slug, "{draw_id}": str(world.draw_id), "{locale}": "en"}
+    fill = {"{slug}": world.slug, "{draw_id}": str(world.draw_id), "{locale}": "en", "{name}": "nobody"}
     if state is not None:
         fill |= {"{code}": HOMEWORK[state], "{submission_id}": str(world.submissions[state])}
     if "{attachment_id}" in path:

@@ -9,7 +9,7 @@ See docs/pipeline.md.
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from app.config import get_settings
 from app.queue import QUEUES, celery_config
@@ -18,7 +18,9 @@ settings = get_settings()
 celery_app = Celery("camp")
 celery_app.conf.update(celery_config(settings))
 celery_app.conf.update(
-    task_queues=[Queue(name) for name in QUEUES],
+    # each queue its own exchange and key (a bare Queue(name) is bound to the default exchange
+    # and key, `cpu`, so a message the worker sends to `gpu` would reach both queues)
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
     worker_hijack_root_logger=False,
     task_soft_time_limit=settings.soft_time_limit,
     task_time_limit=settings.time_limit,

@@ -18,17 +18,19 @@ import hashlib
 import logging
 import os
 import socket
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 import grader
 from app import storage
 from app.config import get_settings
 from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
+from app.services import grading_order
 from grader.sandbox import SandboxConfig
 from grader.sandbox import configure as configure_sandbox
 from worker import identity
@@ -63,6 +65,7 @@ class Claim:
     config: dict[str, Any]
     student: str
     files: dict[str, bytes] = field(default_factory=dict)
+    author_id: int = 0
 
     @property
     def try_number(self) -> int:
@@ -114,7 +117,40 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         config=dict(assignment.grading_config),
         student=_student_key(submission.author_id),
         files={a.filename: storage.get(a.sha256) for a in submission.attachments if a.kind == "code"},
+        author_id=submission.author_id,
     )
+
+
+def claim_next(session: Session, hint_id: int) -> Claim | None:
+    """Claim the submission that is next in the fair order of `hint_id`'s queue.
+
+    The broker's message only says "a submission of this queue waits" (its id is a hint): the
+    order is the database's (app/services/grading_order.py). None when nothing can be claimed:
+    everything waiting belongs to students with a grading in flight, who wake the next one
+    when it ends (`wake_next`).
+    """
+    queue = grading_order.queue_of(session, hint_id)
+    if queue is None:
+        return None
+    if session.get_bind().dialect.name == "postgresql":
+        # one pick at a time per queue, so two workers cannot both start the same student
+        session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(f"camp-queue:{queue}".encode()))))
+    for submission_id in grading_order.next_ids(session, queue):
+        claimed = claim(session, submission_id)
+        if claimed is not None:
+            return claimed
+    return None
+
+
+def is_waiting(session: Session, submission_id: int) -> bool:
+    found = session.scalar(select(Submission.id).where(Submission.id == submission_id,
+                                                       grading_order.waiting(utcnow())))
+    return found is not None
+
+
+def next_of_student(session: Session, claimed: Claim) -> int | None:
+    """A waiting submission of the same student and queue, to send now that theirs has ended."""
+    return grading_order.has_waiting(session, claimed.queue, claimed.author_id)
 
 
 def close_unfinished(session: Session, submission_id: int, outcome: str, error: str, now: datetime) -> None:

@@ -46,30 +46,59 @@ class Unavailable(Exception):
 @celery_app.task(name=GRADE_TASK, acks_late=True, soft_time_limit=_settings.soft_time_limit,
                  time_limit=_settings.time_limit)
 def grade_submission(submission_id: int) -> str:
+    """Grade the next submission in the fair order of `submission_id`'s queue (often itself)."""
     started = time.monotonic()
     try:
-        claimed = _retrying(lambda session: grading.claim(session, submission_id),
+        claimed = _retrying(lambda session: grading.claim_next(session, submission_id),
                             _settings.claim_patience_seconds)
     except Unavailable:
         # not acknowledged and forgotten: back to the queue, for a worker that can reach the database
         raise Reject("database unavailable while claiming", requeue=True) from None
     if claimed is None:
-        return "skipped"  # already graded, or another worker holds a live claim
+        return "skipped"  # nothing claimable now: graded already, or its student has one in flight
+    if claimed.submission_id != submission_id:
+        _keep_token(submission_id, claimed.queue)
     try:
-        report = grading.run(claimed)
-    except (grader.InfrastructureError, KeyError, SoftTimeLimitExceeded) as exc:
-        _infrastructure_failure(claimed, exc)
-        return "infrastructure_error"
-    budget = _settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
+        try:
+            report = grading.run(claimed)
+        except (grader.InfrastructureError, KeyError, SoftTimeLimitExceeded) as exc:
+            _infrastructure_failure(claimed, exc)
+            return "infrastructure_error"
+        budget = _settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
+        try:
+            stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
+                               min(_settings.store_patience_seconds, max(0.0, budget)))
+        except Unavailable:
+            spool.keep(claimed, report)
+            log.warning("database unavailable: the result of submission %s is kept until it can be stored",
+                        claimed.submission_id)
+            return "kept"
+        return "scored" if stored else "lost_claim"
+    finally:
+        _wake_next(claimed)
+
+
+def _keep_token(hint_id: int, queue: str) -> None:
+    """Another submission went first: the hint, if still waiting, keeps a message in the queue
+    (every waiting submission that had one keeps one until it is graded)."""
     try:
-        stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
-                           min(_settings.store_patience_seconds, max(0.0, budget)))
-    except Unavailable:
-        spool.keep(claimed, report)
-        log.warning("database unavailable: the result of submission %s is kept until it can be stored",
-                    claimed.submission_id)
-        return "kept"
-    return "scored" if stored else "lost_claim"
+        with session_scope() as session:
+            still = grading.is_waiting(session, hint_id)
+        if still:
+            enqueue_grading(hint_id, queue)
+    except Exception:  # the sweep sends it later
+        log.exception("could not send submission %s again", hint_id)
+
+
+def _wake_next(claimed: grading.Claim) -> None:
+    """The student's grading ended: their next waiting one (skipped while this ran) may go now."""
+    try:
+        with session_scope() as session:
+            waiting = grading.next_of_student(session, claimed)
+        if waiting is not None:
+            enqueue_grading(waiting, claimed.queue)
+    except Exception:  # the sweep sends it later
+        log.exception("could not wake the next grading of submission %s's author", claimed.submission_id)
 
 
 def _infrastructure_failure(claimed: grading.Claim, exc: BaseException) -> None:

@@ -9,6 +9,7 @@ from app.api import (
     draw_log,
     draws,
     health,
+    integrity,
     leaderboard,
     metrics,
     replies,
@@ -32,3 +33,4 @@ router.include_router(replies.router, prefix="/api/v1")
 router.include_router(thread.router, prefix="/api/v1")
 router.include_router(reviews.router, prefix="/api/v1")
 router.include_router(staff.router, prefix="/api/v1")
+router.include_router(integrity.router, prefix="/api/v1")

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from app.api.idempotent import answer, take_key
-from app.api.reply_schemas import CoursePostOut, ReplyOut, reply_out
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
 from app.models import utcnow
+from app.reply_schemas import CoursePostOut, ReplyOut, reply_out
 from app.services.courses import get_assignment, get_course
 from app.services.replies import (
     course_posts,

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from app.api.idempotent import answer, take_key
-from app.api.reply_schemas import PartOut, reply_out
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
 from app.models import utcnow
+from app.reply_schemas import PartOut, reply_out
 from app.services import visibility
 from app.services.courses import get_assignment
 from app.services.replies import post_reply

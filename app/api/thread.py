@@ -8,10 +8,10 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.reply_schemas import QuotaOut
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, CurrentUser, SessionDep, StaffUser, get_locale
 from app.models import Submission, utcnow
+from app.reply_schemas import QuotaOut
 from app.services import edits, final_picks, likes, visibility
 from app.services.courses import get_assignment
 from app.services.limits import code_quota

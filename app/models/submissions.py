@@ -79,6 +79,8 @@ class Submission(Base):
     #: when the sweep may send its id to the broker again if it is still queued (None: once
     #: `sweep_stale_queued_seconds` have passed since `queued_at`); see worker/sweep.py
     resend_at: Mapped[datetime | None]
+    #: a rejudge's round waits behind first gradings and edits (app/services/grading_order.py)
+    low_priority: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     graded_at: Mapped[datetime | None]
 

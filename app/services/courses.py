@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.errors import Invalid, NotFound
 from app.models import Assignment, Course, User, utcnow
 from app.services.audit import record
-from app.services.homework_settings import GRADING_KINDS
+from grader.catalog import KINDS, example_prefix, queue_of
 
 RELATIVE_TIME = re.compile(r"^(?P<days>[+-]\d{1,4})d(?:@(?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d))?$")
 #: times further than this from today are typing mistakes (and overflow the date type)
@@ -35,7 +35,6 @@ class AssignmentSpec(BaseModel):
     due: str | datetime
     late_policy: Literal["accept", "refuse"] = "accept"
     grading: dict[str, Any] = Field(default_factory=lambda: {"kind": "reply_format"})
-    queue: Literal["cpu", "gpu"] = "cpu"
     rewards: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("code")
@@ -50,9 +49,9 @@ class AssignmentSpec(BaseModel):
     def _grading(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value.get("kind"), str):
             raise ValueError("grading needs a kind, e.g. {kind: reply_format}")
-        if value["kind"] not in GRADING_KINDS:
+        if value["kind"] not in KINDS:
             raise ValueError(f"unknown grading kind {value['kind'][:40]!r}; known: "
-                             + ", ".join(sorted(GRADING_KINDS)))
+                             + ", ".join(sorted(KINDS)))
         if "answers" in value and value["answers"] not in ("sealed_until_deadline", "open"):
             raise ValueError("answers is sealed_until_deadline or open")
         return value
@@ -193,11 +192,12 @@ def load_course(session: Session, spec: CourseSpec, actor: User | None = None,
             raise Invalid("Homework {code} is due before it opens", code=item.code)
         assignment.position = position
         assignment.title, assignment.body = item.title, item.body
-        assignment.reply_format = item.reply_format or f"作业{item.code}：XXX"
+        assignment.reply_format = item.reply_format or f"{example_prefix(item.code)}XXX"
         assignment.opens_at, assignment.due_at, assignment.late_policy = opens, due, item.late_policy
         assignment.grading_kind = item.grading["kind"]
         assignment.grading_config = {k: v for k, v in item.grading.items() if k != "kind"}
-        assignment.queue, assignment.reward_rules = item.queue, item.rewards
+        # the queue follows the grading kind (grader/catalog.py), never the course file
+        assignment.queue, assignment.reward_rules = queue_of(assignment.grading_kind), item.rewards
         session.add(assignment)
     session.flush()
     record(session, actor, "course.load", f"course:{course.slug}",

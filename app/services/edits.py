@@ -68,6 +68,7 @@ def _grade_again(session: Session, submission: Submission, now: datetime) -> Non
         )
     submission.status, submission.queued_at, submission.lease_until = Status.queued.value, now, None
     submission.attempt_base, submission.resend_at, submission.error = submission.attempts, None, None
+    submission.low_priority = False  # the student changed it: not a rejudge
     submission.verdict = submission.score = None
     submission.messages, submission.detail = {}, {}
     submission_id, queue = submission.id, submission.assignment.queue

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.draws import Entry, Rule, canonical_score, rule_from_json
 from app.draws.errors import DrawError
@@ -44,6 +44,7 @@ from app.services.leaderboard import (
     detail_number,
     phase_at,
 )
+from app.services.like_review import excluded_likers
 
 By = Literal["score", "review"]
 
@@ -82,6 +83,8 @@ class Options:
     finals: int | None = None
     likers_registered_before_open: bool = False
     likers_min_accepted: int = 0
+    #: accounts whose likes the staff excluded: (user id, name, reason)
+    excluded_likers: tuple[tuple[int, str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"by": self.by, "correct_only": self.correct_only, "min_score": self.min_score}
@@ -90,6 +93,8 @@ class Options:
         if self.likers_registered_before_open or self.likers_min_accepted:
             out["likers_registered_before_open"] = self.likers_registered_before_open
             out["likers_min_accepted"] = self.likers_min_accepted
+        if self.excluded_likers:
+            out["excluded_likers"] = [{"id": i, "name": n, "reason": r} for i, n, r in self.excluded_likers]
         return out
 
     @classmethod
@@ -102,7 +107,9 @@ class Options:
                    None if min_score is None else float(min_score),
                    finals if isinstance(finals, int) else None,
                    data.get("likers_registered_before_open") is True,
-                   int(data.get("likers_min_accepted") or 0))
+                   int(data.get("likers_min_accepted") or 0),
+                   tuple((int(x["id"]), str(x["name"]), str(x["reason"]))
+                         for x in data.get("excluded_likers") or ()))
 
 
 def with_course_rules(spec: RewardSpec, assignment: Assignment) -> RewardSpec:
@@ -115,6 +122,9 @@ def with_course_rules(spec: RewardSpec, assignment: Assignment) -> RewardSpec:
         options = replace(options,
                           likers_registered_before_open=likes.get("registered_before_open", True) is True,
                           likers_min_accepted=int(likes.get("min_accepted_replies", 1)))
+        session = object_session(assignment)
+        if session is not None:
+            options = replace(options, excluded_likers=tuple(excluded_likers(session, assignment)))
     return replace(spec, options=options)
 
 
@@ -189,8 +199,9 @@ def eligibility_text(rule: Rule, options: Options) -> str:
         if options.likers_min_accepted:
             zh += f"；点赞者须在本课程至少有 {options.likers_min_accepted} 条通过的回复"
             en += f"; likers need at least {options.likers_min_accepted} accepted replies in the course"
-        zh += "；助教排除的可疑账号的赞不计"
-        en += "; likes of accounts the staff excluded as suspicious do not count"
+        for _, name, reason in options.excluded_likers:
+            zh += f"；助教排除了 {name} 的赞（{reason}）"
+            en += f"; the staff excluded the likes of {name} ({reason})"
     return f"{zh} / {en}"
 
 
@@ -245,7 +256,7 @@ def _reason(row: Any, rule: Rule, options: Options, due: datetime) -> tuple[str,
 
 def _rows(session: Session, assignment: Assignment, at: datetime, phase_keys: tuple[str, ...]) -> list[Any]:
     value = func.coalesce(detail_number(session, phase_keys), Submission.score)
-    final = true()
+    final: ColumnElement[bool] = true()
     if phase_keys == PRIVATE_KEYS and has_split(assignment):
         final = counted(session, assignment, detail_number(session, PUBLIC_KEYS))
     query = (
@@ -288,9 +299,8 @@ def likes_at(session: Session, submission_ids: list[int], at: datetime,
 
 def honest_likers(assignment: Assignment, options: Options) -> list[ColumnElement[bool]]:
     """Conditions on `LikeEvent.user_id` for a like to count toward a reward."""
-    conditions: list[ColumnElement[bool]] = [LikeEvent.user_id.not_in(
-        select(StaffExclusion.target_id).where(StaffExclusion.assignment_id == assignment.id,
-                                          StaffExclusion.kind == "liker"))]
+    conditions: list[ColumnElement[bool]] = [
+        LikeEvent.user_id.not_in([uid for uid, _, _ in options.excluded_likers])]
     if options.likers_registered_before_open:
         conditions.append(LikeEvent.user_id.in_(
             select(User.id).where(User.created_at < assignment.opens_at)))

@@ -14,15 +14,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.models import Assignment
-
-#: the grader's reference tasks (kept equal to grader.registry by a test: the app cannot import it)
-GRADING_KINDS = frozenset({"reply_format", "conv_opcount", "mnist"})
-#: reference tasks that grade a code package; every other task grades the reply's text
-CODE_GRADED_KINDS = frozenset({"mnist"})
+from grader import catalog
 
 
 def grades_code(assignment: Assignment) -> bool:
-    return assignment.grading_kind in CODE_GRADED_KINDS
+    """Whether the homework's task grades a code package (else the reply's text)."""
+    return catalog.grades_code(assignment.grading_kind)
 
 
 def course_zone(assignment: Assignment) -> ZoneInfo:

@@ -1,11 +1,12 @@
 """Rejudging: grade a submission (or a whole homework) again with the current grader and config.
 
 A rejudge starts a new grading round: the submission goes back to `queued` with a fresh set of
-tries (`attempt_base`), while its earlier `GradingAttempt` rows stay as history. Its verdict and
-score stay until the new verdict overwrites them; leaderboards count `scored` submissions, so
-they follow the new results as they arrive. A grading that was running is overtaken: its
-attempt is closed as `superseded` and its result, if it still comes, is not stored (it no
-longer holds the claim). Every rejudge is written to the audit log.
+tries (`attempt_base`) and at low priority (first gradings and edits go before it), while its
+earlier `GradingAttempt` rows stay as history. Its verdict and score stay until the new verdict
+overwrites them; leaderboards count `scored` submissions, so they follow the new results as they
+arrive. A grading that was running is overtaken: its attempt is closed as `superseded` and its
+result, if it still comes, is not stored (it no longer holds the claim). Every rejudge is
+written to the audit log.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _restart(session: Session, where: list[object]) -> list[int]:
         update(Submission)
         .where(Submission.status != Status.queued.value, *where)  # type: ignore[arg-type]
         .values(status=Status.queued.value, attempt_base=Submission.attempts, queued_at=now,
-                resend_at=None, lease_until=None, error=None)
+                resend_at=None, lease_until=None, error=None, low_priority=True)
         .returning(Submission.id)
     ))
     if ids:

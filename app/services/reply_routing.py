@@ -22,18 +22,17 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from grader.catalog import COLONS, DASHES, DIGITS, PREFIX_WORD
+
 #: flag of a part filed under a shorter code than written (`作业8-1` → `8`)
 FILED_UNDER_PARENT = "filed_under_parent"
 
-_DIGIT = "0-9０-９"
-_DASHES = "-－‐‑‒–—―−"
 _CANDIDATE = re.compile(
-    rf"作业[ \t\u3000]*(?P<code>[{_DIGIT}]+(?:[ \t]*[{_DASHES}][ \t]*[{_DIGIT}]+)*)"
+    rf"{PREFIX_WORD}[ \t\u3000]*(?P<code>[{DIGITS}]+(?:[ \t]*[{DASHES}][ \t]*[{DIGITS}]+)*)"
 )
 _LINE_LEAD = re.compile(r"[ \t\u3000#>*_+\-【\[]*(?:\d{1,2}[.)、][ \t\u3000]*)?")
 _CLOSERS = re.compile(r"[ \t\u3000*_】\]]*")
-_COLONS = ":："
-_LINE_START_FOLLOW = _COLONS + ",，、.。;；(（"
+_LINE_START_FOLLOW = COLONS + ",，、.。;；(（"
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ class Routing:
 def normalise_code(written: str) -> str:
     """`８－１` → `8-1`, `7 - 1` → `7-1`, `07` → `7`."""
     text = unicodedata.normalize("NFKC", written)
-    for dash in _DASHES:
+    for dash in DASHES:
         text = text.replace(dash, "-")
     pieces = [p.strip() for p in text.split("-")]
     return "-".join(str(int(p)) for p in pieces if p)
@@ -92,7 +91,7 @@ def _prefix_start(text: str, start: int, end: int) -> int | None:
         return line_start if ok else None
     before = text[start - 1]
     separated = before.isspace() or unicodedata.category(before).startswith("P")
-    return start if separated and following != "" and following in _COLONS else None
+    return start if separated and following != "" and following in COLONS else None
 
 
 def find_prefixes(text: str) -> list[Prefix]:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import case, delete, literal
+from sqlalchemy import Table, case, delete, literal
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -67,21 +68,21 @@ def count_failure(session: Session, key: str, policy: Policy, now: datetime | No
     """One more failure for `key` (an upsert, safe under concurrent requests); the new count."""
     now = now or utcnow()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = AuthThrottle.__table__
+    table = cast(Table, AuthThrottle.__table__)
     stale = now - timedelta(seconds=policy.window_seconds)
     statement = insert(table).values(key=key, count=1, window_start=now, last_at=now)
     # A quiet window (or an expired lock) starts the count again.
     fresh = (table.c.last_at < stale) | (table.c.locked_until.is_not(None) & (table.c.locked_until <= now))
     new_count = case((fresh, 1), else_=table.c.count + 1)
     lock_end = literal(now + timedelta(seconds=policy.lock_seconds), UTCDateTime())
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=[table.c.key],
         set_={"count": new_count, "last_at": now,
               "window_start": case((fresh, literal(now, UTCDateTime())), else_=table.c.window_start),
               "locked_until": case((new_count >= policy.lock_after, lock_end),
                                    else_=literal(None, UTCDateTime()))},
     ).returning(table.c.count)
-    return int(session.execute(statement).scalar_one())
+    return int(session.execute(upsert).scalar_one())
 
 
 def clear(session: Session, key: str) -> None:

@@ -64,7 +64,7 @@ def answers_mode(assignment: Assignment) -> Answers:
     config = assignment.grading_config or {}
     value = config.get("answers")
     if value in ANSWERS:
-        return value  # type: ignore[no-any-return]
+        return value
     checked = assignment.grading_kind != "reply_format"
     rewarded = any(r.get("kind") == "lottery" or r.get("correct_only") is True
                    or r.get("eligibility") == "correct_only" for r in assignment.reward_rules or [])

@@ -11,6 +11,7 @@ from app.web import (  # noqa: F401 (student registers a template global)
     draws,
     events,
     files,
+    integrity,
     leaderboard,
     pages,
     reviews,
@@ -31,5 +32,6 @@ router.include_router(course_thread.router)
 router.include_router(thread.router)
 router.include_router(compose.router)
 router.include_router(reviews.router)
+router.include_router(integrity.router)
 router.include_router(staff.router)
 router.include_router(admin.router)

@@ -14,6 +14,7 @@ from app.models import User
 from app.security import new_csrf_token
 from app.services import login_limits
 from app.services.accounts import add_user, authenticate, end_sessions
+from app.services.like_review import DEVICE_COOKIE, new_device_id, note_sign_up
 from app.services.login_limits import Refused
 from app.templating import render
 from app.web.navigation import redirect, safe_next
@@ -70,7 +71,12 @@ def register(
         return render(request, "register.html", exc.status_code, error=error, **form)
     login_limits.registered(session, settings, client_address(request))
     log_in(request, user)
-    return redirect(safe_next(next))
+    # where the account came from, for the staff's suspicious-like report (like_review)
+    device = request.cookies.get(DEVICE_COOKIE) or new_device_id()
+    note_sign_up(session, user, client_address(request), device)
+    response = redirect(safe_next(next))
+    response.set_cookie(DEVICE_COOKIE, device, max_age=5 * 365 * 24 * 3600, httponly=True, samesite="lax")
+    return response
 
 
 @router.get("/login")

@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.api.reply_schemas import reply_out
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
 from app.errors import CampError
 from app.models import Course, Submission, utcnow
+from app.reply_schemas import reply_out
 from app.services import edits
 from app.services.courses import get_course
 from app.services.homework_chips import CHIP_LABELS, chips_for

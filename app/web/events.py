@@ -9,7 +9,7 @@ from datetime import UTC
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +17,7 @@ from app.db import get_sessionmaker
 from app.deps import get_locale
 from app.i18n import STATUS_LABELS, lazy, translate
 from app.models import FINAL_STATUSES, Assignment, GradingAttempt, Submission, User
-from app.services import visibility
+from app.services import grading_order, visibility
 
 router = APIRouter()
 POLL_SECONDS = 0.5
@@ -25,20 +25,15 @@ MAX_STREAM_SECONDS = 300  # the browser's EventSource reconnects by itself after
 LOG_TAIL_CHARS = 2000
 
 QUEUE_AHEAD = lazy("Queued: {n} submissions ahead of yours")
+QUEUE_AHEAD_ETA = lazy("Queued: {n} submissions ahead of yours, verdict in about {seconds} s")
 RUNNING_FOR = lazy("Grading for {seconds} s")
 LOG_TAIL = lazy("End of the log")
 
 
-def queue_ahead(session: Session, s: Submission) -> int:
-    """How many queued submissions of the same queue were queued before this one."""
-    queue = select(Assignment.queue).where(Assignment.id == s.assignment_id).scalar_subquery()
-    return session.scalar(
-        select(func.count()).select_from(Submission)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .where(Submission.status == "queued", Assignment.queue == queue,
-               or_(Submission.queued_at < s.queued_at,
-                   and_(Submission.queued_at == s.queued_at, Submission.id < s.id)))
-    ) or 0
+def queue_place(session: Session, s: Submission) -> grading_order.Place:
+    """Where it waits in its queue's fair order, and a rough ETA (app/services/grading_order.py)."""
+    queue = session.scalar(select(Assignment.queue).where(Assignment.id == s.assignment_id)) or ""
+    return grading_order.place(session, s, queue)
 
 
 def running_since(session: Session, s: Submission) -> str | None:
@@ -75,14 +70,17 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
             # the live panel: where it waits, since when it runs, and (its author only) the log
             "queue_ahead": None,
             "queue_label": "",
+            "eta_seconds": None,
             "running_since": None,
             "running_label": "",
             "log_tail": None,
             "log_label": "",
         }
         if s.status == "queued":
-            ahead = queue_ahead(session, s)
-            snap.update(queue_ahead=ahead, queue_label=translate(locale, QUEUE_AHEAD, n=ahead))
+            place = queue_place(session, s)
+            label = (translate(locale, QUEUE_AHEAD, n=place.ahead) if place.eta_seconds is None else
+                     translate(locale, QUEUE_AHEAD_ETA, n=place.ahead, seconds=f"{place.eta_seconds:.0f}"))
+            snap.update(queue_ahead=place.ahead, queue_label=label, eta_seconds=place.eta_seconds)
         elif s.status == "running":
             snap.update(running_since=running_since(session, s),
                         running_label=translate(locale, RUNNING_FOR, seconds="{seconds}"))

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.deps import OptionalUser, SessionDep, get_locale
 from app.i18n import translate
 from app.models import utcnow
+from app.services import final_picks
 from app.services.chart import score_chart
 from app.services.courses import get_assignment
 from app.services.leaderboard import view
@@ -45,4 +46,5 @@ def leaderboard_page(
         course=assignment.course, assignment=assignment, board=board, chart=chart,
         rows=board.rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], page=page, pages=pages,
         timezone=assignment.course.timezone, now=utcnow(),
+        final_limit=final_picks.final_limit(assignment.course) if final_picks.has_split(assignment) else None,
     )

@@ -13,6 +13,7 @@ from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
 from app.errors import CampError
 from app.models import Assignment, Submission, utcnow
 from app.services import replies as reply_service
+from app.services import visibility
 from app.services.courses import get_assignment, get_course, list_courses
 from app.services.submissions import for_author, thread
 from app.templating import render
@@ -80,6 +81,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
         draft=text,
         login_next=quote(str(request.url.path)),
         view=thread_view(session, assignment, replies, request.state.viewer, posted),
+        sealed_until_due=visibility.is_sealed(assignment),
     )
 
 

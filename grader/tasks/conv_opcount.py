@@ -184,7 +184,6 @@ _EXAMPLE = "乘法1000，加法1000"  # the seed's own example; never a real ans
 @register
 class ConvOpCount(ReferenceTask):
     name = "conv_opcount"
-    queue = "cpu"
 
     def variant(self, student: str, assignment: str, config: Mapping[str, Any]) -> dict[str, Any]:
         return variant_for(student, assignment, config)

@@ -6,23 +6,9 @@ homework prefix, with an ASCII or full-width colon, and carries a non-empty answ
 
 from __future__ import annotations
 
-import re
-
+from grader.catalog import example_prefix, prefix_pattern
 from grader.registry import Job, ReferenceTask, register
 from grader.report import ACCEPTED, FORMAT_ERROR, Report, say
-
-_COLONS = ":："
-
-
-def prefix_pattern(code: str) -> re.Pattern[str]:
-    """`作业7-1：`, `作业 7-1:`, `作业7-1 ：`, `作业8\n…` — but not `作业7-10:` for code `7-1`.
-
-    The code must be followed by a colon (ASCII or full-width) or by white space, so that
-    `作业7-1已完成` does not pass as well formed.
-    """
-    return re.compile(
-        rf"^\s*作业\s*{re.escape(code)}(?![\d\-])(?:\s*[{_COLONS}]|\s+|$)\s*", re.UNICODE
-    )
 
 
 def split_answer(code: str, text: str) -> str | None:
@@ -39,7 +25,7 @@ class ReplyFormat(ReferenceTask):
 
     def grade(self, job: Job) -> Report:
         code = job.assignment
-        example = f"作业{code}：…"
+        example = f"{example_prefix(code)}…"
         answer = split_answer(code, job.text)
         if answer is None:
             return Report(

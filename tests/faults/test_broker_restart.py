@@ -14,7 +14,7 @@ import time
 import pytest
 
 from tests.faults.kit import RedisServer, elapsed, student_tokens, worker_ready
-from tests.support.homework import make_course
+from tests.support.homework import make_course, send_to_queue
 from tests.support.web import make_client
 
 SUBMISSIONS = 100
@@ -36,7 +36,8 @@ def test_redis_restarted_empty_with_100_queued_loses_nothing(make_stack, tmp_pat
             sweeper = stack.start_worker("-Q", "cpu", "--beat")
             worker_ready(stack, sweeper)
             # a cheap homework on the gpu queue, where no worker listens yet: the ids wait in Redis
-            slug = make_course({"code": "1-1", "queue": "gpu", "grading": {"kind": "reply_format"}})
+            slug = make_course({"code": "1-1", "grading": {"kind": "reply_format"}})
+            send_to_queue(slug, "1-1", "gpu")
             url = f"/api/v1/courses/{slug}/assignments/1-1/submissions"
             students = student_tokens(10)
             started = time.monotonic()

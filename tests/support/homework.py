@@ -35,6 +35,19 @@ def make_course(*assignments: dict[str, Any], opens: datetime | None = None,
     return slug
 
 
+def own_queue(slug: str) -> str:
+    """Give the course's homework a grading queue of their own (rows other tests left waiting
+    stay out of its fair order); returns its name."""
+    from app.db import session_scope
+    from app.models import Assignment, Course
+
+    queue = f"q{secrets.token_hex(4)}"
+    with session_scope() as session:
+        course_id = session.scalar(select(Course.id).where(Course.slug == slug))
+        session.execute(update(Assignment).where(Assignment.course_id == course_id).values(queue=queue))
+    return queue
+
+
 def make_users(n: int, role: str = "student", prefix: str = "s") -> list[int]:
     """`n` accounts inserted in one statement (they cannot log in)."""
     from app.db import session_scope
@@ -92,6 +105,18 @@ def add_replies(slug: str, code: str, replies: list[Reply]) -> list[int]:
             Submission.assignment_id == assignment.id, Submission.floor >= first)).all()
     ids = dict(found)
     return [ids[first + i] for i in range(len(replies))]
+
+
+def send_to_queue(slug: str, code: str, queue: str) -> None:
+    """Route a homework to another queue than its grading kind's (grader/catalog.py): a cheap
+    homework on the gpu queue, for tests of queue order and of ids waiting in the broker."""
+    from app.db import session_scope
+    from app.models import Assignment, Course
+
+    with session_scope() as session:
+        course_id = select(Course.id).where(Course.slug == slug).scalar_subquery()
+        session.execute(update(Assignment).where(Assignment.course_id == course_id,
+                                                 Assignment.code == code).values(queue=queue))
 
 
 def backdate_draw(draw_id: int, seconds: int = 3600) -> None:

@@ -1,0 +1,138 @@
+"""Similarity review of one homework: compare, queue pairs for staff, confirm or dismiss.
+
+Never a verdict by itself: a run only fills the staff queue. Staff look at the pair side by
+side and confirm (the later reply is excluded from this homework's draws with reason `copied`;
+the earlier one keeps its credit) or dismiss. Both are audit-logged; a decided pair stays
+decided when the homework is compared again. Replies by staff and hidden replies are not
+compared; code found in the staff's own replies (example or starter code) is not evidence.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app import storage
+from app.errors import Conflict, Invalid, NotFound
+from app.models import Assignment, Exclusion, Role, SimilarPair, Submission, User, utcnow
+from app.services.audit import record
+from app.services.similarity_core import code_pairs, text_pairs
+
+MAX_SOURCE_BYTES = 512 * 1024  # of Python read from one package (zip members included)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    compared_texts: int
+    compared_packages: int
+    new_pairs: int
+
+
+def package_source(data: bytes, filename: str) -> str:
+    """The Python source of a code attachment: a .py file, or the .py members of a zip."""
+    if filename.lower().endswith(".py"):
+        return data[:MAX_SOURCE_BYTES].decode("utf-8", "replace")
+    parts, budget = [], MAX_SOURCE_BYTES
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                if budget <= 0 or not info.filename.endswith(".py") or info.file_size > budget:
+                    continue
+                parts.append(archive.read(info).decode("utf-8", "replace"))
+                budget -= info.file_size
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return ""
+    return "\n".join(parts)
+
+
+def _replies(session: Session, assignment: Assignment) -> list[Submission]:
+    return list(session.scalars(
+        select(Submission).where(Submission.assignment_id == assignment.id, Submission.hidden.is_(False))
+        .options(selectinload(Submission.author), selectinload(Submission.attachments))
+        .order_by(Submission.floor)))
+
+
+def code_of(s: Submission) -> str:
+    return "\n".join(package_source(storage.get(a.sha256), a.filename)
+                     for a in s.attachments if a.kind == "code")
+
+
+def run(session: Session, assignment: Assignment, staff: User) -> RunResult:
+    """Compare every student reply of the homework; new pairs above the thresholds are queued."""
+    replies = _replies(session, assignment)
+    students = [s for s in replies if s.author.role == Role.student.value]
+    if len(students) < 2:
+        raise Invalid("Homework {code} has fewer than two student replies: nothing to compare",
+                      code=assignment.code)
+    by_floor = {s.floor: s for s in students}
+    texts = {s.floor: s.text for s in students}
+    sources = {s.floor: code for s in students if (code := code_of(s))}
+    examples = [code for s in replies if s.author.role != Role.student.value and (code := code_of(s))]
+    found = [("text", p) for p in text_pairs(texts)] + [("code", p) for p in code_pairs(sources, examples)]
+    known = set(session.execute(select(SimilarPair.first_id, SimilarPair.second_id, SimilarPair.kind)
+                                .where(SimilarPair.assignment_id == assignment.id)))
+    new = 0
+    for kind, pair in found:
+        first, second = by_floor[pair.first], by_floor[pair.second]
+        if first.author_id == second.author_id or (first.id, second.id, kind) in known:
+            continue  # one's own earlier reply is not a copy; decided pairs stay decided
+        session.add(SimilarPair(assignment_id=assignment.id, first_id=first.id, second_id=second.id,
+                                kind=kind, similarity=pair.similarity))
+        new += 1
+    session.flush()
+    record(session, staff, "similarity.run", f"assignment:{assignment.id}",
+           {"texts": len(texts), "packages": len(sources), "new_pairs": new})
+    return RunResult(len(texts), len(sources), new)
+
+
+def queue(session: Session, assignment: Assignment, state: str = "open") -> list[SimilarPair]:
+    return list(session.scalars(
+        select(SimilarPair).where(SimilarPair.assignment_id == assignment.id, SimilarPair.state == state)
+        .order_by(SimilarPair.similarity.desc(), SimilarPair.id)))
+
+
+def get_pair(session: Session, pair_id: int) -> SimilarPair:
+    pair = session.get(SimilarPair, pair_id, with_for_update=True)
+    if pair is None:
+        raise NotFound("No similar pair {id}", id=pair_id)
+    return pair
+
+
+def decide(session: Session, pair: SimilarPair, staff: User, confirm: bool, note: str = "",
+           now: datetime | None = None) -> SimilarPair:
+    """Confirm (the later reply is excluded from draws) or dismiss; deciding twice is refused."""
+    if pair.state == "confirmed":
+        raise Conflict("This pair was already confirmed as a copy")
+    if pair.state == "dismissed":
+        raise Conflict("This pair was already dismissed")
+    pair.state = "confirmed" if confirm else "dismissed"
+    pair.decided_by, pair.decided_at = staff.id, now or utcnow()
+    first = session.get(Submission, pair.first_id)
+    if confirm and first is not None:
+        exclude_submission(session, pair.assignment_id, pair.second_id, staff, "copied",
+                           f"#{first.floor} ({pair.kind}, {pair.similarity:.0%}) {note}".strip())
+    session.flush()
+    record(session, staff, f"similarity.{pair.state}", f"similar_pair:{pair.id}",
+           {"first": pair.first_id, "second": pair.second_id, "kind": pair.kind,
+            "similarity": pair.similarity, "note": note})
+    return pair
+
+
+def exclude_submission(session: Session, assignment_id: int, submission_id: int, staff: User,
+                       reason: str, note: str) -> Exclusion:
+    """Leave a reply out of the homework's draws; a reply is excluded once (no second reason)."""
+    existing = session.scalar(select(Exclusion).where(
+        Exclusion.assignment_id == assignment_id, Exclusion.kind == "submission",
+        Exclusion.target_id == submission_id))
+    if existing is not None:
+        return existing  # a second confirmed pair names the same copy: it is already out
+    row = Exclusion(assignment_id=assignment_id, kind="submission", target_id=submission_id,
+                    reason=reason, note=note[:500], by_id=staff.id)
+    session.add(row)
+    session.flush()
+    return row
