@@ -210,7 +210,14 @@ def test_top_likes_counts_likes_standing_at_the_freeze(
     from app.db import session_scope
     from app.models import LikeEvent
 
+    from app.models import Course
+
     slug = make_course({"code": "1-2", "rewards": [{"kind": "top_likes", "n": 2}]})
+    with session_scope() as session:  # this test is about likes standing at the freeze, not who may like
+        course = session.scalar(select(Course).where(Course.slug == slug))
+        assert course is not None
+        course.settings = {**(course.settings or {}),
+                           "likes": {"registered_before_open": False, "min_accepted_replies": 0}}
     authors = make_users(3)
     fans = make_users(4, prefix="f")
     ids = add_replies(slug, "1-2", [Reply(a) for a in authors])

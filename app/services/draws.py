@@ -138,10 +138,16 @@ def public_record(session: Session, draw: Draw) -> dict[str, Any]:
 
 
 def criteria_of(options: Options) -> dict[str, Any]:
-    """The eligibility options as the record's `criteria` (a decimal as its canonical text)."""
-    min_score = options.min_score
-    return {"by": options.by, "correct_only": options.correct_only,
-            "min_score": None if min_score is None else pure.canonical_score(min_score)}
+    """Every eligibility option as the record's `criteria`: scalars only (a decimal as its
+    canonical text, the accounts whose likes the staff excluded as their ids, comma-separated)."""
+    criteria: dict[str, Any] = {}
+    for name, value in options.to_json().items():
+        if isinstance(value, float):
+            value = pure.canonical_score(value)
+        elif isinstance(value, list):  # excluded_likers: [{"id", "name", "reason"}, ...]
+            value = ",".join(str(item["id"]) for item in value)
+        criteria[name] = value
+    return criteria
 
 
 def reward_spec(assignment: Assignment, rule_index: int | None,
