@@ -208,9 +208,7 @@ def test_top_likes_counts_likes_standing_at_the_freeze(
     client: TestClient, stack: Stack, admin: dict[str, str]
 ) -> None:
     from app.db import session_scope
-    from app.models import LikeEvent
-
-    from app.models import Course
+    from app.models import Course, LikeEvent
 
     slug = make_course({"code": "1-2", "rewards": [{"kind": "top_likes", "n": 2}]})
     with session_scope() as session:  # this test is about likes standing at the freeze, not who may like
