@@ -49,8 +49,8 @@ clean:
 
 # Refresh the message catalogs after changing user-visible strings, then translate the new
 # entries in locales/zh_CN/LC_MESSAGES/messages.po (tests fail on any untranslated msgid).
-KEYWORDS := -k _ -k translate:2 -k lazy -k BadRequest -k NotAuthenticated -k Forbidden -k NotFound \
-	-k Conflict -k TooLarge -k UnsupportedMedia -k Invalid -k Unavailable -k CampError -k translatable
+KEYWORDS := -k _ -k translate:2 -k lazy -k NotAuthenticated -k Forbidden -k NotFound \
+	-k Conflict -k TooLarge -k UnsupportedMedia -k Invalid -k CampError -k translatable
 .PHONY: messages
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location -o locales/messages.pot .

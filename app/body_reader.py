@@ -25,7 +25,7 @@ from tempfile import SpooledTemporaryFile
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.i18n import lazy, normalize, translate
+from app.i18n import lazy, scope_locale, translate
 from app.input_guard import Unusable, screen_json, screen_url
 from app.offload import run_heavy
 
@@ -153,12 +153,7 @@ def _replay(spool: SpooledTemporaryFile[bytes], receive: Receive) -> Callable[[]
 
 
 async def _refuse(scope: Scope, send: Send, refused: Unusable) -> None:
-    headers = dict(scope.get("headers", []))
-    locale = "zh_CN"
-    for part in headers.get(b"cookie", b"").decode("latin-1").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == "camp_lang":
-            locale = normalize(value) or locale
+    locale = scope_locale(scope, "zh_CN")
     text = translate(locale, refused.message, **refused.params)
     code = {404: "http_error", 408: "too_slow", 413: "too_large", 422: "invalid",
             429: "too_many"}.get(refused.status, "bad_upload")

@@ -11,12 +11,11 @@ from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.errors import Forbidden, NotAuthenticated
-from app.i18n import normalize
+from app.i18n import LANG_COOKIE, choose_locale
 from app.models import Role, User
 from app.security import same_token
 from app.services.tokens import user_for_token
 
-LANG_COOKIE = "camp_lang"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -138,15 +137,13 @@ CsrfChecked = Depends(check_csrf)
 
 
 def get_locale(request: Request) -> str:
-    chosen = (
-        normalize(request.query_params.get("lang"))
-        or normalize(request.cookies.get(LANG_COOKIE))
-        or normalize(viewer.locale if (viewer := getattr(request.state, "viewer", None)) else None)
+    viewer = getattr(request.state, "viewer", None)
+    # pages follow the language picked on the site; API clients may say theirs
+    api = request.url.path.startswith("/api/")
+    return choose_locale(
+        query=request.query_params.get("lang"),
+        cookie=request.cookies.get(LANG_COOKIE),
+        account=viewer.locale if viewer else None,
+        accept_language=request.headers.get("accept-language") if api else None,
+        default=request.app.state.settings.default_locale,
     )
-    if chosen:
-        return chosen
-    if request.url.path.startswith("/api/"):
-        first = request.headers.get("accept-language", "").split(",")[0].split(";")[0]
-        if accepted := normalize(first):
-            return accepted
-    return request.app.state.settings.default_locale

@@ -17,11 +17,6 @@ class CampError(Exception):
         self.params = params
 
 
-class BadRequest(CampError):
-    status_code = 400
-    code = "bad_request"
-
-
 class NotAuthenticated(CampError):
     status_code = 401
     code = "not_authenticated"
@@ -56,7 +51,3 @@ class Invalid(CampError):
     status_code = 422
     code = "invalid"
 
-
-class Unavailable(CampError):
-    status_code = 503
-    code = "unavailable"

@@ -6,9 +6,11 @@ compile step. English is the identity translation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from babel.messages.pofile import read_po
 
@@ -44,6 +46,29 @@ def normalize(locale: str | None) -> str | None:
     if tag.startswith("en"):
         return "en"
     return None
+
+
+#: the cookie that remembers the language picked in the header
+LANG_COOKIE = "camp_lang"
+
+
+def choose_locale(*, query: str | None, cookie: str | None, default: str, account: str | None = None,
+                  accept_language: str | None = None) -> str:
+    """The one rule for a request's language: `?lang=`, then the cookie, then the account's
+    setting, then (API clients only pass it) the first Accept-Language tag, then the default."""
+    first = (accept_language or "").split(",")[0].split(";")[0]
+    return (normalize(query) or normalize(cookie) or normalize(account) or normalize(first)
+            or default)
+
+
+def scope_locale(scope: Mapping[str, Any], default: str) -> str:
+    """`choose_locale` for ASGI middleware that answers before a Request exists (anonymous:
+    the query and the cookie only)."""
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    header = dict(scope.get("headers", [])).get(b"cookie", b"").decode("latin-1")
+    cookie = next((value for key, _, value in (part.strip().partition("=") for part in header.split(";"))
+                   if key == LANG_COOKIE), None)
+    return choose_locale(query=query.get("lang"), cookie=cookie, default=default)
 
 
 def translate(locale: str, message: str, **params: Any) -> str:

@@ -6,7 +6,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.i18n import normalize, translate
+from app.i18n import scope_locale, translate
 from app.security import new_csrf_token
 
 
@@ -50,9 +50,7 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        headers = dict(scope.get("headers", []))
-        cookie_lang = _cookie(headers.get(b"cookie", b"").decode("latin-1"), "camp_lang")
-        locale = normalize(cookie_lang) or "zh_CN"
+        locale = scope_locale(scope, "zh_CN")
         mb = round(self.max_bytes / 1e6, 1)
         text = translate(locale, "The upload is too large: at most {mb} MB per request", mb=mb)
         body = json.dumps({"detail": text, "code": "too_large"}, ensure_ascii=False).encode()
@@ -66,14 +64,6 @@ class BodyLimitMiddleware:
 
 class _TooLarge(Exception):
     pass
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
 
 
 SECURITY_HEADERS = [

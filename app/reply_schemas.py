@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from app.i18n import lazy, translate
 from app.models import CoursePost, Submission
+from app.paging import floor_url
 from app.services.limits import CodeQuota
 from app.services.replies import Plan, PlannedPart, Posted, part_state
 from app.services.reply_routing import FILED_UNDER_PARENT
@@ -83,8 +84,7 @@ def part_out(planned: PlannedPart, locale: str, now: datetime, quota: CodeQuota 
     )
     if submission is not None:
         out.submission_id, out.floor = submission.id, submission.floor
-        out.url = f"/courses/{a.course.slug}/assignments/{a.code}?page={-(-submission.floor // 50)}" \
-                  f"#floor-{submission.floor}"
+        out.url = floor_url(a.course.slug, a.code, submission.floor)
     return out
 
 

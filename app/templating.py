@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from app import paging
 from app.config import PROJECT_ROOT
 from app.deps import get_locale
 from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, VERDICT_LABELS, translate
@@ -38,7 +39,7 @@ def _localtime(ctx: Context, value: datetime | None, zone: str | None = None,
                fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if value is None:
         return ""
-    tz = ZoneInfo(zone or ctx.get("timezone") or "Asia/Shanghai")
+    tz = ZoneInfo(zone or ctx.get("timezone") or ctx["site_timezone"])
     return format_datetime(value.astimezone(tz), fmt, tzinfo=tz, locale=_babel(ctx["locale"]))
 
 
@@ -70,7 +71,7 @@ def environment() -> Environment:
     )
     env.globals.update(_=_gettext, gettext=_gettext, LANG_LABELS=LABELS, LANGS=SUPPORTED,
                        STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS,
-                       VERDICT_LABELS=VERDICT_LABELS, shown=_shown,
+                       VERDICT_LABELS=VERDICT_LABELS, shown=_shown, floor_url=paging.floor_url,
                        form_token=new_form_token)
     env.filters.update(localtime=_localtime, number=_number, markdown=render_markdown)
     return env
@@ -84,7 +85,8 @@ def render(request: Request, template: str, status_code: int = 200, /, **context
         "user": getattr(request.state, "viewer", None),
         "locale": get_locale(request),
         "csrf_token": request.session.get("csrf", ""),
-        "timezone": None,
+        "timezone": None,  # a course's zone, when the page is about one
+        "site_timezone": request.app.state.settings.default_timezone,
     }
     html = environment().get_template(template).render({**base, **context})
     return HTMLResponse(html, status_code=status_code)

@@ -25,6 +25,10 @@ from typing import BinaryIO, NoReturn
 from grader.limits import Limits
 
 ENTRY = "predict.py"
+#: deeper or longer paths are refused: a 1000-level path made the unpacker recurse to death
+MAX_DEPTH = 32
+MAX_PATH = 1024
+MAX_NAME = 255
 _CHUNK = 1024 * 1024
 _JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$)")
 
@@ -70,7 +74,12 @@ def unpack_package(files: Mapping[str, bytes], dest: Path, limits: Limits) -> in
         with _create(dest / ENTRY) as out:
             out.write(data)
         return len(data)
-    return extract_zip(data, dest, limits)
+    try:
+        return extract_zip(data, dest, limits)
+    except (RecursionError, MemoryError) as exc:  # whatever the checks above missed: still the package's
+        raise PackageError(
+            "压缩包结构过于复杂，无法解压。", f"The zip is too complex to unpack ({type(exc).__name__})."
+        ) from exc
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
@@ -96,6 +105,13 @@ def _safe_name(info: zipfile.ZipInfo) -> PurePosixPath:
         raise PackageError(
             f"压缩包里的路径不安全：{raw!r}（不允许绝对路径或 ..）。",
             f"Unsafe path in the zip: {raw!r} (absolute paths and .. are not allowed).",
+        )
+    if len(parts) > MAX_DEPTH or len(raw) > MAX_PATH or any(len(p.encode()) > MAX_NAME for p in parts):
+        shown = raw[:60] + "…" if len(raw) > 60 else raw
+        raise PackageError(
+            f"压缩包里的路径太深或太长：{shown!r}（最多 {MAX_DEPTH} 层、{MAX_PATH} 个字符）。",
+            f"A path in the zip is too deep or too long: {shown!r} "
+            f"(at most {MAX_DEPTH} levels and {MAX_PATH} characters).",
         )
     kind = stat.S_IFMT(info.external_attr >> 16)
     if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
@@ -172,9 +188,16 @@ def extract_zip(data: bytes, dest: Path, limits: Limits) -> int:
         except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, zlib.error) as exc:
             raise PackageError(
                 "压缩包已损坏或使用了不支持的压缩方式。",
-                f"The zip is damaged or uses an unsupported compression ({exc}).",
+                f"The zip is damaged or uses an unsupported compression ({_no_paths(exc)}).",
             ) from exc
         return written
+
+
+def _no_paths(exc: BaseException) -> str:
+    """An error's text without the host paths an OSError carries (the student sees it)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int) -> int:

@@ -56,7 +56,8 @@ class Report:
 
     `messages` carries the human explanation in every language the site speaks, so the caller
     can show it without knowing the task. `detail` holds task-specific numbers (accuracy, parsed
-    counts...) and must stay JSON-serialisable. `log` is a bounded tail of the program output.
+    counts...) and must stay JSON-serialisable. `log` is what the student may see of the program's
+    output (bounded); `staff_log` is output the student must not see (a run on hidden data).
     """
 
     verdict: str
@@ -64,6 +65,7 @@ class Report:
     messages: dict[str, str]
     detail: dict[str, Any] = field(default_factory=dict)
     log: str = ""
+    staff_log: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

@@ -82,3 +82,18 @@ def test_relative_times_follow_the_course_zone() -> None:
     due = resolve_time("+1d@12:00", zone, now)
     assert due == datetime(2026, 1, 7, 12, 0, tzinfo=zone)
     assert resolve_time("2020-01-06T12:00", zone, now) == datetime(2020, 1, 6, 12, tzinfo=zone)
+
+
+def test_a_course_without_a_zone_takes_the_sites(embedded: Stack, monkeypatch) -> None:
+    from app.config import get_settings
+    from app.db import session_scope
+    from app.services.courses import CourseSpec, load_course
+
+    monkeypatch.setenv("CAMP_DEFAULT_TIMEZONE", "Europe/Berlin")
+    get_settings.cache_clear()
+    spec = CourseSpec.model_validate({"slug": "zone-default", "title": "t", "assignments": [
+        {"code": "1", "title": "t", "opens": "2026-01-01T08:00", "due": "2026-01-02T08:00"}]})
+    with session_scope() as session:
+        course = load_course(session, spec)
+        assert course.timezone == "Europe/Berlin"
+        assert course.assignments[0].opens_at.isoformat() == "2026-01-01T07:00:00+00:00"

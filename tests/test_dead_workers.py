@@ -175,3 +175,26 @@ def test_orphan_uploads_are_deleted_and_committed_ones_promoted(stack: Stack) ->
     assert storage.blob_path(committed.digest).read_bytes() == b"committed"
     assert not orphan.path.exists() and not storage.blob_path(orphan.digest).exists()
     assert storage.stale_pending(0) == {}
+
+
+def test_the_heartbeat_reports_what_live_grading_processes_hold(stack: Stack) -> None:
+    """The broker's id is only a hint (fair order): each grading process says what it claimed."""
+    import subprocess
+    import sys
+
+    from worker import identity, inflight
+
+    me = identity.Identity("celery@inflight-test", os.getpid(), "gpu", 1)  # the solo pool: main grades
+    identity.remember(me)
+    try:
+        assert inflight.held(me) == []
+        with inflight.holding(41):
+            assert inflight.held(me) == [41]
+        assert inflight.held(me) == []
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout.strip()  # a pool process that was killed mid-grading
+        leftover = inflight._dir(me) / gone
+        leftover.write_text("42")
+        assert inflight.held(me) == [] and not leftover.exists()
+    finally:
+        identity._current = None

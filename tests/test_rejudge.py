@@ -64,6 +64,10 @@ def test_rejudge_keeps_the_history_and_the_leaderboard_follows(
     ids = [client.post(url + "/submissions", data={"text": SEED_ANSWER}, headers=h).json()["id"]
            for h in students]
     assert [final(client, sid, staff)["verdict"] for sid in ids] == ["wrong", "wrong"]
+    # which worker process graded it: its node name and pids (the sweep matches them to heartbeats)
+    [attempt] = client.get(f"/api/v1/submissions/{ids[0]}/attempts", headers=staff).json()["attempts"]
+    assert attempt["worker_node"].startswith("celery@") and attempt["grading_pid"], attempt
+    assert attempt["worker_pid"] in {p.pid for p in stack.workers}, attempt
     assert [r["score"] for r in client.get(url + "/leaderboard").json()["rows"]] == [0.0, 0.0]
 
     set_out_channels(slug, 64)  # the staff fix the homework, then rejudge one reply

@@ -33,6 +33,7 @@ from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
 from app.services import grading_order
 from grader.sandbox import SandboxConfig
 from grader.sandbox import configure as configure_sandbox
+from grader.sandbox.capture import printable
 from worker import identity
 
 log = logging.getLogger(__name__)
@@ -223,15 +224,35 @@ def _close_attempt(session: Session, claimed: ClaimRef, **values: Any) -> None:
     )
 
 
+def retry_delay(try_number: int) -> float:
+    """Seconds before an infrastructure failure is tried again: 10 s, 1 min, 6 min, then 15 min,
+    so a broken host does not burn every try of a submission (or bury its neighbours) at once."""
+    return float(min(10 * 6 ** (max(try_number, 1) - 1), 900))
+
+
+def db_safe(value: Any) -> Any:
+    """Text the database accepts: PostgreSQL refuses NUL in text and in JSON strings."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {db_safe(k): db_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [db_safe(v) for v in value]
+    return value
+
+
 def store_verdict(session: Session, claimed: ClaimRef, report: grader.Report) -> bool:
-    """Record the verdict once; False when the claim was lost (e.g. the lease expired meanwhile)."""
+    """Record the verdict once; False when the claim was lost (e.g. the lease expired meanwhile).
+    The student's log and the staff-only log of the hidden run are stored apart."""
+    detail = db_safe(report.detail)
     stored = _finish(
         session, claimed, status=Status.scored.value, verdict=report.verdict, score=report.score,
-        messages=report.messages, detail=report.detail, log=report.log, error=None, graded_at=utcnow(),
+        messages=db_safe(report.messages), detail=detail, log=db_safe(report.log),
+        staff_log=db_safe(report.staff_log), error=None, graded_at=utcnow(),
     )
     if stored:
         _close_attempt(session, claimed, outcome="scored", verdict=report.verdict, score=report.score,
-                       detail=report.to_dict()["detail"])
+                       detail=detail)
     return stored
 
 
@@ -241,9 +262,11 @@ def store_infrastructure_failure(session: Session, claimed: Claim, error: str, r
     `retry=False` for failures another try cannot fix (a homework configured wrongly).
     Returns True when the submission should be sent to the queue again.
     """
+    error = db_safe(error)
     again = retry and claimed.try_number < get_settings().grading_max_attempts
-    if again:
-        resend_at = utcnow() + timedelta(seconds=get_settings().sweep_stale_queued_seconds)
+    if again:  # the delayed message comes first; the sweep is the safety net after it
+        wait = retry_delay(claimed.try_number) + get_settings().sweep_stale_queued_seconds
+        resend_at = utcnow() + timedelta(seconds=wait)
         stored = _finish(session, claimed, status=Status.queued.value, resend_at=resend_at)
     else:
         message = f"grading failed {claimed.try_number} times; last error: {error}"

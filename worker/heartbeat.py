@@ -3,7 +3,8 @@ every `worker_heartbeat_seconds` (node name, pid, queues, the submissions it gra
 
 The sweep, the staff JSON and /metrics read these rows: a worker whose row is not refreshed is
 gone, even when it could not say so (kill -9, a lost machine), and the sweep frees its claims;
-a claim missing from a fresh row's `grading` lost its pool process. The thread uses its own
+a claim missing from a fresh row's `grading` (worker/inflight.py: what its live processes hold,
+plus results kept on disk) lost its pool process. The thread uses its own
 engine and gives its connection back after every beat, so pool processes forked later inherit
 no open socket.
 """
@@ -17,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 
 from celery import signals
-from celery.worker import state as worker_state
 from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import make_engine
 from app.models import WorkerHeartbeat, utcnow
-from app.queue import GRADE_TASK
-from worker import identity, spool
+from worker import identity, inflight, sandbox_health, spool
 from worker.identity import Identity
 
 log = logging.getLogger(__name__)
@@ -53,25 +52,13 @@ class Heartbeat(threading.Thread):
     def beat(self, stopped: bool = False) -> None:
         try:
             with Session(self.engine) as session, session.begin():
-                write(session, self.identity, grading_now() + spool.held_by(self.identity), stopped)
+                grading = inflight.held(self.identity) + spool.held_by(self.identity)
+                write(session, self.identity, grading, stopped)
             spool.flush(self.engine)  # results kept while the database was away
         except SQLAlchemyError as exc:  # the database may be away for a while; try next time
             log.warning("heartbeat not written: %s", type(exc).__name__)
         finally:
             self.engine.dispose()
-
-
-def grading_now() -> list[int]:
-    """The submission ids this worker's processes grade now (Celery's accepted requests)."""
-    for _ in range(5):
-        try:
-            requests = list(worker_state.active_requests)
-            break
-        except RuntimeError:  # the set changed while we copied it (the consumer runs meanwhile)
-            continue
-    else:
-        requests = []
-    return [int(r.args[0]) for r in requests if r.task_name == GRADE_TASK and r.args]
 
 
 def write(session: Session, who: Identity, grading: list[int], stopped: bool = False) -> None:
@@ -89,7 +76,8 @@ def write(session: Session, who: Identity, grading: list[int], stopped: bool = F
         try:
             with session.begin_nested():
                 session.add(WorkerHeartbeat(hostname=who.hostname, pid=who.pid, queues=who.queues,
-                                            concurrency=who.concurrency, started_at=now, **values))
+                                            concurrency=who.concurrency, started_at=now,
+                                            sandbox=sandbox_health.line(), **values))
         except IntegrityError:
             pass  # written by a beat racing this one
     session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - FORGET_AFTER))
@@ -110,6 +98,7 @@ def _start(**_: Any) -> None:
     me = identity.current()
     if me is None:
         return
+    sandbox_health.check_at_startup()  # before the first beat: the row says how runs are isolated
     settings = get_settings()
     _thread = Heartbeat(me, settings.worker_heartbeat_seconds,
                         make_engine(settings.effective_database_url))

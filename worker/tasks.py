@@ -24,13 +24,12 @@ from app.config import get_settings
 from app.db import session_scope
 from app.models import utcnow
 from app.queue import GRADE_TASK, REQUEUE_TASK, enqueue_grading
-from worker import grading, spool
+from worker import grading, inflight, sandbox_health, spool
 from worker.celery_app import celery_app
 from worker.sweep import sweep
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAY_SECONDS = 5
 #: what a finished grading leaves of its soft time limit for the rest (spooling the result)
 TIME_LIMIT_MARGIN_SECONDS = 10.0
 INFRASTRUCTURE_STORE_PATIENCE_SECONDS = 20.0
@@ -48,6 +47,9 @@ class Unavailable(Exception):
 def grade_submission(submission_id: int) -> str:
     """Grade the next submission in the fair order of `submission_id`'s queue (often itself)."""
     started = time.monotonic()
+    if sandbox_health.refusing():  # the host's sandbox is broken: leave the work to other workers
+        sandbox_health.announce_refusal()
+        return "refused"
     try:
         claimed = _retrying(lambda session: grading.claim_next(session, submission_id),
                             _settings.claim_patience_seconds)
@@ -59,23 +61,31 @@ def grade_submission(submission_id: int) -> str:
     if claimed.submission_id != submission_id:
         _keep_token(submission_id, claimed.queue)
     try:
-        try:
-            report = grading.run(claimed)
-        except (grader.InfrastructureError, KeyError, SoftTimeLimitExceeded) as exc:
-            _infrastructure_failure(claimed, exc)
-            return "infrastructure_error"
-        budget = _settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
-        try:
-            stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
-                               min(_settings.store_patience_seconds, max(0.0, budget)))
-        except Unavailable:
-            spool.keep(claimed, report)
-            log.warning("database unavailable: the result of submission %s is kept until it can be stored",
-                        claimed.submission_id)
-            return "kept"
-        return "scored" if stored else "lost_claim"
+        with inflight.holding(claimed.submission_id):  # the heartbeat reports it while we grade
+            return _grade(claimed, started)
     finally:
         _wake_next(claimed)
+
+
+def _grade(claimed: grading.Claim, started: float) -> str:
+    """Run the grader, then store the verdict; a verdict the database cannot take yet is kept."""
+    try:
+        report = grading.run(claimed)
+    except (grader.InfrastructureError, KeyError, SoftTimeLimitExceeded) as exc:
+        _infrastructure_failure(claimed, exc)
+        if sandbox_health.refusing():
+            sandbox_health.announce_refusal()
+        return "infrastructure_error"
+    budget = _settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
+    try:
+        stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
+                           min(_settings.store_patience_seconds, max(0.0, budget)))
+    except Unavailable:
+        spool.keep(claimed, report)
+        log.warning("database unavailable: the result of submission %s is kept until it can be stored",
+                    claimed.submission_id)
+        return "kept"
+    return "scored" if stored else "lost_claim"
 
 
 def _keep_token(hint_id: int, queue: str) -> None:
@@ -113,7 +123,7 @@ def _infrastructure_failure(claimed: grading.Claim, exc: BaseException) -> None:
     if again:
         try:
             celery_app.send_task(GRADE_TASK, args=[claimed.submission_id], queue=claimed.queue,
-                                 countdown=RETRY_DELAY_SECONDS)
+                                 countdown=grading.retry_delay(claimed.try_number))
         except Exception:  # the row is `queued`: the sweep sends it later
             log.exception("could not send submission %s again", claimed.submission_id)
 

@@ -20,6 +20,7 @@ from app.config import get_settings
 from app.db import get_engine, session_scope
 from app.models import WorkerHeartbeat, utcnow
 from app.queue import client
+from app.services import queue_stats
 
 router = APIRouter(tags=["health"])
 
@@ -29,8 +30,11 @@ def healthz() -> JSONResponse:
     reachable = {"database": _check_database(), "broker": _check_broker()}
     down = any(v != "ok" for v in reachable.values())
     workers = _check_workers() if reachable["database"] == "ok" else {"status": "unknown"}
-    checks: dict[str, Any] = {**reachable, "disk": _check_disk(), "workers": workers}
-    healthy = not down and checks["disk"]["status"] == "ok" and workers["status"] == "ok"
+    sandbox = _check_sandbox() if reachable["database"] == "ok" else {"status": "unknown"}
+    checks: dict[str, Any] = {**reachable, "disk": _check_disk(), "workers": workers, "sandbox": sandbox}
+    # a worker without cgroups still grades (with per-process limits): a warning, not degraded
+    healthy = (not down and checks["disk"]["status"] == "ok" and workers["status"] == "ok"
+               and sandbox["status"] in ("ok", "warning"))
     body = {"status": "ok" if healthy else "degraded", **checks}
     return JSONResponse(body, status_code=503 if down else 200)
 
@@ -72,3 +76,17 @@ def _check_workers() -> dict[str, Any]:
         alive = session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(
             WorkerHeartbeat.stopped_at.is_(None), WorkerHeartbeat.seen_at >= since)) or 0
     return {"status": "ok" if alive else "no live worker", "alive": alive}
+
+
+def _check_sandbox() -> dict[str, Any]:
+    """What live workers say of their sandboxes (docs/grading.md): refusing work is degraded;
+    running without cgroups is a warning (limits per process only), named worker by worker."""
+    with session_scope() as session:
+        lines = [w for w in queue_stats.collect(session).workers if w.alive]
+    refusing = {f"{w.hostname}/{w.pid}": w.sandbox for w in lines if w.refusing}
+    weak = {f"{w.hostname}/{w.pid}": w.sandbox for w in lines if w.without_cgroups}
+    if refusing:
+        return {"status": "refusing work", "workers": refusing}
+    if weak:
+        return {"status": "warning", "workers": weak}
+    return {"status": "ok"}

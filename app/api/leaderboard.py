@@ -137,7 +137,9 @@ def board_csv(board: Board) -> str:
     return out.getvalue()
 
 
-@router.get(BOARD + ".csv")
+@router.get(BOARD + ".csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                             "description": "The board as CSV"}})
 def leaderboard_csv(slug: str, code: str, session: SessionDep, user: StaffUser) -> Response:
     """The whole board for staff (public and private values), UTF-8 with a BOM for Excel."""
     assignment = get_assignment(session, slug, code)

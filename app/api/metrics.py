@@ -61,6 +61,12 @@ def render(stats: QueueStats) -> str:
                 [(_worker(x), x.seen_seconds_ago) for x in w]),
         *family("camp_worker_active_gradings", "Gradings running in each worker at its last heartbeat.",
                 [(_worker(x), x.active) for x in w]),
+        *family("camp_worker_sandbox_refusing",
+                "1 when a worker stopped taking work after repeated sandbox set-up failures.",
+                [(_worker(x), int(x.refusing)) for x in w]),
+        *family("camp_worker_sandbox_without_cgroups",
+                "1 when a worker's sandboxes run without cgroups (per-process limits only).",
+                [(_worker(x), int(x.without_cgroups)) for x in w]),
     ]
     return "\n".join(lines) + "\n"
 

@@ -58,4 +58,4 @@ def queue(
     rows, total = review_queue(session, assignment, QueueFilter(state, timing, author.strip(), newest_first),
                                offset, limit)
     locale = get_locale(request)
-    return QueueOut(total=total, items=[SubmissionOut.of(s, staff, locale) for s in rows])
+    return QueueOut(total=total, items=SubmissionOut.many(rows, staff, locale))

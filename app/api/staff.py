@@ -34,6 +34,10 @@ class RejudgeAllOut(BaseModel):
 class AttemptOut(BaseModel):
     number: int
     worker: str
+    #: the Celery node name and main-process pid that took the claim, and the grading process's pid
+    worker_node: str | None
+    worker_pid: int | None
+    grading_pid: int | None
     started_at: datetime
     finished_at: datetime | None
     outcome: str | None
@@ -44,7 +48,8 @@ class AttemptOut(BaseModel):
 
     @classmethod
     def of(cls, a: GradingAttempt) -> AttemptOut:
-        return cls(number=a.number, worker=a.worker, started_at=a.started_at, finished_at=a.finished_at,
+        return cls(number=a.number, worker=a.worker, worker_node=a.worker_node, worker_pid=a.worker_pid,
+                   grading_pid=a.grading_pid, started_at=a.started_at, finished_at=a.finished_at,
                    outcome=a.outcome, verdict=a.verdict, score=a.score, detail=a.detail or {},
                    error=a.error)
 

@@ -74,4 +74,4 @@ def read_submission(
 @router.get("/me/submissions")
 def my_submissions(request: Request, session: SessionDep, user: CurrentUser) -> list[SubmissionOut]:
     locale = get_locale(request)
-    return [SubmissionOut.of(s, user, locale) for s in for_author(session, user)]
+    return SubmissionOut.many(for_author(session, user), user, locale)

@@ -400,11 +400,6 @@ class DrawError(ValueError):
         self.params = params
         super().__init__(render(code, params, "en"))
 
-    @property
-    def msgid(self) -> str:
-        """The English template, for translation catalogs keyed by English text."""
-        return MESSAGES[self.code][0]
-
     def message(self, locale: str | None = "en") -> str:
         return render(self.code, self.params, locale)
 

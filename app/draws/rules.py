@@ -75,7 +75,6 @@ _COUNTED: dict[str, type[Lottery] | type[TopScore] | type[TopLikes]] = {
     "top_score": TopScore,
     "top_likes": TopLikes,
 }
-RULE_KINDS = ("fixed_ranks", *_COUNTED)
 
 
 def _count(data: Mapping[str, Any]) -> int:

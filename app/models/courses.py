@@ -18,7 +18,7 @@ class Course(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(64))  # set at load (default: the site's zone)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: course-wide rules for fair prizes (final picks, which likes count): see services/integrity
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -55,9 +55,6 @@ class Assignment(Base):
     next_floor: Mapped[int] = mapped_column(default=1)
 
     course: Mapped[Course] = relationship(back_populates="assignments")
-
-    def is_open(self, now: datetime) -> bool:
-        return self.opens_at <= now
 
     def is_late(self, now: datetime) -> bool:
         return now > self.due_at

@@ -67,7 +67,10 @@ class Submission(Base):
     final_pick: Mapped[bool] = mapped_column(default=False, server_default=false())
     messages: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: what the student may see of the program's output (docs/grading.md: two logs)
     log: Mapped[str] = mapped_column(Text, default="")
+    #: the log of the run on hidden data: staff only
+    staff_log: Mapped[str] = mapped_column(Text, default="", server_default="")
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     #: `attempts` when the current grading round began (a rejudge starts a new round)
@@ -89,10 +92,6 @@ class Submission(Base):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="submission", order_by="Attachment.id"
     )
-
-    @property
-    def status_enum(self) -> Status:
-        return Status(self.status)
 
 
 class Attachment(Base):

@@ -30,3 +30,5 @@ class WorkerHeartbeat(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: set when the worker shut down cleanly
     stopped_at: Mapped[datetime | None]
+    #: the worker's sandbox: "ok (cgroup v1)", "warning: no cgroups (...)" or "refusing work: ..."
+    sandbox: Mapped[str | None] = mapped_column(String(500))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.errors import Invalid, NotFound
 from app.models import Assignment, Course, User, utcnow
 from app.services.audit import record
@@ -87,13 +88,16 @@ class CourseSpec(BaseModel):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]{1,62}$")
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
-    timezone: str = "Asia/Shanghai"
+    #: the course's zone for times written without one; by default the site's (CAMP_DEFAULT_TIMEZONE)
+    timezone: str | None = None
     fairness: FairnessSpec = Field(default_factory=FairnessSpec)
     assignments: list[AssignmentSpec]
 
     @field_validator("timezone")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -175,12 +179,13 @@ def load_course(session: Session, spec: CourseSpec, actor: User | None = None,
                 now: datetime | None = None) -> Course:
     """Create or update a course and its homework by slug and code. Floors are never touched."""
     now = now or utcnow()
-    zone = ZoneInfo(spec.timezone)
+    timezone = spec.timezone or get_settings().default_timezone
+    zone = ZoneInfo(timezone)
     course = session.scalar(select(Course).where(Course.slug == spec.slug))
     if course is None:
         course = Course(slug=spec.slug, title=spec.title)
         session.add(course)
-    course.title, course.description, course.timezone = spec.title, spec.description, spec.timezone
+    course.title, course.description, course.timezone = spec.title, spec.description, timezone
     course.settings = spec.fairness.model_dump()
     session.flush()
     rows = session.scalars(select(Assignment).where(Assignment.course_id == course.id))

@@ -68,10 +68,6 @@ class DrawRefused(CampError):
         self.status_code = 409 if exc.code in CONFLICT_CODES else 422
 
 
-def now_second() -> datetime:
-    return utcnow().replace(microsecond=0)
-
-
 def get_draw(session: Session, draw_id: int, *, lock: bool = False) -> Draw:
     query = select(Draw).where(Draw.id == draw_id)
     if lock:

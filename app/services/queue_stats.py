@@ -43,6 +43,16 @@ class WorkerLine:
     seen_seconds_ago: float
     alive: bool
     stopped: bool
+    #: the worker's own line about its sandbox: "ok (cgroup v1)", "warning: ...", "refusing work: ..."
+    sandbox: str = ""
+
+    @property
+    def refusing(self) -> bool:
+        return self.sandbox.startswith("refusing")
+
+    @property
+    def without_cgroups(self) -> bool:
+        return self.sandbox.startswith("warning: no cgroups")
 
 
 @dataclass(frozen=True)
@@ -104,5 +114,6 @@ def _workers(session: Session, now: datetime) -> list[WorkerLine]:
             hostname=row.hostname, pid=row.pid, queues=row.queues, concurrency=row.concurrency,
             active=row.active, started_at=row.started_at, seen_at=row.seen_at,
             seen_seconds_ago=round(ago, 3), alive=not stopped and ago <= alive_within, stopped=stopped,
+            sandbox=row.sandbox or "",
         ))
     return lines

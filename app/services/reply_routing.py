@@ -57,9 +57,6 @@ class Routing:
     unrouted: str
     unknown: tuple[str, ...]  # codes written that the course does not have (normalised)
 
-    def part_for(self, code: str) -> Part | None:
-        return next((p for p in self.parts if p.code == code), None)
-
 
 def normalise_code(written: str) -> str:
     """`８－１` → `8-1`, `7 - 1` → `7-1`, `07` → `7`."""

@@ -15,6 +15,7 @@ from app.errors import Invalid
 from app.i18n import lazy
 from app.models import Assignment, Role, Submission, User, utcnow
 from app.services.audit import record
+from app.services.submissions import LIST_LOADING
 
 State = Literal["unreviewed", "reviewed", "featured", "all"]
 Timing = Literal["any", "on_time", "late"]
@@ -77,5 +78,5 @@ def review_queue(session: Session, assignment: Assignment, flt: QueueFilter, off
     query = _queue_query(assignment, flt)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = Submission.floor.desc() if flt.newest_first else Submission.floor
-    rows = session.scalars(query.order_by(order).offset(offset).limit(limit))
+    rows = session.scalars(query.options(*LIST_LOADING).order_by(order).offset(offset).limit(limit))
     return list(rows), total

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import partial
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import storage
 from app.config import get_settings
@@ -108,10 +108,19 @@ def thread(session: Session, assignment: Assignment, offset: int = 0, limit: int
     )
 
 
+#: what a list of submissions shows with each row, loaded with the page, not per row
+LIST_LOADING = (
+    joinedload(Submission.assignment).joinedload(Assignment.course),
+    joinedload(Submission.author),
+    selectinload(Submission.attachments),
+)
+
+
 def for_author(session: Session, author: User, limit: int = 200) -> list[Submission]:
     return list(
         session.scalars(
             select(Submission)
+            .options(*LIST_LOADING)
             .where(Submission.author_id == author.id)
             .order_by(Submission.id.desc())
             .limit(limit)

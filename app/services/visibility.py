@@ -16,6 +16,8 @@ Audiences: ``anonymous``, ``student`` (someone else's reply), ``author``, ``staf
   The author sees the public value as the score.
 * Always: code packages, grading details, logs, the staff review and the edit history belong
   to the author and the staff.
+* **staff log**: the log of a program's run on hidden data (it may print the hidden digits) is
+  the staff's alone, the author's included (docs/grading.md, two logs).
 """
 
 from __future__ import annotations
@@ -157,6 +159,11 @@ def shown_log(seen: Sight, s: Submission) -> str | None:
     return s.log if seen.private else None
 
 
+def shown_staff_log(seen: Sight, s: Submission) -> str | None:
+    """The hidden-data run's log: staff only, never its author."""
+    return s.staff_log if seen.audience == "staff" else None
+
+
 def may_see_file(seen: Sight, kind: str) -> bool:
     return seen.code or (kind == "image" and seen.body)
 
@@ -240,9 +247,11 @@ class Shown:
     message: str | None
     log: str | None
     sealed: bool
+    staff_log: str | None = None
 
 
 def shown(viewer: Person | None, s: Submission, locale: str, now: datetime | None = None) -> Shown:
     seen = sight(viewer, s, now)
     return Shown(seen, s.text if seen.body else "", shown_verdict(seen, s), shown_score(seen, s),
-                 shown_message(seen, s, locale), shown_log(seen, s), seen.note == "sealed")
+                 shown_message(seen, s, locale), shown_log(seen, s), seen.note == "sealed",
+                 shown_staff_log(seen, s))

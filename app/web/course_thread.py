@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
 from app.errors import CampError
 from app.models import Course, Submission, utcnow
@@ -49,7 +50,7 @@ def render_course(request: Request, session: Session, course: Course, page: int 
             .group_by(Submission.assignment_id)
         ).all()
     )
-    posts = course_posts(session, course, (page - 1) * POSTS_PER_PAGE, POSTS_PER_PAGE)
+    posts = course_posts(session, course, *paging.window(page, POSTS_PER_PAGE))
     now = utcnow()
     chips = chips_for(session, course.assignments, request.state.viewer, now)
     context: dict[str, Any] = {"error": None, "draft": "", "preview": None, "preview_files": False,
@@ -60,7 +61,7 @@ def render_course(request: Request, session: Session, course: Course, page: int 
         course=course, counts=counts, now=now, timezone=course.timezone,
         chips=chips, chip_labels=CHIP_LABELS,
         posts=posts, post_parts=parts_of(session, [p.id for p in posts]), post_page=page,
-        post_pages=max(1, -(-count_posts(session, course) // POSTS_PER_PAGE)),
+        post_pages=paging.page_count(count_posts(session, course), POSTS_PER_PAGE),
         **context,
     )
 

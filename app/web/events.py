@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC
+from weakref import WeakSet
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -90,27 +92,51 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
         return snap
 
 
-@router.get("/submissions/{submission_id}/events")
-async def submission_events(submission_id: int, request: Request) -> StreamingResponse:
+def _cookie_viewer(user_id: object, version: object) -> int | None:
+    """The cookie's user, if the cookie is still good (see app/deps.py: session versions)."""
+    if not isinstance(user_id, int) or not 0 < user_id < 2**31:
+        return None
+    with get_sessionmaker()() as session:
+        user = session.get(User, user_id)
+        return user_id if user is not None and user.is_active and user.session_version == version else None
+
+
+#: open streams per client address; each polls the database twice a second
+STREAMS_PER_CLIENT = 6
+#: the streams themselves, weakly: one that ends, or never starts, leaves the set by itself
+_open_streams: defaultdict[str, WeakSet[AsyncIterator[str]]] = defaultdict(WeakSet)
+
+
+@router.get("/submissions/{submission_id}/events", response_model=None)
+async def submission_events(submission_id: int, request: Request) -> StreamingResponse | JSONResponse:
     locale = get_locale(request)
-    raw_viewer = request.session.get("user_id")  # the cookie session; no database session held open
-    viewer_id = raw_viewer if isinstance(raw_viewer, int) else None
-
-    async def stream() -> AsyncIterator[str]:
-        last = None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + MAX_STREAM_SECONDS
-        while loop.time() < deadline and not await request.is_disconnected():
-            snap = await run_in_threadpool(_snapshot, submission_id, locale, viewer_id)
-            if snap is None:
-                yield "event: gone\ndata: {}\n\n"
-                return
-            if snap != last:
-                yield f"data: {json.dumps(snap, ensure_ascii=False)}\n\n"
-                last = snap
-            if snap["final"]:
-                return
-            await asyncio.sleep(POLL_SECONDS)
-
-    return StreamingResponse(stream(), media_type="text/event-stream",
+    client = request.client.host if request.client else "?"
+    if len(_open_streams[client]) >= STREAMS_PER_CLIENT:
+        text = translate(locale, "Too many live views open from your address; close some tabs")
+        return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
+                            headers={"retry-after": str(MAX_STREAM_SECONDS // 10)})
+    # no database session held open by the stream: the check uses one briefly
+    viewer_id = await run_in_threadpool(_cookie_viewer, request.session.get("user_id"),
+                                        request.session.get("sv"))
+    stream = _events(submission_id, request, locale, viewer_id)
+    _open_streams[client].add(stream)
+    return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+
+
+async def _events(submission_id: int, request: Request, locale: str,
+                  viewer_id: int | None) -> AsyncIterator[str]:
+    last = None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MAX_STREAM_SECONDS
+    while loop.time() < deadline and not await request.is_disconnected():
+        snap = await run_in_threadpool(_snapshot, submission_id, locale, viewer_id)
+        if snap is None:
+            yield "event: gone\ndata: {}\n\n"
+            return
+        if snap != last:
+            yield f"data: {json.dumps(snap, ensure_ascii=False)}\n\n"
+            last = snap
+        if snap["final"]:
+            return
+        await asyncio.sleep(POLL_SECONDS)

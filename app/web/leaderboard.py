@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from app import paging
 from app.deps import OptionalUser, SessionDep, get_locale
 from app.i18n import translate
 from app.models import utcnow
@@ -17,7 +18,6 @@ from app.services.leaderboard import view
 from app.templating import render
 
 router = APIRouter()
-PAGE_SIZE = 100
 
 
 @router.get("/courses/{slug}/assignments/{code}/leaderboard")
@@ -40,11 +40,12 @@ def leaderboard_page(
             mine=board.mine.value if board.mine else None,
             mine_label=translate(locale, "Your score"),
         )
-    pages = max(1, -(-len(board.rows) // PAGE_SIZE))
+    pages = paging.page_count(len(board.rows), paging.LEADERBOARD_PAGE)
+    offset, size = paging.window(page, paging.LEADERBOARD_PAGE)
     return render(
         request, "leaderboard.html",
         course=assignment.course, assignment=assignment, board=board, chart=chart,
-        rows=board.rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], page=page, pages=pages,
+        rows=board.rows[offset:offset + size], page=page, pages=pages,
         timezone=assignment.course.timezone, now=utcnow(),
         final_limit=final_picks.final_limit(assignment.course) if final_picks.has_split(assignment) else None,
     )

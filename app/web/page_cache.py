@@ -24,28 +24,13 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import session_scope
-from app.i18n import normalize
+from app.i18n import scope_locale
 from app.models import Assignment, Course, utcnow
 from app.services.page_cache import VersionedCache, database_version, next_boundary
 
 HOMEWORK = re.compile(r"^/courses/(?P<slug>[^/]+)/assignments/(?P<code>[^/]+)$")
 PAGES = VersionedCache(max_entries=256)
 HTML = b"text/html; charset=utf-8"
-
-
-def _locale(scope: Scope, headers: Headers, default: str) -> str:
-    """As `app.deps.get_locale` decides for an anonymous reader: ?lang=, then the cookie."""
-    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-    cookie = _cookie(headers.get("cookie", ""), "camp_lang")
-    return normalize(query.get("lang")) or normalize(cookie) or default
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
 
 
 def _page_number(scope: Scope) -> int | None:
@@ -103,7 +88,7 @@ class AnonymousPageCache:
             return None
         settings = scope["app"].state.settings
         return ("homework", match["slug"], match["code"], page,
-                _locale(scope, headers, settings.default_locale))
+                scope_locale(scope, settings.default_locale))
 
     async def _render(self, key: tuple[object, ...], version: str | None, scope: Scope,
                       receive: Receive, send: Send) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from app import paging
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
 from app.errors import CampError
 from app.models import Assignment, Submission, utcnow
@@ -24,7 +25,6 @@ from app.web.forms import error_text
 from app.web.thread import thread_view
 
 router = APIRouter()
-PAGE_SIZE = 50
 
 
 @router.get("/")
@@ -61,7 +61,7 @@ def assignment_page(
 def _assignment_view(request: Request, session: SessionDep, assignment: Assignment, page: int = 1,
                      error: str | None = None, text: str = "", status_code: int = 200,
                      posted: str | None = None) -> Response:
-    replies = thread(session, assignment, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    replies = thread(session, assignment, *paging.window(page, paging.THREAD_PAGE))
     # deleted and hidden replies keep their floor and show as placeholders
     total = session.scalar(select(func.count()).where(Submission.assignment_id == assignment.id)) or 0
     return render(
@@ -73,7 +73,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
         assignment=assignment,
         replies=replies,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=paging.page_count(total, paging.THREAD_PAGE),
         total=total,
         now=utcnow(),
         timezone=assignment.course.timezone,
@@ -113,9 +113,7 @@ async def post_reply(
     ids = ",".join(str(s.id) for s in posted.submissions.values())
     target = submission.assignment
     return once.answer(
-        session, taken, f"/courses/{slug}/assignments/{target.code}?page={-(-submission.floor // PAGE_SIZE)}"
-        f"&posted={ids}#floor-{submission.floor}"
-    )
+        session, taken, paging.floor_url(slug, target.code, submission.floor, posted=ids))
 
 
 @router.get("/me/submissions")

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from app import paging
 from app.deps import CsrfChecked, SessionDep, StaffUser
 from app.errors import Invalid
 from app.services.courses import get_assignment
@@ -27,7 +28,6 @@ from app.templating import render
 from app.web.navigation import redirect, safe_next
 
 router = APIRouter()
-PAGE_SIZE = 30
 
 
 @router.get("/courses/{slug}/assignments/{code}/reviews")
@@ -45,13 +45,13 @@ def review_page(
 ) -> Response:
     assignment = get_assignment(session, slug, code)
     flt = QueueFilter(state, timing, author.strip(), newest_first)
-    rows, total = review_queue(session, assignment, flt, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    rows, total = review_queue(session, assignment, flt, *paging.window(page, paging.REVIEW_PAGE))
     query = {"state": state, "timing": timing, "author": flt.author, "newest_first": newest_first}
     return render(
         request, "reviews.html",
         course=assignment.course, assignment=assignment, rows=rows, total=total, flt=flt,
         states=STATES, timings=TIMINGS, state_labels=STATE_LABELS, timing_labels=TIMING_LABELS,
-        page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        page=page, pages=paging.page_count(total, paging.REVIEW_PAGE),
         here=f"{request.url.path}?{urlencode({**query, 'page': page})}", query=urlencode(query),
         timezone=assignment.course.timezone,
     )

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from app import paging
 from app.deps import CsrfChecked, SessionDep, StaffUser, get_locale
 from app.draws import format_time
 from app.i18n import lazy, translate
@@ -26,8 +27,6 @@ from app.templating import render
 from app.web.navigation import redirect
 
 router = APIRouter(prefix="/staff")
-PAGE_SIZE = 50
-THREAD_PAGE = 50
 NOTICES = {
     "rejudged": lazy("Submission #{floor} is queued for grading again."),
     "already_queued": lazy("Submission #{floor} was already waiting for a grader."),
@@ -69,7 +68,7 @@ def assignment_dashboard(
 ) -> Response:
     assignment = get_assignment(session, slug, code)
     filters = _filters(status, verdict, late, name)
-    rows, total = dashboard.table(session, assignment, filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    rows, total = dashboard.table(session, assignment, filters, *paging.window(page, paging.TABLE_PAGE))
     locale = get_locale(request)
     board = view(session, assignment, staff)
     chart = None
@@ -81,9 +80,9 @@ def assignment_dashboard(
         request, "staff_assignment.html",
         course=assignment.course, assignment=assignment, timezone=assignment.course.timezone,
         counts=dashboard.counts(session, assignment), failures=dashboard.failure_reasons(session, assignment),
-        rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), filters=filters,
+        rows=rows, total=total, page=page, pages=paging.page_count(total, paging.TABLE_PAGE), filters=filters,
         statuses=dashboard.STATUSES, verdicts=dashboard.verdicts(session, assignment), chart=chart,
-        now=utcnow(), notice=message, thread_page=lambda floor: -(-floor // THREAD_PAGE),
+        now=utcnow(), notice=message,
         page_url=lambda p: dashboard_url(assignment, **filters.query(page=p)),
         csv_url=f"{dashboard_url(assignment)}/submissions.csv?{urlencode(filters.query())}",
     )

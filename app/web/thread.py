@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, StaffUser, Viewer
 from app.errors import CampError
 from app.models import Assignment, Submission, SubmissionEdit, utcnow
@@ -24,13 +25,11 @@ from app.web.forms import error_text
 from app.web.navigation import redirect
 
 router = APIRouter()
-PAGE_SIZE = 50
 
 
 def floor_url(s: Submission) -> str:
     """Where a reply is shown: its thread page (floors are never renumbered, so the page is fixed)."""
-    a = s.assignment
-    return f"/courses/{a.course.slug}/assignments/{a.code}?page={-(-s.floor // PAGE_SIZE)}#floor-{s.floor}"
+    return paging.floor_url(s.assignment.course.slug, s.assignment.code, s.floor)
 
 
 @dataclass

@@ -107,7 +107,8 @@ def main() -> None:
     wait_status = _reap_until(pid)
     sig = os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else None
     code = os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None
-    report = {"exit": code, "signal": sig, "error": _claimed(claims_r)}
+    failed = code != 0  # a claim only names the failure of a run that did fail
+    report = {"exit": code, "signal": sig, "error": _claimed(claims_r) if failed else None}
     os.write(status, secret + b" " + json.dumps(report).encode() + b"\n")
     os._exit(code if code is not None else 128 + (sig or 0))
 

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
+# C0 controls but tab, newline and carriage return; DEL. NUL in particular: PostgreSQL refuses it.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(data: bytes | str) -> str:
+    """Text safe to store and show: invalid UTF-8 and control characters (NUL first) dropped."""
+    text = data.decode("utf-8", errors="ignore") if isinstance(data, bytes) else data
+    text = text.encode("utf-8", errors="ignore").decode("utf-8")  # lone surrogates
+    return _CONTROL.sub("", text)
+
 
 class HeadTail:
     """Keeps the first quarter and the last three quarters of `limit` bytes of a stream.
@@ -31,4 +43,4 @@ class HeadTail:
         tail = bytes(self.tail[-self.tail_limit :]) if self.tail_limit else b""
         dropped = self.total - len(self.head) - len(tail)
         marker = f"\n[… {dropped} bytes of output omitted …]\n".encode() if dropped else b""
-        return (bytes(self.head) + marker + tail).decode("utf-8", errors="replace")
+        return printable(bytes(self.head) + marker + tail)

@@ -109,9 +109,12 @@ def _rlimit_pairs(limits: Limits, gpu: bool) -> list[tuple[int, int, int]]:
 
 
 def cgroup_support(config: SandboxConfig) -> Support:
-    """Which cgroups runs get; warns once per process when there are none."""
+    """Which cgroups runs get; warns once per process when there are none. A version asked for
+    by name ("v1", "v2") is required: without it every set-up fails (and the worker stops)."""
     support = detect(config.cgroups, config.cgroup_name)
     health.note_cgroups(support)
+    if config.cgroups in ("v1", "v2") and support.version != config.cgroups:
+        raise SandboxSetupError(f"sandbox: cgroup {config.cgroups} was required: {support.reason}")
     return support
 
 

@@ -67,7 +67,11 @@ def test_min_accuracy_makes_a_weak_model_wrong():
 
 
 OUTPUTS = [
-    ("return np.zeros(10, dtype=int)", "bad_output", "must return 2000 labels"),
+    # caught on the 8 public sample digits first (the student sees that run's log)
+    ("return np.zeros(10, dtype=int)", "bad_output", "must return 8 labels"),
+    # right on the samples, wrong on the hidden digits
+    ("return np.zeros(10 if len(images) > 100 else len(images), dtype=int)", "bad_output",
+     "must return 2000 labels"),
     ("return np.zeros((len(images), 10))", "bad_output", "forgot argmax"),
     ("return np.full(len(images), 0.5)", "bad_output", "integers"),
     ("return np.full(len(images), np.nan)", "bad_output", "integers"),

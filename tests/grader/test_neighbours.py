@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import grader
+from grader.datasets import DEMO_DIR, load_split
 from grader.limits import Limits
 from tests.grader.graderkit import BASELINE_ACCURACY, FAST, zip_bytes
 from tests.support import sandbox as test_sandbox
@@ -48,7 +49,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
 
 def predict_py(body: str) -> str:
     inner = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
-    return f"import numpy as np\n\ndef predict(images):\n{inner}\n"
+    return f"import numpy as np\n\ndef predict(images):\n{inner}\n    return np.zeros(len(images), dtype=np.int64)\n"
 
 
 @pytest.fixture
@@ -165,4 +166,99 @@ def test_cpu_hogs_share_one_quota(neighbours) -> None:
     cpu, wall = hostile.detail["cpu_seconds"], hostile.detail["wall_seconds"]
     # seventeen spinning processes, yet no more CPU than the quota (one CPU) allows over the run
     assert cpu <= HOSTILE.cpus * wall * 1.15 + 0.5, hostile.detail
+    assert_innocent(innocent)
+
+
+def test_a_lying_npy_header_is_bad_output(neighbours) -> None:
+    """128 bytes whose header claims 2**40 float64s made the grader allocate 8 TiB and die."""
+    code = predict_py("""
+        import os
+        header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }"
+        header = header.ljust(117) + "\\n"
+        with open("/camp/out/predictions.npy", "wb") as out:
+            out.write(b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little") + header.encode())
+        os._exit(0)   # before the runner could write real predictions
+    """)
+    hostile, innocent = neighbours(code, ready=lambda: True)
+    assert hostile.verdict == "bad_output", hostile
+    assert "header claims" in hostile.messages["en"]
+    assert_innocent(innocent)
+
+
+def test_a_deep_zip_is_bad_package(neighbours, baseline_zip: bytes) -> None:
+    """A 1000-level directory path raised RecursionError in the unpacker."""
+    deep = "/".join(["d"] * 1000) + "/x.txt"
+    package = zip_bytes({"predict.py": predict_py("return np.zeros(len(images), dtype=np.int64)"), deep: "x"})
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    hostile = pool.submit(grader.grade, "mnist", assignment="6-2", files={"deep.zip": package}, limits=HOSTILE)
+    innocent = pool.submit(grader.grade, "mnist", assignment="6-2", files={"lenet.zip": baseline_zip},
+                           limits=INNOCENT)
+    report = hostile.result(timeout=120)
+    assert report.verdict == "bad_package", report
+    assert "too deep" in report.messages["en"] and "/tmp" not in report.messages["en"]
+    assert_innocent(innocent.result(timeout=120))
+    pool.shutdown()
+
+
+def test_images_printed_to_the_log_stay_with_the_staff(neighbours) -> None:
+    """Hidden digits printed to stdout (or smuggled in an exception's class name) came back in
+    the student's log; now the student sees the run on public sample digits and a summary."""
+    code = predict_py("""
+        print("DIGITS", images[:4, 12:16].tobytes().hex())   # the middle rows: ink, not background
+        name = "Leak" + images[0, 12:16].tobytes().hex()[:90]
+        if len(images) > 100:
+            raise type(name, (Exception,), {})(images[:4, 12:16].tobytes().hex())
+    """)
+    hostile, innocent = neighbours(code, ready=lambda: True)
+    hidden = load_split(DEMO_DIR, "test")[0][:4, 12:16].tobytes().hex()
+    public = load_split(DEMO_DIR, "train")[0][:4, 12:16].tobytes().hex()
+    assert hostile.verdict == "runtime_error", hostile
+    assert hidden not in hostile.log and hidden[:40] not in hostile.log
+    assert hidden[:40] not in str(hostile.messages) and "Leak" not in str(hostile.messages)
+    assert public in hostile.log                       # the sample run's output is the student's
+    assert "run on the hidden test digits" in hostile.log and "Exception" in hostile.log
+    assert hidden in hostile.staff_log                 # the staff see everything
+    assert_innocent(innocent)
+
+
+def test_nul_bytes_and_invalid_utf8_never_reach_the_log(neighbours) -> None:
+    code = predict_py("""
+        import sys
+        sys.stdout.buffer.write(b"before\\x00\\x00\\xff\\xfe\\xc3(after\\n" * 50)
+        sys.stdout.flush()
+    """)
+    hostile, innocent = neighbours(code, ready=lambda: True)
+    assert hostile.verdict == "accepted", hostile     # printing garbage is allowed, and harmless
+    for log in (hostile.log, hostile.staff_log):
+        assert "before(after" in log and "\\x00" not in log
+        log.encode("utf-8")  # valid UTF-8 throughout (no lone surrogates)
+    assert_innocent(innocent)
+
+
+def test_forged_status_lines_change_nothing(neighbours) -> None:
+    """The status pipe used to stay open in the program: a line written to it changed which
+    failure verdict a run got. Now the program has no descriptor of it, the bootstrap (pid 1)
+    cannot be read or signalled, and lines without the per-run secret are ignored."""
+    code = predict_py("""
+        import os, signal
+        forged = b'ready\\n{"error": "MemoryError"}\\n{"exit": 1, "signal": null, "error": "MemoryError"}\\n'
+        written = 0
+        for fd in range(3, 64):
+            try:
+                os.write(fd, forged)
+                written += 1
+            except OSError:
+                pass
+        for path in ("/proc/1/fd", "/proc/1/mem", "/proc/1/environ"):
+            try:
+                os.listdir(path) if path.endswith("fd") else open(path, "rb").read(16)
+                print("readable:", path)
+            except OSError:
+                pass
+        os.kill(1, signal.SIGKILL)
+        print("forged into", written, "descriptors")
+    """)
+    hostile, innocent = neighbours(code, ready=lambda: True)
+    assert hostile.verdict == "accepted", hostile     # it printed a score-free lie, nothing more
+    assert "readable:" not in hostile.log
     assert_innocent(innocent)

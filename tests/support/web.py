@@ -47,10 +47,11 @@ def add_user(stack: Stack, role: str = "student", password: str = "correct horse
     from app.db import session_scope
     from app.models import Role
     from app.services.accounts import add_user as create
+    from app.services.accounts import record_creation
 
     name = unique_name(role[:3])
     with _pointed_at(stack), session_scope() as session:
-        create(session, name, password, Role(role))
+        record_creation(session, create(session, name, password, Role(role)), None, via="cli")
     return name
 
 

@@ -1,6 +1,8 @@
 """Check predictions and score them against the hidden labels, outside the sandbox.
 
-The predictions file is untrusted: it is size-capped before loading, loaded with
+The predictions file is untrusted: it is size-capped, its `.npy` header is read first and must
+describe a plain array whose shape × item size is exactly the data that follows (a 128-byte file
+claiming 2⁴⁰ elements is refused before anything is allocated), it is loaded with
 `allow_pickle=False`, and must be exactly N labels, integers 0-9 (floats only when they hold
 whole numbers). Accuracy is computed here, with labels the sandbox never saw.
 
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -35,12 +39,34 @@ def read_predictions(path: Path, n: int) -> np.ndarray:
         raise OutputError("输出的预测结果太大。", f"The predictions are far too large ({size} bytes).")
     try:
         with path.open("rb") as stream:
+            _check_header(stream, size)
             array = np.load(stream, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise OutputError("预测结果无法读取。", f"The predictions cannot be read ({exc}).") from exc
+    except (ValueError, OSError, EOFError, MemoryError, RecursionError) as exc:
+        raise OutputError("预测结果无法读取。", f"The predictions cannot be read ({_short(exc)}).") from exc
     if not isinstance(array, np.ndarray):
         raise OutputError("预测结果不是一个数组。", "The predictions are not a single array.")
     return _labels(array, n)
+
+
+def _check_header(stream: BinaryIO, size: int) -> None:
+    """Refuse a header whose shape and dtype do not match the bytes that follow it."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    if dtype.hasobject or dtype.itemsize == 0:
+        raise ValueError(f"not a plain numeric array ({dtype})")
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed != size - stream.tell():
+        raise ValueError(f"the header claims {claimed} bytes of data, the file holds {size - stream.tell()}")
+    stream.seek(0)
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _labels(array: np.ndarray, n: int) -> np.ndarray:

@@ -8,25 +8,28 @@ Config (all optional):
     rank_on: all            # all | public | private: which accuracy is the score
     min_accuracy: 0.0       # below it the verdict is `wrong` (the score is still recorded)
 
-Flow: unpack the package (bad_package on any problem) → write the hidden images as .npy →
-sandbox runs runner.py (images in, predictions out) → a failed run gets the sandbox's verdict →
-predictions are checked and scored here, against labels that never enter the sandbox.
+Flow: unpack the package (bad_package on any problem) → a first sandbox runs runner.py on a few
+public sample digits (its log is the student's; a failure there is the verdict, with that log) →
+a second sandbox runs it on the hidden digits (its log is the staff's; the student gets the
+verdict and `logs.hidden_summary`) → predictions are checked and scored here, against labels
+that never enter the sandbox.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from grader.archive import PackageError, unpack_package
-from grader.datasets.mnist import DEMO_DIR, load_split, split_files
+from grader.datasets.mnist import DEMO_DIR, DatasetError, load_split, split_files
 from grader.registry import Job, ReferenceTask, register
 from grader.report import ACCEPTED, BAD_OUTPUT, BAD_PACKAGE, WRONG, ConfigError, Report, say
 from grader.sandbox import (
+    Outcome,
     failure_report,
     inside_input,
     inside_output,
@@ -34,10 +37,18 @@ from grader.sandbox import (
     runtime,
     workspace,
 )
+from grader.tasks.mnist.logs import (
+    hidden_summary,
+    sample_footer,
+    sample_header,
+    scrubbed_error,
+)
 from grader.tasks.mnist.scoring import OutputError, accuracies, public_mask, read_predictions
 
 RUNNER = Path(__file__).with_name("runner.py")
 RANK_ON = ("all", "public", "private")
+#: public digits run first; their log is the one the student sees (docs/grading.md)
+SAMPLE_COUNT = 8
 
 
 def _dataset_dir(value: object) -> Path:
@@ -85,51 +96,86 @@ def _hidden_set(config: MnistConfig) -> tuple[np.ndarray, np.ndarray]:
     return load_split(config.dataset, "test")
 
 
-def _run(job: Job, images: np.ndarray, work: Path) -> Report | _Predicted:
-    """Unpack, run in the sandbox, read the predictions: a failure Report or the predictions."""
-    package = work / "pkg"
-    package.mkdir()
-    try:
-        unpack_package(job.files, package, job.limits)
-    except PackageError as exc:
-        return Report(BAD_PACKAGE, 0.0, say(exc.zh, exc.en))
-    np.save(work / "images.npy", images, allow_pickle=False)
-    predictions = work / "predictions.npy"
+@dataclass(frozen=True)
+class _Predicted:
+    labels: np.ndarray
+    outcome: Outcome
+    device: str
+
+
+def _predict(job: Job, images: np.ndarray, work: Path, name: str) -> tuple[Report | _Predicted, Outcome]:
+    """Run predict() on `images` in a fresh sandbox: a failure Report (carrying this run's full
+    log) or the checked predictions, and how the run ended."""
+    np.save(work / f"{name}-images.npy", images, allow_pickle=False)
+    predictions = work / f"{name}-predictions.npy"
     outcome = run_python(
         RUNNER,
         [inside_input("images.npy"), inside_output("predictions.npy")],
         limits=job.limits,
-        package=package,
-        inputs={"images.npy": work / "images.npy"},
+        package=work / "pkg",
+        inputs={"images.npy": work / f"{name}-images.npy"},
         outputs={"predictions.npy": predictions},
     )
+    if name == "hidden":  # a class name the program chose could carry data: only builtins pass
+        outcome = replace(outcome, error=scrubbed_error(outcome.error))
     failed = failure_report(outcome, job.limits)
     if failed is not None:
-        return failed
+        return failed, outcome
     try:
         labels = read_predictions(predictions, len(images))
     except OutputError as exc:
         detail = {"wall_seconds": outcome.wall_seconds}
-        return Report(BAD_OUTPUT, 0.0, say(exc.zh, exc.en), detail, outcome.log)
-    return _Predicted(labels, outcome.log, outcome.wall_seconds, "gpu" if outcome.gpu else "cpu")
+        return Report(BAD_OUTPUT, 0.0, say(exc.zh, exc.en), detail, outcome.log), outcome
+    return _Predicted(labels, outcome, "gpu" if outcome.gpu else "cpu"), outcome
+
+
+def _samples(config: MnistConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """A few public digits (the first of the training split) for the run whose log the student sees."""
+    try:
+        images, labels = load_split(config.dataset, "train")
+    except DatasetError:
+        return None
+    return images[:SAMPLE_COUNT], labels[:SAMPLE_COUNT]
+
+
+def _run(job: Job, config: MnistConfig, images: np.ndarray, work: Path) -> Report | _Graded:
+    """Unpack, run on the public samples (log for the student), then on the hidden digits (log
+    for the staff): a failure Report or the hidden predictions with the student's log."""
+    (work / "pkg").mkdir()
+    try:
+        unpack_package(job.files, work / "pkg", job.limits)
+    except PackageError as exc:
+        return Report(BAD_PACKAGE, 0.0, say(exc.zh, exc.en))
+    student_log = ""
+    samples = _samples(config)
+    if samples is not None:
+        tried, _ = _predict(job, samples[0], work, "sample")
+        if isinstance(tried, Report):  # public digits only: the whole log is the student's
+            return replace(tried, log=sample_header(len(samples[0])) + tried.log)
+        student_log = (sample_header(len(samples[0])) + tried.outcome.log
+                       + sample_footer(tried.labels.tolist(), samples[1].tolist()))
+    hidden, outcome = _predict(job, images, work, "hidden")
+    if isinstance(hidden, Report):
+        return replace(hidden, log=student_log + hidden_summary(outcome), staff_log=hidden.log)
+    return _Graded(hidden, student_log + hidden_summary(hidden.outcome))
 
 
 @dataclass(frozen=True)
-class _Predicted:
-    labels: np.ndarray
+class _Graded:
+    predicted: _Predicted
     log: str
-    wall_seconds: float
-    device: str
 
 
-def _score(config: MnistConfig, got: _Predicted, labels: np.ndarray) -> Report:
+def _score(config: MnistConfig, graded: _Graded, labels: np.ndarray) -> Report:
+    got = graded.predicted
     mask = None
     if config.public_fraction is not None:
         mask = public_mask(len(labels), config.public_fraction, config.split_seed)
     detail: dict[str, Any] = accuracies(got.labels, labels, mask)
     score = float(detail["accuracy" if config.rank_on == "all" else f"{config.rank_on}_accuracy"])
     shown = "accuracy" if mask is None or config.rank_on == "all" else "public_accuracy"
-    detail |= {"rank_on": config.rank_on, "wall_seconds": got.wall_seconds, "device": got.device}
+    detail |= {"rank_on": config.rank_on, "wall_seconds": got.outcome.wall_seconds,
+               "cpu_seconds": got.outcome.cpu_seconds, "device": got.device}
     pct = f"{100 * float(detail[shown]):.2f}%"
     public = shown == "public_accuracy"
     part_zh, part_en = ("公开测试集", "public test set") if public else ("隐藏测试集", "hidden test set")
@@ -137,10 +183,10 @@ def _score(config: MnistConfig, got: _Predicted, labels: np.ndarray) -> Report:
         need = f"{100 * config.min_accuracy:.2f}%"
         return Report(WRONG, score, say(
             f"{part_zh}准确率 {pct}，未达到 {need}。", f"Accuracy on the {part_en}: {pct}, below {need}.",
-        ), detail, got.log)
+        ), detail, graded.log, got.outcome.log)
     return Report(ACCEPTED, score, say(
         f"{part_zh}准确率：{pct}", f"Accuracy on the {part_en}: {pct}",
-    ), detail, got.log)
+    ), detail, graded.log, got.outcome.log)
 
 
 @register
@@ -151,7 +197,7 @@ class Mnist(ReferenceTask):
         config = MnistConfig.parse(job.config)
         images, labels = _hidden_set(config)
         with workspace() as work:
-            result = _run(job, images, work)
+            result = _run(job, config, images, work)
         if isinstance(result, Report):
             return result
         return _score(config, result, labels)

@@ -5,9 +5,9 @@ before it), the homework's `deadline` at commit, `late`, the eligibility `criter
 the drand `beacon_round` and at reveal its `beacon_signature`, the `metadata_hash`, the public
 excluded list with its hash and count, and the audit chain head at reveal or abort.
 
-Revision ID: 0011_draw_v3
-Revises: 0010_grading_priority
-Create Date: 2026-11-30 13:50:00
+Revision ID: 0012_draw_v3
+Revises: 0011_sandbox_health
+Create Date: 2026-11-30 14:00:00
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql
 
 import app.models.base
 
-revision: str = "0011_draw_v3"
-down_revision: str | None = "0010_grading_priority"
+revision: str = "0012_draw_v3"
+down_revision: str | None = "0011_sandbox_health"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,35 @@
+"""Event streams: a few per address (each polls the database), and a logged-out cookie sees
+what an anonymous visitor sees."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+
+from tests.support.live import live_server
+from tests.support.stacks import Stack, wait_for
+from tests.support.web import add_user, api_token
+
+
+def test_one_address_gets_a_few_streams_and_then_429(embedded: Stack) -> None:
+    from app.web.events import STREAMS_PER_CLIENT
+
+    bearer = {"Authorization": f"Bearer {api_token(embedded, add_user(embedded))}"}
+    with live_server(embedded) as url, httpx.Client(base_url=url, timeout=30) as client:
+        posted = client.post("/api/v1/courses/dl-bootcamp/assignments/7-1/submissions", headers=bearer,
+                             data={"text": "作业7-1：乘法1,加法1"})
+        assert posted.status_code == 201, posted.text
+        events = f"/submissions/{posted.json()['id']}/events"  # queued: no worker runs here
+        with contextlib.ExitStack() as open_streams:
+            for _ in range(STREAMS_PER_CLIENT):
+                r = open_streams.enter_context(client.stream("GET", events))
+                assert r.status_code == 200
+            refused = client.get(events)
+            assert refused.status_code == 429 and refused.json()["code"] == "too_many"
+        # closed streams give their places back (once the server has seen them go)
+        def opens() -> bool:
+            with client.stream("GET", events) as again:
+                return again.status_code == 200
+
+        assert wait_for(opens, timeout=30)
