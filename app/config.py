@@ -195,6 +195,6 @@ def embedded_secret(data_dir: Path) -> str:
 
 @lru_cache
 def get_settings() -> Settings:
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return settings
+    """Reading the settings has no side effects: whoever writes under the data directory
+    creates what it needs (the embedded database and broker, uploads, the spool)."""
+    return Settings()

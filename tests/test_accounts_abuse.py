@@ -82,12 +82,12 @@ def test_200_wrong_passwords_lock_the_account_and_the_address(client: TestClient
     from app.models import AuthThrottle
 
     name = register(client)
-    attacker = app_client("203.0.113.66")
+    attacker = app_client("203.0.113.66", login_address_lock_failures=50)  # the default
     statuses = [login(attacker, name, f"guess-{i}").status_code for i in range(200)]
     assert statuses[:5] == [401] * 5 and statuses[-1] == 429  # a few tries, then refused
     r = login(attacker, name)  # the right password: refused too, and told why
     assert r.status_code == 429 and "此账号已被锁定" in r.text and int(r.headers["retry-after"]) > 60
-    elsewhere = app_client("198.51.100.9")
+    elsewhere = app_client("198.51.100.9", login_address_lock_failures=50)
     r = login(elsewhere, name)
     assert r.status_code == 429 and "此账号已被锁定" in r.text
     r = login(attacker, register(app_client("192.0.2.1")))  # another account from that address
@@ -232,3 +232,53 @@ def test_password_reset_by_mail(embedded: Stack, smtp: tuple[int, Inbox]) -> Non
     attacker.cookies.set("camp_session", stolen)
     assert not logged_in(attacker)
     assert login(app_client("192.0.2.51"), name, "new horse 2").status_code == 303
+
+
+def test_admin_pages_disable_enable_and_reset_passwords(embedded_client: TestClient, embedded: Stack) -> None:
+    from tests.support.staff import post_form, staff_client, user_id
+
+    staff_client(embedded_client, embedded, "admin")
+    victim = app_client()
+    name = register(victim)
+    r = post_form(embedded_client, f"/admin/users/{user_id(name)}/active", {"active": "0", "q": name},
+                  "/admin/users")
+    assert r.status_code == 303 and not logged_in(victim)
+    page = embedded_client.get("/admin/users", params={"q": name}).text
+    assert "已停用" in page or "停用" in page
+    assert login(victim, name).status_code == 401
+    post_form(embedded_client, f"/admin/users/{user_id(name)}/active", {"active": "1"}, "/admin/users")
+    r = post_form(embedded_client, f"/admin/users/{user_id(name)}/password", {"q": name}, "/admin/users")
+    new = re.search(r'data-role="new-password">([^<]+)<', r.text)
+    assert r.status_code == 200 and new and r.headers["cache-control"] == "no-store"
+    assert login(victim, name).status_code == 401 and login(victim, name, new.group(1)).status_code == 303
+
+
+def test_argon2_runs_at_most_two_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """24 parallel wrong log-ins once ran 24 argon2 hashes at once (1.6 GB, /healthz 5.6 s)."""
+    import threading
+
+    from app import security
+
+    inside, most, lock = 0, 0, threading.Lock()
+    real = security._hasher
+
+    class Counting:
+        def verify(self, hashed: str, password: str) -> bool:
+            nonlocal inside, most
+            with lock:
+                inside += 1
+                most = max(most, inside)
+            try:
+                return real.verify(hashed, password)
+            finally:
+                with lock:
+                    inside -= 1
+
+    stored = security.hash_password("correct horse")
+    monkeypatch.setattr(security, "_hasher", Counting())
+    threads = [threading.Thread(target=security.verify_password, args=(stored, f"guess-{i}")) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 1 <= most <= security.ARGON2_AT_ONCE

@@ -68,3 +68,15 @@ def test_tests_take_helpers_from_support_not_from_a_conftest() -> None:
     kit), so importing them never runs another folder's fixtures and hooks twice."""
     bad = {(f, m) for f, m in imported_modules("tests") if m.split(".")[-1] == "conftest"}
     assert not bad, "import helpers from tests/support/ (e.g. tests.support.web), not from a conftest"
+
+
+def test_queries_live_in_services_not_in_handlers() -> None:
+    """web/ and api/ call services (app/services/); a `select(` in a handler or a schema is a
+    query in the wrong layer (and the usual source of one query per row)."""
+    found = []
+    for folder in ("web", "api"):
+        for path in (PROJECT_ROOT / "app" / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "select":
+                    found.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert not found, "move these queries into app/services/: " + ", ".join(found)

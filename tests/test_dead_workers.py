@@ -198,3 +198,22 @@ def test_the_heartbeat_reports_what_live_grading_processes_hold(stack: Stack) ->
         assert inflight.held(me) == [] and not leftover.exists()
     finally:
         identity._current = None
+
+
+def test_two_sweepers_at_once_send_a_stale_id_once(stack: Stack) -> None:
+    """PostgreSQL: SKIP LOCKED; SQLite: sweeps take turns on a lock file. Either way one resend."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.db import session_scope
+    from app.models import Submission, utcnow
+    from worker.sweeper import Sweeper
+
+    sid = queued_submission()
+    with session_scope() as session:  # waiting for ten minutes: its id never reached the broker
+        session.execute(update(Submission).where(Submission.id == sid)
+                        .values(queued_at=utcnow() - timedelta(minutes=10), resend_at=None))
+    sweepers = [Sweeper(), Sweeper()]
+    with ThreadPoolExecutor(2) as pool:
+        swept = list(pool.map(lambda s: s.once(), sweepers))
+    assert all(s is not None for s in swept)  # neither sweep was skipped
+    assert sum(i == sid for s in swept for i, _queue in s.resend) == 1  # type: ignore[union-attr]

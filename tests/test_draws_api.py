@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.support.homework import (
     FREEZE_2023,
@@ -208,17 +208,16 @@ def test_top_likes_counts_likes_standing_at_the_freeze(
     client: TestClient, stack: Stack, admin: dict[str, str]
 ) -> None:
     from app.db import session_scope
-    from app.models import Course, LikeEvent
+    from app.models import LikeEvent, User
 
-    slug = make_course({"code": "1-2", "rewards": [{"kind": "top_likes", "n": 2}]})
-    with session_scope() as session:  # this test is about likes standing at the freeze, not who may like
-        course = session.scalar(select(Course).where(Course.slug == slug))
-        assert course is not None
-        course.settings = {**(course.settings or {}),
-                           "likes": {"registered_before_open": False, "min_accepted_replies": 0}}
+    slug = make_course({"code": "1-2", "rewards": [{"kind": "top_likes", "n": 2}]}, {"code": "1-1"})
     authors = make_users(3)
     fans = make_users(4, prefix="f")
     ids = add_replies(slug, "1-2", [Reply(a) for a in authors])
+    # likes count from accounts older than the homework with an accepted reply (docs/integrity.md)
+    add_replies(slug, "1-1", [Reply(f) for f in fans])
+    with session_scope() as session:
+        session.execute(update(User).where(User.id.in_(fans)).values(created_at=now() - timedelta(days=30)))
     t = now() - timedelta(minutes=30)
     events = [
         (ids[0], fans[0], True), (ids[0], fans[1], True), (ids[0], fans[1], False),  # undone: 1

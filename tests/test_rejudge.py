@@ -50,14 +50,15 @@ def set_out_channels(slug: str, channels: int) -> None:
         course_id = session.scalar(select(Course.id).where(Course.slug == slug))
         session.execute(update(Assignment).where(Assignment.course_id == course_id)
                         .values(grading_config={**{k: v for k, v in CONV.items() if k != "kind"},
-                                                "out_channels": channels}))
+                                                "out_channels": channels, "answers": "open"}))
 
 
 def test_rejudge_keeps_the_history_and_the_leaderboard_follows(
     client: TestClient, running_worker: Stack
 ) -> None:
     stack = running_worker
-    slug = make_course({"code": "7-1", "grading": {**CONV, "out_channels": 32}})  # a wrong config
+    # a wrong config; answers open, so the board is public before the deadline (docs/integrity.md)
+    slug = make_course({"code": "7-1", "grading": {**CONV, "out_channels": 32, "answers": "open"}})
     staff = bearer(stack, "instructor")
     students = [bearer(stack, "student") for _ in range(2)]
     url = f"/api/v1/courses/{slug}/assignments/7-1"
@@ -68,14 +69,14 @@ def test_rejudge_keeps_the_history_and_the_leaderboard_follows(
     [attempt] = client.get(f"/api/v1/submissions/{ids[0]}/attempts", headers=staff).json()["attempts"]
     assert attempt["worker_node"].startswith("celery@") and attempt["grading_pid"], attempt
     assert attempt["worker_pid"] in {p.pid for p in stack.workers}, attempt
-    assert [r["score"] for r in client.get(url + "/leaderboard").json()["rows"]] == [0.0, 0.0]
+    assert [r["score"] for r in client.get(url + "/leaderboard", headers=staff).json()["rows"]] == [0.0, 0.0]
 
     set_out_channels(slug, 64)  # the staff fix the homework, then rejudge one reply
     response = client.post(f"/api/v1/submissions/{ids[0]}/rejudge", headers=staff)
     assert response.status_code == 202 and response.json() == {"id": ids[0], "status": "queued",
                                                                  "rejudged": True}
     assert final(client, ids[0], staff, after=1)["verdict"] == "accepted"
-    board = client.get(url + "/leaderboard").json()["rows"]
+    board = client.get(url + "/leaderboard", headers=staff).json()["rows"]
     assert [(r["submission_id"], r["score"]) for r in board] == [(ids[0], 1.0), (ids[1], 0.0)]
 
     history = client.get(f"/api/v1/submissions/{ids[0]}/attempts", headers=staff).json()["attempts"]
@@ -87,7 +88,7 @@ def test_rejudge_keeps_the_history_and_the_leaderboard_follows(
     assert everything.json()["rejudged"] == 2 and sorted(everything.json()["ids"]) == sorted(ids)
     assert [final(client, sid, staff, after=n)["verdict"] for sid, n in zip(ids, (2, 1), strict=True)] == [
         "accepted", "accepted"]
-    assert [r["score"] for r in client.get(url + "/leaderboard").json()["rows"]] == [1.0, 1.0]
+    assert [r["score"] for r in client.get(url + "/leaderboard", headers=staff).json()["rows"]] == [1.0, 1.0]
 
     from app.db import session_scope
     from app.models import AuditEntry

@@ -15,6 +15,7 @@ Every step is idempotent (docs/pipeline.md):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import socket
@@ -115,7 +116,7 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         task=assignment.grading_kind,
         assignment=assignment.code,
         text=submission.text,
-        config=dict(assignment.grading_config),
+        config=task_config(assignment),
         student=_student_key(submission.author_id),
         files={a.filename: storage.get(a.sha256) for a in submission.attachments if a.kind == "code"},
         author_id=submission.author_id,
@@ -161,6 +162,18 @@ def close_unfinished(session: Session, submission_id: int, outcome: str, error: 
         .where(GradingAttempt.submission_id == submission_id, GradingAttempt.outcome.is_(None))
         .values(outcome=outcome, finished_at=now, error=error)
     )
+
+
+def task_config(assignment: Assignment) -> dict[str, Any]:
+    """The homework's grading config, plus the course's secret seed for tasks whose hidden data
+    is perturbed (`perturb: false` in the course file turns it off)."""
+    config = dict(assignment.grading_config)
+    config.pop("perturb_seed", None)  # only ever the server's, never the course file's
+    if assignment.grading_kind == "mnist" and config.get("perturb", True) is not False:
+        secret = get_settings().secret_key.encode()
+        message = b"mnist-perturb:" + assignment.course.slug.encode()
+        config["perturb_seed"] = hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+    return config
 
 
 def _student_key(author_id: int) -> str:

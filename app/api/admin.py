@@ -6,14 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from app.api.account import TokenId, TokenOut
 from app.api.schemas import UserOut
 from app.deps import AdminUser, CsrfChecked, SessionDep
 from app.errors import Forbidden
 from app.models import Role, User
-from app.services.accounts import get_user_by_name, reset_password_by_admin, set_active, set_role
+from app.services.accounts import all_users, get_user_by_name, reset_password_by_admin, set_active, set_role
 from app.services.tokens import revoke_token, tokens_of
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -40,7 +39,7 @@ def _not_self(user: User, admin: User) -> None:
 
 @router.get("/users")
 def users(session: SessionDep, admin: AdminUser) -> list[UserOut]:
-    return [UserOut.of(u) for u in session.scalars(select(User).order_by(User.id))]
+    return [UserOut.of(u) for u in all_users(session)]
 
 
 @router.put("/users/{name}/role", dependencies=[CsrfChecked])

@@ -14,11 +14,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from app.config import get_settings
 from app.db import get_engine, session_scope
-from app.models import WorkerHeartbeat, utcnow
+from app.models import utcnow
 from app.queue import client
 from app.services import queue_stats
 
@@ -73,8 +73,7 @@ def _check_workers() -> dict[str, Any]:
     settings = get_settings()
     since = utcnow() - timedelta(seconds=settings.worker_heartbeat_seconds * settings.worker_heartbeat_misses)
     with session_scope() as session:
-        alive = session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(
-            WorkerHeartbeat.stopped_at.is_(None), WorkerHeartbeat.seen_at >= since)) or 0
+        alive = queue_stats.live_workers(session, since)
     return {"status": "ok" if alive else "no live worker", "alive": alive}
 
 

@@ -11,7 +11,7 @@ import re
 import secrets
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
@@ -131,3 +131,21 @@ def record_creation(session: Session, user: User, actor: User | None, via: str) 
     record(session, actor, "user.create", f"user:{user.id}", {"name": user.name, "role": user.role,
                                                                "via": via})
 
+
+
+def search_users(session: Session, q: str, role: str | None, offset: int,
+                 limit: int) -> tuple[list[User], int]:
+    """Users whose name contains `q` (any case), of `role` when given, by id: a page and the total."""
+    query = select(User)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(User.name).like(f"%{escaped.lower()}%", escape="\\"))
+    if role is not None:
+        query = query.where(User.role == role)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = session.scalars(query.order_by(User.id).offset(offset).limit(limit))
+    return list(users), total
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))

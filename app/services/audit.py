@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import AuditEntry, User, utcnow
@@ -61,3 +61,14 @@ def verify_chain(session: Session) -> int | None:
             return entry.id
         prev = entry.hash
     return None
+
+
+def page(session: Session, offset: int, limit: int) -> tuple[list[AuditEntry], dict[int, str], int]:
+    """The newest entries first: one page, the names of their actors, and how many in all."""
+    total = session.scalar(select(func.count(AuditEntry.id))) or 0
+    newest = select(AuditEntry).order_by(AuditEntry.id.desc())
+    entries = list(session.scalars(newest.offset(offset).limit(limit)))
+    actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
+    names = {uid: name for uid, name in
+             session.execute(select(User.id, User.name).where(User.id.in_(actor_ids or {0})))}
+    return entries, names, total

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -508,3 +508,10 @@ def withdraw_own_prize(session: Session, draw_id: int, user: User, *, reason: st
         raise Forbidden("You are not a winner of draw {id}", id=draw_id)
     return replace_draw(session, draw_id, user, withdrawn=mine, reason=reason,
                         withdrawn_by="winner", now=now)
+
+
+def status_counts(session: Session) -> dict[tuple[int, str], int]:
+    """(assignment id, draw status) -> how many draws, over the whole site."""
+    rows = session.execute(select(Draw.assignment_id, Draw.status, func.count())
+                           .group_by(Draw.assignment_id, Draw.status))
+    return {(assignment_id, status): n for assignment_id, status, n in rows}

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.db import after_commit
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import CoursePost, GradingAttempt, Status, Submission, SubmissionEdit, User, utcnow
-from app.queue import after_commit, enqueue_grading
+from app.queue import enqueue_grading
 from app.services.audit import record
 from app.services.homework_settings import grades_code
 from app.services.rejudge import SUPERSEDED, SUPERSEDED_ERROR
@@ -123,3 +124,13 @@ def hide_post(session: Session, post: CoursePost, user: User, reason: str = "",
         raise Invalid("Say why the reply is hidden")
     _hide(post, "staff", now or utcnow())
     record(session, user, "course_post.hide", f"course_post:{post.id}", {"reason": reason})
+
+
+def histories(session: Session, submission_ids: list[int]) -> dict[int, list[SubmissionEdit]]:
+    """Submission id -> its earlier versions, oldest first (for the ones listed only)."""
+    found: dict[int, list[SubmissionEdit]] = {}
+    if submission_ids:
+        query = select(SubmissionEdit).where(SubmissionEdit.submission_id.in_(submission_ids))
+        for edit in session.scalars(query.order_by(SubmissionEdit.id)):
+            found.setdefault(edit.submission_id, []).append(edit)
+    return found

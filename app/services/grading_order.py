@@ -17,7 +17,7 @@ fills every worker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, or_, select
@@ -144,3 +144,19 @@ def _slots(session: Session, queue: str, now: datetime) -> int:
     ).all()
     return max(1, sum(c for queues, c in rows if queue in queues.split(",")))
 
+
+def queue_place(session: Session, s: Submission) -> Place:
+    """Where it waits in its homework's queue's fair order, and a rough ETA."""
+    queue = session.scalar(select(Assignment.queue).where(Assignment.id == s.assignment_id)) or ""
+    return place(session, s, queue)
+
+
+def running_since(session: Session, s: Submission) -> str | None:
+    """When the grading attempt that is running now started (ISO 8601, UTC)."""
+    started = session.scalar(
+        select(GradingAttempt.started_at).where(GradingAttempt.submission_id == s.id,
+                                                GradingAttempt.outcome.is_(None))
+        .order_by(GradingAttempt.number.desc()).limit(1))
+    moment = started or s.updated_at
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat()

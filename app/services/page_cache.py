@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from app.db import get_engine
-from app.models import utcnow
+from app.models import Assignment, Course, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +180,10 @@ def next_boundary(now: datetime, *moments: datetime | None) -> datetime | None:
     """The earliest of `moments` still in the future: when time-dependent content changes."""
     future = [m for m in moments if m is not None and m > now]
     return min(future) if future else None
+
+
+def homework_times(session: Session, slug: str, code: str) -> tuple[datetime, datetime] | None:
+    """(opens, due) of a homework, or None when there is no such homework."""
+    row = session.execute(select(Assignment.opens_at, Assignment.due_at).join(Course)
+                          .where(Course.slug == slug, Assignment.code == code)).first()
+    return (row[0], row[1]) if row else None

@@ -117,3 +117,9 @@ def _workers(session: Session, now: datetime) -> list[WorkerLine]:
             sandbox=row.sandbox or "",
         ))
     return lines
+
+
+def live_workers(session: Session, since: datetime) -> int:
+    """Workers running and heard from since `since`."""
+    return session.scalar(select(func.count()).select_from(WorkerHeartbeat).where(
+        WorkerHeartbeat.stopped_at.is_(None), WorkerHeartbeat.seen_at >= since)) or 0

@@ -5,8 +5,9 @@ and cut into overlapping character shingles, which works for Chinese (no word bo
 English alike; MinHash signatures (datasketch) and LSH find candidate pairs without comparing
 every pair; a candidate is kept when its estimated Jaccard similarity reaches the threshold.
 
-Code: Python tokens (Pygments) with names, strings and numbers replaced by placeholders, so
-renaming variables changes nothing; k-grams of tokens are hashed and *winnowed* (Schleimer,
+Code: Python tokens (read by a regular expression, which never fails on code that does not
+compile) with names, strings and numbers replaced by placeholders, so renaming variables
+changes nothing; k-grams of tokens are hashed and *winnowed* (Schleimer,
 Wilkerson, Aiken 2003, the method of MOSS): in every window of w hashes the smallest is kept,
 which guarantees that any shared run of at least w+k-1 tokens is noticed. Fingerprints found in
 the staff's example code, or in a large share of all packages (boilerplate), are dropped before
@@ -17,6 +18,7 @@ other one.
 from __future__ import annotations
 
 import hashlib
+import keyword
 import re
 import unicodedata
 from collections import defaultdict
@@ -26,8 +28,6 @@ from itertools import combinations
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-from pygments.lexers.python import PythonLexer
-from pygments.token import Comment, Name, Number, String, Text, Token
 
 SHINGLE = 5
 PERMUTATIONS = 128
@@ -40,6 +40,11 @@ CODE_THRESHOLD = 0.8
 BOILERPLATE_SHARE = 0.5  # a fingerprint in more than half of the packages is not evidence
 PREFIX = re.compile(r"^\s*作业\s*[0-9]+(?:[-－][0-9]+)?\s*[:：]?")
 NOT_CONTENT = re.compile(r"[\W_]+", re.UNICODE)
+TOKEN = re.compile(r"""(?P<comment>\#[^\n]*)
+    |(?P<string>[rRbBuUfF]{0,2}(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'))
+    |(?P<number>\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?j?)
+    |(?P<name>[^\W\d]\w*)
+    |(?P<op>\*\*=?|//=?|->|:=|<<=?|>>=?|[-+*/%&|^<>!=@]=|\S)""", re.VERBOSE)
 
 
 @dataclass(frozen=True)
@@ -85,16 +90,18 @@ def text_pairs(texts: Mapping[int, str], threshold: float = TEXT_THRESHOLD,
 
 
 def code_tokens(source: str) -> list[str]:
-    """Python tokens with identifiers, strings and numbers made anonymous; no comments."""
+    """Python tokens with identifiers, strings and numbers made anonymous; no comments.
+    A regular expression, not a parser: it must not fail on code that does not compile."""
     out = []
-    for kind, value in PythonLexer().get_tokens(source):
-        if kind in Comment or kind in Text or kind is Token.Text.Whitespace or not value.strip():
+    for match in TOKEN.finditer(source):
+        kind, value = match.lastgroup, match.group()
+        if kind == "comment":
             continue
-        if kind in Name:
-            out.append("N")
-        elif kind in String:
+        if kind == "name":
+            out.append(value if keyword.iskeyword(value) else "N")
+        elif kind == "string":
             out.append("S")
-        elif kind in Number:
+        elif kind == "number":
             out.append("0")
         else:
             out.append(value)

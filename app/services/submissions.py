@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import storage
 from app.config import get_settings
+from app.db import after_commit
 from app.errors import Forbidden, Invalid, NotFound, TooLarge
 from app.models import Assignment, Attachment, Status, Submission, User, utcnow
-from app.queue import after_commit, enqueue_grading
+from app.queue import enqueue_grading
 from app.services.limits import check_code_quota
 from app.services.uploads import CheckedFile
 
@@ -126,3 +128,27 @@ def for_author(session: Session, author: User, limit: int = 200) -> list[Submiss
             .limit(limit)
         )
     )
+
+
+def thread_length(session: Session, assignment: Assignment) -> int:
+    """Floors taken in the homework's thread (deleted and hidden replies keep theirs)."""
+    return session.scalar(select(func.count()).where(Submission.assignment_id == assignment.id)) or 0
+
+
+def reply_counts(session: Session, assignments: list[Assignment]) -> dict[int, int]:
+    """Assignment id -> how many replies its thread holds."""
+    rows = session.execute(
+        select(Submission.assignment_id, func.count())
+        .where(Submission.assignment_id.in_([a.id for a in assignments]))
+        .group_by(Submission.assignment_id)
+    )
+    return {assignment_id: count for assignment_id, count in rows}
+
+
+def by_ids(session: Session, ids: Collection[int], author_id: int | None = None) -> list[Submission]:
+    """The submissions with these ids (only `author_id`'s when given), authors and files loaded."""
+    query = (select(Submission).where(Submission.id.in_(ids))
+             .options(selectinload(Submission.author), selectinload(Submission.attachments)))
+    if author_id is not None:
+        query = query.where(Submission.author_id == author_id)
+    return list(session.scalars(query))

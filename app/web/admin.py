@@ -8,15 +8,17 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import paging
 from app.deps import AdminUser, CsrfChecked, SessionDep, get_locale
 from app.draws import DrawError
 from app.errors import CampError, Forbidden, NotFound
 from app.i18n import translate
-from app.models import AuditEntry, Draw, Role, User
-from app.services.accounts import set_role
+from app.models import Role, User
+from app.services import audit
+from app.services import draws as draw_service
+from app.services.accounts import reset_password_by_admin, search_users, set_active, set_role
 from app.services.audit import verify_chain
 from app.services.course_upload import CourseFileError, parse_course_bytes
 from app.services.courses import list_courses, load_course
@@ -27,8 +29,6 @@ from app.web.forms import error_text
 from app.web.navigation import redirect
 
 router = APIRouter(prefix="/admin")
-USERS_PAGE = 50
-AUDIT_PAGE = 50
 ROLES = tuple(r.value for r in Role)
 
 
@@ -40,24 +40,15 @@ def admin_home(request: Request, admin: AdminUser) -> Response:
 # --- users and roles ------------------------------------------------------------------------
 
 
-def _users(session: Session, q: str, role: str, page: int) -> tuple[list[User], int]:
-    query = select(User)
-    if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.lower(User.name).like(f"%{escaped.lower()}%", escape="\\"))
-    if role in ROLES:
-        query = query.where(User.role == role)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    users = session.scalars(query.order_by(User.id).offset((page - 1) * USERS_PAGE).limit(USERS_PAGE))
-    return list(users), total
-
-
 def _users_page(request: Request, session: Session, q: str = "", role: str = "", page: int = 1,
-                changed: str = "", error: str | None = None, status_code: int = 200) -> Response:
-    users, total = _users(session, q.strip(), role, page)
+                changed: str = "", error: str | None = None, status_code: int = 200,
+                new_password: tuple[str, str] | None = None) -> Response:
+    users, total = search_users(session, q.strip(), role if role in ROLES else None,
+                                *paging.window(page, paging.TABLE_PAGE))
     return render(
         request, "admin_users.html", status_code, users=users, total=total, q=q, role=role, page=page,
-        pages=max(1, -(-total // USERS_PAGE)), roles=ROLES, changed=changed, error=error,
+        pages=paging.page_count(total, paging.TABLE_PAGE), roles=ROLES, changed=changed, error=error,
+        new_password=new_password,
         page_url=lambda p: "/admin/users?" + urlencode({k: v for k, v in
                                                        {"q": q, "role": role, "page": p}.items() if v}),
     )
@@ -89,6 +80,44 @@ def change_role_form(user_id: int, request: Request, session: SessionDep, admin:
         return _users_page(request, session, q, error=error_text(request, exc), status_code=exc.status_code)
     params = {"q": q, "changed": user.name}
     return redirect("/admin/users?" + urlencode({k: v for k, v in params.items() if v}))
+
+
+def _other_user(session: Session, user_id: int, admin: User) -> User:
+    user = session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise NotFound("No user {id}", id=user_id)
+    if user.id == admin.id:
+        raise Forbidden("You cannot change your own role; ask another admin")
+    return user
+
+
+@router.post("/users/{user_id}/active", dependencies=[CsrfChecked])
+def change_active_form(user_id: int, request: Request, session: SessionDep, admin: AdminUser,
+                       active: Annotated[str, Form(max_length=1)], q: Annotated[str, Form(max_length=64)] = ""
+                       ) -> Response:
+    """Disable an account (its sessions end at once, its tokens stop working) or enable it."""
+    try:
+        user = _other_user(session, user_id, admin)
+        set_active(session, user, active == "1", admin)
+    except CampError as exc:
+        session.rollback()
+        return _users_page(request, session, q, error=error_text(request, exc), status_code=exc.status_code)
+    return redirect("/admin/users?" + urlencode({k: v for k, v in {"q": q}.items() if v}))
+
+
+@router.post("/users/{user_id}/password", dependencies=[CsrfChecked])
+def reset_password_form(user_id: int, request: Request, session: SessionDep, admin: AdminUser,
+                        q: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """A new random password, shown once on the answer; the account's sessions end."""
+    try:
+        user = _other_user(session, user_id, admin)
+        password = reset_password_by_admin(session, user, admin)
+    except CampError as exc:
+        session.rollback()
+        return _users_page(request, session, q, error=error_text(request, exc), status_code=exc.status_code)
+    response = _users_page(request, session, q, new_password=(user.name, password))
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 # --- courses --------------------------------------------------------------------------------
@@ -143,8 +172,7 @@ def _rules(rules: list[dict[str, Any]], locale: str) -> list[tuple[dict[str, Any
 @router.get("/rewards")
 def rewards_page(request: Request, session: SessionDep, admin: AdminUser) -> Response:
     locale = get_locale(request)
-    draws = dict(((a, s), n) for a, s, n in session.execute(
-        select(Draw.assignment_id, Draw.status, func.count()).group_by(Draw.assignment_id, Draw.status)))
+    draws = draw_service.status_counts(session)
     return render(request, "admin_rewards.html", courses=list_courses(session), draws=draws,
                   rules_of=lambda a: _rules(a.reward_rules or [], locale),
                   draw_statuses=("committed", "frozen", "revealed", "aborted"))
@@ -156,12 +184,7 @@ def rewards_page(request: Request, session: SessionDep, admin: AdminUser) -> Res
 @router.get("/audit")
 def audit_page(request: Request, session: SessionDep, admin: AdminUser,
                page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    total = session.scalar(select(func.count(AuditEntry.id))) or 0
-    entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
-                                   .offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)))
-    actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
-    names = {uid: name for uid, name in
-             session.execute(select(User.id, User.name).where(User.id.in_(actor_ids or {0})))}
+    entries, names, total = audit.page(session, *paging.window(page, paging.TABLE_PAGE))
     return render(request, "admin_audit.html", entries=entries, names=names, total=total, page=page,
-                  pages=max(1, -(-total // AUDIT_PAGE)), broken=verify_chain(session),
+                  pages=paging.page_count(total, paging.TABLE_PAGE), broken=verify_chain(session),
                   as_json=lambda data: json.dumps(data, ensure_ascii=False, sort_keys=True))

@@ -5,17 +5,18 @@ and, after posting, the post shows where its parts went."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
 from app.errors import CampError
-from app.models import Course, Submission, utcnow
+from app.models import Course, utcnow
 from app.reply_schemas import reply_out
 from app.services import edits
 from app.services.courses import get_course
@@ -30,7 +31,7 @@ from app.services.replies import (
     post_reply,
     quotas,
 )
-from app.services.submissions import clean_text
+from app.services.submissions import clean_text, reply_counts
 from app.templating import render
 from app.upload_reader import read_checked_uploads
 from app.web import once
@@ -43,13 +44,7 @@ POSTS_PER_PAGE = 20
 
 def render_course(request: Request, session: Session, course: Course, page: int = 1,
                   status_code: int = 200, **extra: Any) -> Response:
-    counts = dict(
-        session.execute(
-            select(Submission.assignment_id, func.count())
-            .where(Submission.assignment_id.in_([a.id for a in course.assignments]))
-            .group_by(Submission.assignment_id)
-        ).all()
-    )
+    counts = reply_counts(session, course.assignments)
     posts = course_posts(session, course, *paging.window(page, POSTS_PER_PAGE))
     now = utcnow()
     chips = chips_for(session, course.assignments, request.state.viewer, now)
@@ -80,8 +75,8 @@ async def post_course_reply(
     course = get_course(session, slug)
     max_bytes = request.app.state.settings.max_upload_bytes
     try:
-        if action == "preview":
-            return _preview(request, session, course, user, text, files or [])
+        if action == "preview":  # renders the course thread's Markdown: in the thread pool
+            return await run_in_threadpool(_preview, request, session, course, user, text, files or [])
         checked = await read_checked_uploads(files or [], max_bytes)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
@@ -89,8 +84,9 @@ async def post_course_reply(
         posted = post_reply(session, course, user, text, checked)
     except CampError as exc:
         session.rollback()
-        return render_course(request, session, course, error=error_text(request, exc), draft=text,
-                             status_code=exc.status_code)
+        return await run_in_threadpool(partial(render_course, request, session, course,
+                                               error=error_text(request, exc), draft=text,
+                                               status_code=exc.status_code))
     assert posted.post is not None
     return once.answer(session, taken, f"/courses/{slug}?posted={posted.post.id}#post-{posted.post.id}")
 

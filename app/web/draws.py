@@ -26,9 +26,9 @@ from app.i18n import lazy, translate
 from app.models import Assignment, Draw, Submission, User, utcnow
 from app.services import draws as service
 from app.services.courses import get_assignment
-from app.services.entries import REASONS, parse_reward
+from app.services.entries import parse_reward
 from app.services.leaderboard import has_leaderboard
-from app.templating import environment, render
+from app.templating import render
 from app.web.forms import error_text
 from app.web.navigation import redirect
 
@@ -125,10 +125,6 @@ def rewards_of(assignment: Assignment) -> RewardBlock:
     assert session is not None
     draws = service.draws_of(session, assignment)
     return RewardBlock(has_leaderboard(assignment), draws, withdrawn_by_draw(draws))
-
-
-environment().globals.update(rewards_of=rewards_of, winners_line=winners_line,
-                             describe_rule=describe_rule, EXCLUSION_REASONS=REASONS)
 
 
 # --- one draw ----------------------------------------------------------------------------

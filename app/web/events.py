@@ -6,20 +6,19 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import UTC
 from weakref import WeakSet
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.db import get_sessionmaker
 from app.deps import get_locale
 from app.i18n import STATUS_LABELS, lazy, translate
-from app.models import FINAL_STATUSES, Assignment, GradingAttempt, Submission, User
-from app.services import grading_order, visibility
+from app.models import FINAL_STATUSES, Submission, User
+from app.services import visibility
+from app.services.grading_order import queue_place, running_since
 
 router = APIRouter()
 POLL_SECONDS = 0.5
@@ -30,23 +29,6 @@ QUEUE_AHEAD = lazy("Queued: {n} submissions ahead of yours")
 QUEUE_AHEAD_ETA = lazy("Queued: {n} submissions ahead of yours, verdict in about {seconds} s")
 RUNNING_FOR = lazy("Grading for {seconds} s")
 LOG_TAIL = lazy("End of the log")
-
-
-def queue_place(session: Session, s: Submission) -> grading_order.Place:
-    """Where it waits in its queue's fair order, and a rough ETA (app/services/grading_order.py)."""
-    queue = session.scalar(select(Assignment.queue).where(Assignment.id == s.assignment_id)) or ""
-    return grading_order.place(session, s, queue)
-
-
-def running_since(session: Session, s: Submission) -> str | None:
-    """When the grading attempt that is running now started (ISO 8601, UTC)."""
-    started = session.scalar(
-        select(GradingAttempt.started_at).where(GradingAttempt.submission_id == s.id,
-                                                GradingAttempt.outcome.is_(None))
-        .order_by(GradingAttempt.number.desc()).limit(1))
-    moment = started or s.updated_at
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat()
 
 
 def _viewer(session: Session, viewer_id: int | None) -> User | None:
@@ -111,7 +93,7 @@ _open_streams: defaultdict[str, WeakSet[AsyncIterator[str]]] = defaultdict(WeakS
 async def submission_events(submission_id: int, request: Request) -> StreamingResponse | JSONResponse:
     locale = get_locale(request)
     client = request.client.host if request.client else "?"
-    if len(_open_streams[client]) >= STREAMS_PER_CLIENT:
+    if len(_open_streams.get(client, ())) >= STREAMS_PER_CLIENT:
         text = translate(locale, "Too many live views open from your address; close some tabs")
         return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
                             headers={"retry-after": str(MAX_STREAM_SECONDS // 10)})
@@ -119,6 +101,8 @@ async def submission_events(submission_id: int, request: Request) -> StreamingRe
     viewer_id = await run_in_threadpool(_cookie_viewer, request.session.get("user_id"),
                                         request.session.get("sv"))
     stream = _events(submission_id, request, locale, viewer_id)
+    for gone in [k for k, streams in _open_streams.items() if not streams]:
+        del _open_streams[gone]  # addresses whose streams all ended
     _open_streams[client].add(stream)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"cache-control": "no-store", "x-accel-buffering": "no"})

@@ -6,14 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.deps import CsrfChecked, SessionDep, StaffUser
 from app.errors import CampError
-from app.models import Assignment, Submission
+from app.models import Assignment
 from app.services import like_review, similarity
 from app.services.courses import get_assignment
+from app.services.submissions import by_ids
 from app.templating import render
 from app.web.forms import error_text
 from app.web.navigation import redirect
@@ -26,9 +25,7 @@ def _page(request: Request, session: SessionDep, assignment: Assignment, error: 
           notice: str | None = None, status_code: int = 200) -> Response:
     pairs = similarity.queue(session, assignment)
     ids = {i for p in pairs for i in (p.first_id, p.second_id)}
-    replies = {s.id: s for s in session.scalars(
-        select(Submission).where(Submission.id.in_(ids))
-        .options(selectinload(Submission.author), selectinload(Submission.attachments)))}
+    replies = {s.id: s for s in by_ids(session, ids)}
     return render(
         request, "integrity.html", status_code, course=assignment.course, assignment=assignment,
         pairs=pairs, replies=replies, sources={i: similarity.code_of(s) for i, s in replies.items()},

@@ -18,15 +18,14 @@ import re
 from datetime import datetime
 from urllib.parse import parse_qsl
 
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import session_scope
 from app.i18n import scope_locale
-from app.models import Assignment, Course, utcnow
-from app.services.page_cache import VersionedCache, database_version, next_boundary
+from app.models import utcnow
+from app.services.page_cache import VersionedCache, database_version, homework_times, next_boundary
 
 HOMEWORK = re.compile(r"^/courses/(?P<slug>[^/]+)/assignments/(?P<code>[^/]+)$")
 PAGES = VersionedCache(max_entries=256)
@@ -45,10 +44,7 @@ def _page_number(scope: Scope) -> int | None:
 def _boundary(slug: str, code: str) -> datetime | None:
     """When the page changes by itself: the homework opens, or its deadline passes."""
     with session_scope() as session:
-        times = session.execute(
-            select(Assignment.opens_at, Assignment.due_at).join(Course)
-            .where(Course.slug == slug, Assignment.code == code)
-        ).first()
+        times = homework_times(session, slug, code)
     return next_boundary(utcnow(), *times) if times else None
 
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from app import paging
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
 from app.errors import CampError
-from app.models import Assignment, Submission, utcnow
+from app.models import Assignment, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
 from app.services.courses import get_assignment, get_course, list_courses
-from app.services.submissions import for_author, thread
+from app.services.submissions import for_author, thread, thread_length
 from app.templating import render
 from app.upload_reader import read_checked_uploads
 from app.web import once
@@ -63,7 +64,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
                      posted: str | None = None) -> Response:
     replies = thread(session, assignment, *paging.window(page, paging.THREAD_PAGE))
     # deleted and hidden replies keep their floor and show as placeholders
-    total = session.scalar(select(func.count()).where(Submission.assignment_id == assignment.id)) or 0
+    total = thread_length(session, assignment)
     return render(
         request,
         "assignment.html",
@@ -106,8 +107,10 @@ async def post_reply(
         posted = reply_service.post_reply(session, assignment.course, user, text, checked, default=assignment)
     except CampError as exc:
         session.rollback()
-        return _assignment_view(request, session, assignment, error=error_text(request, exc),
-                                text=text, status_code=exc.status_code)
+        # the page renders every reply's Markdown: in the thread pool, not on the event loop
+        return await run_in_threadpool(partial(_assignment_view, request, session, assignment,
+                                               error=error_text(request, exc), text=text,
+                                               status_code=exc.status_code))
     # Parts naming other homework were filed there; the page lists where each part went.
     submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))
     ids = ",".join(str(s.id) for s in posted.submissions.values())

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import paging
@@ -19,7 +18,7 @@ from app.models import Assignment, Submission, SubmissionEdit, utcnow
 from app.services import edits, final_picks, likes, visibility
 from app.services.homework_settings import likes_close_at
 from app.services.limits import CodeQuota, code_quota
-from app.services.submissions import get_submission
+from app.services.submissions import by_ids, get_submission
 from app.templating import render
 from app.web.forms import error_text
 from app.web.navigation import redirect
@@ -51,9 +50,7 @@ def _posted(session: Session, viewer: Viewer | None, posted: str | None) -> list
     ids = [int(p) for p in (posted or "").split(",")[:20] if p.isdigit()]
     if viewer is None or not ids:
         return []
-    rows = session.scalars(select(Submission).where(Submission.id.in_(ids),
-                                                    Submission.author_id == viewer.id))
-    return sorted(rows, key=lambda s: ids.index(s.id))
+    return sorted(by_ids(session, ids, author_id=viewer.id), key=lambda s: ids.index(s.id))
 
 
 def thread_view(session: Session, assignment: Assignment, replies: list[Submission],
@@ -62,11 +59,7 @@ def thread_view(session: Session, assignment: Assignment, replies: list[Submissi
     ids = [s.id for s in replies]
     closes = likes_close_at(assignment)
     private = [s.id for s in replies if visibility.sight(viewer, s, now).private]
-    history: dict[int, list[SubmissionEdit]] = {}
-    if private:
-        for edit in session.scalars(select(SubmissionEdit).where(SubmissionEdit.submission_id.in_(private))
-                                    .order_by(SubmissionEdit.id)):
-            history.setdefault(edit.submission_id, []).append(edit)
+    history = edits.histories(session, private)
     quota = code_quota(session, assignment, viewer.id, now) if viewer else None
     return ThreadView(
         likes=likes.like_counts(session, ids),

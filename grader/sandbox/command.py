@@ -8,7 +8,8 @@ Layout inside the sandbox, all of it on an empty root that is remounted read-onl
     /camp/pkg       the unpacked package, copied into /box by the bootstrap (ro)
     /camp/in/NAME   input files (ro);   /camp/out/NAME   output files (rw, each a single file)
     /proc           a procfs of the sandbox's own pid namespace (no host processes, no environ)
-    runtime paths   the interpreter, stdlib, venv and shared libraries, at their host paths (ro)
+    /camp/venv      the virtualenv (ro)
+    runtime paths   the interpreter, stdlib and shared libraries, at their host paths (ro)
 
 `--unshare-all` gives it fresh user, pid, net (loopback only), ipc, uts and cgroup namespaces;
 `--clearenv` drops the caller's environment (secrets included) before a short allow-list is set.
@@ -88,7 +89,7 @@ def bwrap_argv(
     argv += ["--size", scratch, "--tmpfs", "/dev/shm", "--size", scratch, "--tmpfs", "/tmp"]
     # After the fresh /tmp: a Python or venv that lives under /tmp stays visible inside.
     for system_path in runtime.ro_binds:
-        argv += ["--ro-bind", system_path, system_path]
+        argv += ["--ro-bind", system_path, runtime.inside(system_path)]
     for target, link in runtime.symlinks:
         argv += ["--symlink", target, link]
     # the work dir holds a copy of the package plus `scratch_bytes` of the program's own files

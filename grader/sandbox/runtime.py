@@ -1,9 +1,10 @@
 """What the sandbox must see of the host to run Python with NumPy and Paddle, and nothing more.
 
-The Python that runs the grader also runs the student's code, so its files are bound read-only
-at their own paths: the interpreter binary (and the symlink hops that lead to it from the venv),
-the standard library, the venv (`sys.prefix`, which holds numpy and paddle) and the system's
-shared libraries. The repository, the data sets and the rest of the host are simply absent.
+The Python that runs the grader also runs the student's code, so its files are bound read-only:
+the interpreter binary (and the symlink hops that lead to it from the venv), the standard
+library and the system's shared libraries at their own paths, the venv (`sys.prefix`, which holds
+numpy and paddle) at the neutral `/camp/venv`. The repository, the data sets and the rest of the
+host are simply absent.
 
 Student code runs as the unprivileged uid 65534, so every bound path must be reachable by it:
 a venv under a 0700 home directory is not, and is reported as an `InfrastructureError` up front
@@ -26,13 +27,24 @@ from grader.report import InfrastructureError
 SANDBOX_UID = 65534
 
 
+#: where the virtualenv appears inside: its host path (a checkout's location) stays outside
+VENV_INSIDE = "/camp/venv"
+
+
 @dataclass(frozen=True)
 class Runtime:
-    """Host paths bound read-only into every sandbox (`ro_binds`) plus symlinks to recreate."""
+    """Host paths bound read-only into every sandbox (`ro_binds`) plus symlinks to recreate.
+    `python` is the interpreter's path inside; `renamed` maps a bound host path to the neutral
+    path it appears at (the virtualenv), every other bind keeps its host path."""
 
     python: str
     ro_binds: tuple[str, ...]
     symlinks: tuple[tuple[str, str], ...]  # (target, link path)
+    renamed: tuple[tuple[str, str], ...] = ()  # (host path, path inside)
+
+    def inside(self, host_path: str) -> str:
+        """Where a bound host path appears inside the sandbox."""
+        return dict(self.renamed).get(host_path, host_path)
 
     def exposes(self, path: str | Path) -> bool:
         """Whether a host path would be visible inside the sandbox."""
@@ -89,7 +101,15 @@ def runtime() -> Runtime:
             binds.append(binary)
     if os.path.isfile("/etc/ld.so.cache"):
         binds.append("/etc/ld.so.cache")  # faster library lookup; lists paths, holds no secrets
-    rt = Runtime(os.path.abspath(sys.executable), tuple(binds), tuple(links))
+    python = os.path.abspath(sys.executable)
+    renamed: tuple[tuple[str, str], ...] = ()
+    venv = os.path.abspath(sys.prefix)
+    if sys.prefix != sys.base_prefix and Path(python).is_relative_to(venv):
+        # a virtualenv is relocatable: inside it is /camp/venv, so no host path shows up in
+        # tracebacks, sys.path or /proc/self/cmdline
+        python = f"{VENV_INSIDE}/{Path(python).relative_to(venv)}"
+        renamed = ((prefix, VENV_INSIDE),)
+    rt = Runtime(python, tuple(binds), tuple(links), renamed)
     if os.geteuid() == 0:
         for path in [*rt.ro_binds, *_import_probes()]:
             check_reachable(path)

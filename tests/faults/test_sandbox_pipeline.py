@@ -13,6 +13,8 @@ import io
 import subprocess
 import zipfile
 
+from fastapi.testclient import TestClient
+
 from grader.datasets import DEMO_DIR, load_split
 from grader.sandbox.cgroups import detect
 from tests.faults.kit import worker_ready
@@ -41,6 +43,11 @@ def package(code: str) -> dict[str, tuple[str, bytes]]:
     return {"files": ("predict.zip", buffer.getvalue())}
 
 
+def graded(client: TestClient, sid: int, headers: dict[str, str]) -> dict[str, object] | None:
+    body: dict[str, object] = client.get(f"/api/v1/submissions/{sid}", headers=headers).json()
+    return body if body["status"] in ("scored", "failed") else None
+
+
 def slot_processes() -> list[str]:
     out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-U", UIDS], capture_output=True, text=True,
                          timeout=30).stdout
@@ -58,20 +65,18 @@ def test_nul_and_hidden_digits_in_the_log_on_postgresql(make_stack) -> None:
         assert created.status_code == 201, created.text
         sid = created.json()["id"]
 
-        def final() -> dict[str, object] | None:
-            body = client.get(f"/api/v1/submissions/{sid}", headers=student).json()
-            return body if body["status"] in ("scored", "failed") else None
-
-        mine = wait_for(final, timeout=180)
+        mine = wait_for(lambda: graded(client, sid, student), timeout=180)
         assert isinstance(mine, dict)
         assert mine["status"] == "scored" and mine["verdict"] == "accepted", stack.worker_log()[-3000:]
-        hidden = load_split(DEMO_DIR, "test")[0][:4, 12:16].tobytes().hex()
         log = str(mine["log"])
         assert "garbage here" in log and "\x00" not in log and "\ufffd" not in log
-        assert hidden not in log and "run on the hidden test digits" in log
-        assert mine["staff_log"] is None
+        assert "run on the hidden test digits" in log and mine["staff_log"] is None
         seen = client.get(f"/api/v1/submissions/{sid}", headers=staff).json()
-        assert hidden in seen["staff_log"] and "\x00" not in seen["staff_log"]
+        assert "\x00" not in seen["staff_log"]
+        # what the program printed on the hidden digits (as the sandbox got them): staff only
+        hidden = next(line.split()[1] for line in seen["staff_log"].splitlines() if line.startswith("DIGITS"))
+        public = load_split(DEMO_DIR, "train")[0][:4, 12:16].tobytes().hex()
+        assert hidden not in log and f"DIGITS {public}" in log
         page = client.get("/courses/dl-bootcamp/assignments/6-2", headers=student).text
         assert hidden not in page
         assert client.get("/healthz").json()["sandbox"]["status"] in ("ok", "warning")
@@ -105,3 +110,21 @@ def test_a_worker_whose_sandbox_keeps_failing_stops_taking_work(make_stack) -> N
         statuses = [client.get(f"/api/v1/submissions/{i}", headers=student).json()["status"] for i in ids]
         assert "failed" not in statuses and "scored" not in statuses, statuses
         assert "refusing work" in stack.worker_log()
+
+
+def test_a_worker_without_cgroups_says_so_and_still_grades(make_stack) -> None:
+    with make_stack(CAMP_SANDBOX_CGROUPS="none") as fs, make_client() as client:
+        stack = fs.stack
+        worker_ready(stack, stack.start_worker("-c", "1"))
+        # a warning, not degraded: gradings go on with per-process limits (waited for, in case the
+        # loaded machine's broker check times out once)
+        health = wait_for(lambda: (h := client.get("/healthz").json())["status"] == "ok" and h, timeout=60)
+        assert isinstance(health, dict) and health["sandbox"]["status"] == "warning", health
+        assert "no cgroups (disabled by configuration)" in " ".join(health["sandbox"]["workers"].values())
+        assert "SANDBOX WITHOUT CGROUPS" in stack.worker_log()
+        student = {"Authorization": f"Bearer {api_token(stack, add_user(stack))}"}
+        sid = client.post(URL, data={"text": "作业6-2：无 cgroup"}, files=package(PRINTS_GARBAGE_AND_DIGITS),
+                          headers=student).json()["id"]
+        body = wait_for(lambda: graded(client, sid, student), timeout=180)
+        assert isinstance(body, dict) and body["verdict"] == "accepted", stack.worker_log()[-3000:]
+    assert slot_processes() == []

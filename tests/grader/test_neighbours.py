@@ -262,3 +262,32 @@ def test_forged_status_lines_change_nothing(neighbours) -> None:
     assert hostile.verdict == "accepted", hostile     # it printed a score-free lie, nothing more
     assert "readable:" not in hostile.log
     assert_innocent(innocent)
+
+
+def test_without_cgroups_parked_processes_die_by_uid(neighbours) -> None:
+    """The fallback on a host without cgroups: the slot's uid still finds (and kills) every
+    process the run left, and the run's budgets are still its own uid's."""
+    from dataclasses import replace
+
+    from grader.sandbox import configure, configured
+
+    code = predict_py("""
+        import os, time
+        for _ in range(10):
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    while True:
+                        time.sleep(100)
+                os._exit(0)
+        print("parked", flush=True)
+    """)
+    before = configured()
+    configure(replace(before, cgroups="none"))
+    try:
+        hostile, innocent = neighbours(code, ready=lambda: True)
+    finally:
+        configure(before)
+    assert hostile.verdict == "accepted" and "parked" in hostile.log, hostile
+    assert hostile.detail["cpu_seconds"] is None  # no cgroup measured it
+    assert_innocent(innocent)

@@ -61,7 +61,7 @@ def test_identity_environment_and_view():
     assert set(seen["env"]) <= {"PATH", "HOME", "LANG", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                 "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "PWD"}
     assert seen["cwd"] == "/box" and seen["files"] == ["weights.txt"]
-    bound = {p.split("/")[1] for p in runtime().ro_binds}
+    bound = {runtime().inside(p).split("/")[1] for p in runtime().ro_binds}
     assert seen["root"] == sorted({"bin", "box", "camp", "dev", "lib", "lib64", "proc", "tmp", *bound})
     assert max(seen["pids"]) < 10  # its own pid namespace: no host process is visible
 
@@ -276,7 +276,8 @@ def test_chatty_but_finite_output_keeps_head_and_tail():
     ],
 )
 def test_failures_become_verdicts(code, verdict):
-    limits = Limits(**{**FAST.__dict__, "wall_seconds": 4, "cpu_seconds": 2})
+    # 384 MiB: the memory limit is reached quickly even where page faults are slow
+    limits = Limits(**{**FAST.__dict__, "wall_seconds": 4, "cpu_seconds": 2, "memory_bytes": 384 * 1024**2})
     report = failure_report(run(code, limits=limits), limits)
     assert report is not None and report.verdict == verdict, report
     assert report.messages["zh_CN"] and report.messages["en"]
@@ -301,7 +302,7 @@ def test_missing_bwrap_is_an_infrastructure_error(monkeypatch):
 
 def test_a_sandbox_that_cannot_start_is_an_infrastructure_error(monkeypatch):
     real = runtime()
-    broken = Runtime(real.python, (*real.ro_binds, "/nonexistent/camp-venv"), real.symlinks)
+    broken = Runtime(real.python, (*real.ro_binds, "/nonexistent/camp-venv"), real.symlinks, real.renamed)
     monkeypatch.setattr(sandbox_process, "runtime", lambda: broken)
     with pytest.raises(InfrastructureError, match="did not start"):
         run("print('never')")
@@ -326,3 +327,22 @@ def test_labels_directory_is_not_visible():
         print(os.path.exists("{DEMO_DIR}"), os.path.exists("{DEMO_DIR.parent.parent}/grader"))
     """)
     assert outcome.log.strip() == "False False"
+
+
+def test_no_host_path_shows_inside():
+    """/proc/1/cmdline, the program's own command line, sys.path and tracebacks through the
+    venv show neutral paths: neither the checkout nor the venv's host location leaks."""
+    outcome = run("""
+        import json, os, sys, numpy
+        seen = {"cmdline": [open(f"/proc/{p}/cmdline", "rb").read().decode(errors="replace")
+                            for p in os.listdir("/proc") if p.isdigit()],
+                "path": sys.path, "numpy": numpy.__file__, "executable": sys.executable}
+        print(json.dumps(seen))
+        numpy.ones(-1)   # raised inside numpy's Python code: the traceback names its file
+    """)
+    assert outcome.error == "ValueError"
+    assert "/camp/venv/lib/" in outcome.log and "numeric.py" in outcome.log
+    for host in {str(Path(__file__).resolve().parents[2]), os.path.realpath(sys.prefix), sys.prefix}:
+        assert host not in outcome.log, host
+    seen = reported(outcome)
+    assert seen["executable"].startswith("/camp/venv/") and seen["numpy"].startswith("/camp/venv/")

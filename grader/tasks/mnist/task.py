@@ -7,6 +7,8 @@ Config (all optional):
     split_seed: "camp"      # which digits are public
     rank_on: all            # all | public | private: which accuracy is the score
     min_accuracy: 0.0       # below it the verdict is `wrong` (the score is still recorded)
+    perturb_seed: "..."     # set by the worker (per course, from the server's secret): the
+                            # hidden digits are perturbed so they cannot be looked up (perturb.py)
 
 Flow: unpack the package (bad_package on any problem) → a first sandbox runs runner.py on a few
 public sample digits (its log is the student's; a failure there is the verdict, with that log) →
@@ -43,6 +45,7 @@ from grader.tasks.mnist.logs import (
     sample_header,
     scrubbed_error,
 )
+from grader.tasks.mnist.perturb import perturbed
 from grader.tasks.mnist.scoring import OutputError, accuracies, public_mask, read_predictions
 
 RUNNER = Path(__file__).with_name("runner.py")
@@ -63,6 +66,7 @@ class MnistConfig:
     split_seed: str
     rank_on: str
     min_accuracy: float
+    perturb_seed: str | None = None
 
     @classmethod
     def parse(cls, config: Mapping[str, Any]) -> MnistConfig:
@@ -74,6 +78,7 @@ class MnistConfig:
                 split_seed=str(config.get("split_seed", "camp")),
                 rank_on=str(config.get("rank_on", "all")),
                 min_accuracy=float(config.get("min_accuracy", 0.0)),
+                perturb_seed=str(config["perturb_seed"]) if config.get("perturb_seed") else None,
             )
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"mnist: bad config {dict(config)!r}: {exc}") from exc
@@ -196,6 +201,8 @@ class Mnist(ReferenceTask):
     def grade(self, job: Job) -> Report:
         config = MnistConfig.parse(job.config)
         images, labels = _hidden_set(config)
+        if config.perturb_seed is not None:
+            images = perturbed(images, config.perturb_seed)
         with workspace() as work:
             result = _run(job, config, images, work)
         if isinstance(result, Report):
