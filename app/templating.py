@@ -19,7 +19,7 @@ from app import paging
 from app.config import PROJECT_ROOT
 from app.deps import get_locale
 from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, VERDICT_LABELS, translate
-from app.rich_text import render_markdown
+from app.rendered_store import stored_markdown
 from app.services import visibility
 
 
@@ -74,7 +74,7 @@ def environment() -> Environment:
                        VERDICT_LABELS=VERDICT_LABELS, shown=_shown, floor_url=paging.floor_url,
                        form_token=new_form_token)
     env.globals.update(_page_helpers())
-    env.filters.update(localtime=_localtime, number=_number, markdown=render_markdown)
+    env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown)
     return env
 
 
