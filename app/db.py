@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -31,12 +31,36 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 @lru_cache
 def get_engine() -> Engine:
-    return make_engine(get_settings().effective_database_url)
+    settings = get_settings()
+    if not settings.database_url:  # embedded: the database file lives in the data directory
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.effective_database_url)
 
 
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
-    return sessionmaker(get_engine(), expire_on_commit=False)
+    maker = sessionmaker(get_engine(), expire_on_commit=False)
+    # on Camp's own sessions only, registered when the factory is made (not on SQLAlchemy's
+    # global Session class at import time)
+    event.listen(maker, "after_commit", _run_after_commit)
+    event.listen(maker, "after_rollback", _drop_after_rollback)
+    return maker
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed (dropped on rollback): the
+    queue never hears of a row the database does not have."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop("after_commit", None)
 
 
 @contextmanager

@@ -6,14 +6,11 @@ The web app only *sends* tasks by name; it never imports the worker or the grade
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import kombu.transport.sqlalchemy
 from celery import Celery
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from grader import catalog
@@ -41,6 +38,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         transport_options["socket_connect_timeout"] = 5
         if settings.broker_key_prefix:
             transport_options["global_keyprefix"] = settings.broker_key_prefix
+    if not settings.broker_url:  # the embedded broker's SQLite file lives in the data directory
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.embedded:
         # kombu's SQLAlchemy transport polls once a second by default; the option cannot be
         # passed through broker_transport_options (kombu hands those to create_engine).
@@ -82,20 +81,3 @@ def enqueue_grading(submission_id: int, queue: str) -> None:
         client().send_task(GRADE_TASK, args=[submission_id], queue=queue)
     except Exception:  # the database row is the truth; losing this message loses nothing
         log.exception("could not enqueue submission %s; the sweep will retry", submission_id)
-
-
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run `callback` once the session's transaction has committed (dropped on rollback)."""
-    session.info.setdefault("after_commit", []).append(callback)
-
-
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    callbacks = session.info.pop("after_commit", [])
-    for callback in callbacks:
-        callback()
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop("after_commit", None)

@@ -69,13 +69,7 @@ def _parser() -> MarkdownIt:
 def render_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> Markup:
     """Safe HTML for a reply's Markdown; `attachments` lets `![x](name.png)` show an upload.
 
-    Rendered once per process for a given text and attachments: markdown-it needs seconds for
-    some 64 KB texts (ten replies of `[`s made every view of their page take 9.6 s)."""
-    images = tuple(sorted((f.filename, f.id) for f in attachments if f.kind == "image"))
-    return _rendered(text or "", images)
-
-
-@lru_cache(maxsize=256)
-def _rendered(text: str, images: tuple[tuple[str, int], ...]) -> Markup:
-    html = _parser().render(text, {"images": dict(images)})
+    Pages show replies through `app.rendered_store`, which renders each text once and keeps it."""
+    images = {f.filename: f.id for f in attachments if f.kind == "image"}
+    html = _parser().render(text or "", {"images": images})
     return Markup(_cleaner().clean(html))

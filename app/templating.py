@@ -27,7 +27,7 @@ from app.i18n import (
     chip_of,
     translate,
 )
-from app.rich_text import render_markdown
+from app.rendered_store import stored_markdown
 from app.services import visibility
 from app.services.uploads import upload_limits
 
@@ -83,8 +83,21 @@ def environment() -> Environment:
                        VERDICT_LABELS=VERDICT_LABELS, chip_of=chip_of, shown=_shown,
                        floor_url=paging.floor_url,
                        form_token=new_form_token)
-    env.filters.update(localtime=_localtime, number=_number, markdown=render_markdown)
+    env.globals.update(_page_helpers())
+    env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown)
     return env
+
+
+def _page_helpers() -> dict[str, Any]:
+    """Helpers templates call, defined beside the pages they serve. Imported here, when the
+    environment is first built, not registered by those modules on import: a template never
+    silently loses a block because some module was not imported."""
+    from app.services.entries import REASONS
+    from app.web.draws import describe_rule, rewards_of, winners_line
+    from app.web.student import my_submissions_view
+
+    return {"rewards_of": rewards_of, "winners_line": winners_line, "describe_rule": describe_rule,
+            "EXCLUSION_REASONS": REASONS, "my_submissions_view": my_submissions_view}
 
 
 def render(request: Request, template: str, status_code: int = 200, /, **context: Any) -> HTMLResponse:

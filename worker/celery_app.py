@@ -14,17 +14,24 @@ from kombu import Exchange, Queue
 from app.config import get_settings
 from app.queue import QUEUES, celery_config
 
-settings = get_settings()
+
+def configuration() -> dict[str, object]:
+    """The worker's Celery settings, read from Camp's settings when Celery first needs them (at
+    start-up), not when this module is imported."""
+    settings = get_settings()
+    return {
+        **celery_config(settings),
+        # each queue its own exchange and key (a bare Queue(name) is bound to the default exchange
+        # and key, `cpu`, so a message the worker sends to `gpu` would reach both queues)
+        "task_queues": [Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
+        "worker_hijack_root_logger": False,
+        "task_soft_time_limit": settings.soft_time_limit,
+        "task_time_limit": settings.time_limit,
+    }
+
+
 celery_app = Celery("camp")
-celery_app.conf.update(celery_config(settings))
-celery_app.conf.update(
-    # each queue its own exchange and key (a bare Queue(name) is bound to the default exchange
-    # and key, `cpu`, so a message the worker sends to `gpu` would reach both queues)
-    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
-    worker_hijack_root_logger=False,
-    task_soft_time_limit=settings.soft_time_limit,
-    task_time_limit=settings.time_limit,
-)
+celery_app.add_defaults(configuration)
 celery_app.autodiscover_tasks(["worker"], related_name="tasks", force=True)
 
 import worker.heartbeat  # noqa: E402, F401  (connects the heartbeat to the worker's signals)

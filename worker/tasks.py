@@ -35,24 +35,25 @@ TIME_LIMIT_MARGIN_SECONDS = 10.0
 INFRASTRUCTURE_STORE_PATIENCE_SECONDS = 20.0
 
 T = TypeVar("T")
-_settings = get_settings()  # read once: the time limits are fixed when the worker starts
 
 
 class Unavailable(Exception):
     """The database stayed away for the whole patience."""
 
 
-@celery_app.task(name=GRADE_TASK, acks_late=True, soft_time_limit=_settings.soft_time_limit,
-                 time_limit=_settings.time_limit)
+# The soft and hard time limits are the app's (task_soft_time_limit, task_time_limit), set from
+# the settings when the worker starts (worker/celery_app.py).
+@celery_app.task(name=GRADE_TASK, acks_late=True)
 def grade_submission(submission_id: int) -> str:
     """Grade the next submission in the fair order of `submission_id`'s queue (often itself)."""
     started = time.monotonic()
+    settings = get_settings()
     if sandbox_health.refusing():  # the host's sandbox is broken: leave the work to other workers
         sandbox_health.announce_refusal()
         return "refused"
     try:
         claimed = _retrying(lambda session: grading.claim_next(session, submission_id),
-                            _settings.claim_patience_seconds)
+                            settings.claim_patience_seconds)
     except Unavailable:
         # not acknowledged and forgotten: back to the queue, for a worker that can reach the database
         raise Reject("database unavailable while claiming", requeue=True) from None
@@ -76,10 +77,11 @@ def _grade(claimed: grading.Claim, started: float) -> str:
         if sandbox_health.refusing():
             sandbox_health.announce_refusal()
         return "infrastructure_error"
-    budget = _settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
+    settings = get_settings()
+    budget = settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
     try:
         stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
-                           min(_settings.store_patience_seconds, max(0.0, budget)))
+                           min(settings.store_patience_seconds, max(0.0, budget)))
     except Unavailable:
         spool.keep(claimed, report)
         log.warning("database unavailable: the result of submission %s is kept until it can be stored",

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.db import after_commit
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import CoursePost, GradingAttempt, Status, Submission, SubmissionEdit, User, utcnow
-from app.queue import after_commit, enqueue_grading
+from app.queue import enqueue_grading
 from app.services.audit import record
 from app.services.homework_settings import grades_code
 from app.services.rejudge import SUPERSEDED, SUPERSEDED_ERROR

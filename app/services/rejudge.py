@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.db import after_commit
 from app.models import Assignment, GradingAttempt, Status, Submission, User, utcnow
-from app.queue import after_commit, enqueue_grading
+from app.queue import enqueue_grading
 from app.services.audit import record
 
 SUPERSEDED = "superseded"

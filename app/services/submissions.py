@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import storage
 from app.config import get_settings
+from app.db import after_commit
 from app.errors import Forbidden, Invalid, NotFound, TooLarge
 from app.models import Assignment, Attachment, Status, Submission, User, utcnow
-from app.queue import after_commit, enqueue_grading
+from app.queue import enqueue_grading
 from app.services.homework_settings import grades_code
 from app.services.limits import check_code_quota
 from app.services.package_check import check_package

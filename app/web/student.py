@@ -21,7 +21,6 @@ from app.i18n import translate
 from app.models import Status, Submission
 from app.services import visibility
 from app.services.timeline_chart import Point, timeline_chart
-from app.templating import environment
 
 
 @dataclass(frozen=True)
@@ -70,5 +69,3 @@ def my_submissions_view(ctx: Context, submissions: Sequence[Submission]) -> MySu
     shown = [s for s in submissions if not selected or homework_key(s) == selected]
     return MySubmissions(shown, choices, selected, scores_chart(shown, ctx["locale"], ctx.get("user")))
 
-
-environment().globals.update(my_submissions_view=my_submissions_view)

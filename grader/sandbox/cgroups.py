@@ -161,10 +161,10 @@ def detect(mode: str, name: str) -> Support:
 class RunCgroup:
     """The cgroup of one run (a directory per v1 controller, or one v2 directory)."""
 
-    def __init__(self, support: Support, run: str) -> None:
+    def __init__(self, support: Support, run: str, create: bool = True) -> None:
         self.version = support.version
         self.dirs = {controller: base / run for controller, base in support.bases}
-        for path in set(self.dirs.values()):
+        for path in set(self.dirs.values()) if create else ():
             path.mkdir()
 
     def _dir(self, controller: str) -> Path | None:
@@ -270,6 +270,17 @@ class RunCgroup:
                     break
                 except OSError:
                     time.sleep(0.02)
+
+
+def remove_stale(support: Support, prefix: str) -> int:
+    """Kill and remove run groups named `prefix*` (a slot's, left by a holder that died before
+    tearing down; the caller holds that slot, so none of them is live). Returns how many."""
+    names = {child.name for _, base in support.bases for child in base.glob(f"{prefix}*") if child.is_dir()}
+    for name in names:
+        stale = RunCgroup(support, name, create=False)
+        stale.kill()
+        stale.remove()
+    return len(names)
 
 
 def _optional(path: Path, value: str) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from grader.limits import Limits
 from grader.report import InfrastructureError
 from grader.sandbox import health
-from grader.sandbox.cgroups import RunCgroup, Support, Usage, detect
+from grader.sandbox.cgroups import RunCgroup, Support, Usage, detect, remove_stale
 from grader.sandbox.config import SandboxConfig
 from grader.sandbox.slots import Slot, kill_uid, processes_of, slot
 
@@ -126,6 +126,8 @@ def isolation(limits: Limits, config: SandboxConfig) -> Iterator[Isolation]:
         cgroup = None
         if support.available:
             try:
+                if remove_stale(support, f"run-{held.uid}-"):  # a worker died mid-run: its groups
+                    log.warning("sandbox: removed cgroups left by a lost run of uid %s", held.uid)
                 cgroup = RunCgroup(support, f"run-{held.uid}-{os.getpid()}-{next(_runs)}")
                 cgroup.limit(limits.memory_bytes, limits.processes, limits.cpus)
             except OSError as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.cgroups import RunCgroup, Support, _below, _mounts, _own_paths, detect
+from grader.sandbox.cgroups import RunCgroup, Support, _below, _mounts, _own_paths, detect, remove_stale
 from tests.support import sandbox as test_sandbox
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="cgroups are created by root")
@@ -68,3 +68,15 @@ def test_cgroup_v2_kill_and_cpu_time() -> None:
     finally:
         base.rmdir()
     assert not Path(base).exists()
+
+
+def test_groups_left_by_a_lost_worker_are_removed_with_what_runs_in_them() -> None:
+    """A worker killed mid-run never tore its group down; the next holder of the slot does."""
+    support = detect("auto", test_sandbox.CGROUP_NAME)
+    uid = test_sandbox.UID_FIRST + test_sandbox.UID_COUNT - 1
+    left = RunCgroup(support, f"run-{uid}-99999-0")
+    proc = spawn_into(left)
+    assert left.pids()
+    assert remove_stale(support, f"run-{uid}-") == 1
+    assert proc.wait(timeout=30) != 0
+    assert not any(path.exists() for path in left.dirs.values())

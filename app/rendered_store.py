@@ -1,0 +1,55 @@
+"""Rendered Markdown, stored once: `DATA_DIR/rendered/<sha256>.html`, shared by every web process
+that shares the data directory (docker-compose mounts one volume for all of them).
+
+Some texts take markdown-it seconds (64 KB of `[`: ten such replies made every view of their
+page take 9.6 s). A text is rendered the first time a page shows it, then read back; the key
+covers the text, the attachments it may show and `RENDERER`, so a change of the renderer or of
+an edited reply's text renders anew. A small in-memory LRU saves the file read for hot texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+from app.config import get_settings
+from app.rich_text import NamedFile, render_markdown
+
+#: bump when app/rich_text.py renders differently, so stored pages are not reused
+RENDERER = "1"
+
+
+def stored_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> Markup:
+    files = list(attachments)
+    images = tuple(sorted((f.filename, f.id) for f in files if f.kind == "image"))
+    key = hashlib.sha256(json.dumps([RENDERER, text or "", images]).encode()).hexdigest()
+    return _stored(get_settings().data_dir / "rendered", key, text or "", images)
+
+
+@lru_cache(maxsize=512)
+def _stored(folder: Path, key: str, text: str, images: tuple[tuple[str, int], ...]) -> Markup:
+    path = folder / key[:2] / f"{key}.html"
+    try:
+        return Markup(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        pass
+    html = str(render_markdown(text, [_File(name, file_id) for name, file_id in images]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{key}.{secrets.token_hex(4)}")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)  # whole or absent: a reader never sees half a page
+    return Markup(html)
+
+
+class _File:
+    kind = "image"
+
+    def __init__(self, filename: str, file_id: int) -> None:
+        self.filename, self.id = filename, file_id
