@@ -99,3 +99,9 @@ def test_draw_form_errors_speak_the_course_zone_and_aborting_asks_first(
     page = embedded_client.get(committed.headers["location"]).text
     abort = re.search(r'<details class="confirm" data-role="abort">(.*?)</details>', page, re.S)
     assert abort and re.search(r'<input type="checkbox" name="confirm" value="yes" required>', abort.group(1))
+    # a step refused on the draw's own page: freezing before the announced time needs a reason
+    draw_url = committed.headers["location"]
+    early_freeze = embedded_client.post(f"{draw_url}/freeze", data={"csrf_token": token}, headers=HTML)
+    assert early_freeze.status_code == 422, early_freeze.text[-1500:]
+    said = re.search(r'class="error"[^>]*>(.*?)</p>', early_freeze.text, re.S)
+    assert said and "(Asia/Shanghai)" in said.group(1) and not re.search(r"\d{2}:\d{2}:\d{2}Z", said.group(1))

@@ -146,3 +146,4 @@ def test_a_crashed_run_is_a_red_runtime_error(embedded: Stack, embedded_client: 
     events = embedded_client.get(f"/submissions/{crashed}/events", headers={"Accept": "text/event-stream"})
     snap = json.loads(events.text.split("data: ", 1)[1].split("\n", 1)[0])
     assert (snap["status_key"], snap["status_label"]) == ("crashed", "运行错误")
+

@@ -205,8 +205,10 @@ def _step(request: Request, session: Session, draw_id: int, user: User,
     except DrawError as exc:
         session.rollback()
         draw = service.get_draw(session, draw_id)
+        assignment = session.get(Assignment, draw.assignment_id)
+        assert assignment is not None
         return _draw_page(request, session, draw, user,
-                          local_message(exc, get_locale(request), draw.assignment.course.timezone),
+                          local_message(exc, get_locale(request), assignment.course.timezone),
                           409 if exc.code in service.CONFLICT_CODES else 422)
     except CampError as exc:
         session.rollback()

@@ -7,10 +7,11 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app import oversized_form, paging
+from app.config import PROJECT_ROOT
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
 from app.errors import CampError
 from app.models import Assignment, utcnow
@@ -27,6 +28,13 @@ from app.web.forms import error_text
 from app.web.thread import thread_view
 
 router = APIRouter()
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers and feed readers ask for /favicon.ico whatever the page links: a 404 in every log."""
+    return FileResponse(PROJECT_ROOT / "app" / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"cache-control": "public, max-age=86400"})
 
 
 @router.get("/")
