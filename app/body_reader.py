@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.i18n import lazy, scope_locale, translate
 from app.input_guard import Unusable, screen_json, screen_url
 from app.offload import run_heavy
+from app.strict_forms import screen_form
 
 CHUNK = 64 * 1024
 TOO_MANY = lazy("Too many uploads from your address at once; wait for one to finish")
@@ -115,12 +116,18 @@ class BodyReaderMiddleware:
 
 
 async def _screen_body(scope: Scope, spool: SpooledTemporaryFile[bytes]) -> None:
-    """JSON parsed and walked in a thread; an url-encoded form must not carry NUL."""
-    kind = dict(scope.get("headers", [])).get(b"content-type", b"").split(b";")[0].strip().lower()
+    """JSON parsed and walked in a thread; an url-encoded form must not carry NUL; multipart
+    text fields must be UTF-8 without NUL (app/strict_forms.py)."""
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+    kind = content_type.split(b";")[0].strip().lower()
     if kind == b"application/json" or kind.endswith(b"+json"):
         body = spool.read()
         spool.seek(0)
         await run_heavy(screen_json, body)
+    elif kind == b"multipart/form-data":
+        body = spool.read()
+        spool.seek(0)
+        await run_heavy(screen_form, content_type, body)
     elif kind == b"application/x-www-form-urlencoded":
         body = spool.read()
         spool.seek(0)
@@ -155,8 +162,8 @@ def _replay(spool: SpooledTemporaryFile[bytes], receive: Receive) -> Callable[[]
 async def _refuse(scope: Scope, send: Send, refused: Unusable) -> None:
     locale = scope_locale(scope, "zh_CN")
     text = translate(locale, refused.message, **refused.params)
-    code = {404: "http_error", 408: "too_slow", 413: "too_large", 422: "invalid",
-            429: "too_many"}.get(refused.status, "bad_upload")
+    code = refused.code or {404: "http_error", 408: "too_slow", 413: "too_large", 422: "invalid",
+                            429: "too_many"}.get(refused.status, "bad_upload")
     body = json.dumps({"detail": text, "code": code}, ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": refused.status, "headers": [
         (b"content-type", b"application/json; charset=utf-8"),

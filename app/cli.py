@@ -320,24 +320,34 @@ def draw() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @click.option("--replaces", "replaced", type=click.Path(dir_okay=False), default=None,
               help="The record of the draw that RECORD replaces: check the replacement against it.")
-def draw_verify(record: str, lang: str, as_json: bool, replaced: str | None) -> None:
+@click.option("--key", "trusted_key", default=None,
+              help="The Ed25519 key (64 hex) that must have signed a version 3 record, as served "
+                   "at /.well-known/camp-draw-key.")
+def draw_verify(record: str, lang: str, as_json: bool, replaced: str | None,
+                trusted_key: str | None) -> None:
     """Recompute a draw's RECORD.json (commitment, list hash, key, winners, and for a
-    replacement the winners it must leave out).
+    replacement the winners it must leave out; version 3: metadata, drand beacon signature,
+    excluded list and Ed25519 signature). Prints this site's draw-signing key.
 
     Exit status: 0 verified, 1 a check failed, 2 a file could not be read."""
     import json
 
     from app.draws import verify_record
+    from app.services.draw_signing import public_key
 
     data = _read_record(record)
     old = None if replaced is None else _read_record(replaced)
-    result = verify_record(data, old)
+    result = verify_record(data, old, trusted_key=trusted_key.strip().lower() if trusted_key else None)
+    site_key = public_key()
+    signer = data.get("signature") if isinstance(data, dict) else None
+    signer_key = signer.get("public_key") if isinstance(signer, dict) else None
     if as_json:
         checks = [{"name": c.name, "status": c.status, "code": c.code, "message": c.message(lang)}
                   for c in result.checks]
         winners = None if result.winners is None else [w.to_json() for w in result.winners]
         click.echo(json.dumps({"ok": result.ok, "complete": result.complete, "checks": checks,
-                               "winners": winners}, ensure_ascii=False, indent=2))
+                               "winners": winners, "site_key": site_key, "signed_by": signer_key},
+                              ensure_ascii=False, indent=2))
     else:
         zh = lang == "zh-CN"
         if isinstance(data, dict):
@@ -347,6 +357,9 @@ def draw_verify(record: str, lang: str, as_json: bool, replaced: str | None) -> 
         for w in result.winners or ():
             name = w.name if w.name.isprintable() else json.dumps(w.name, ensure_ascii=False)
             click.echo(f"  {w.place}. #{w.floor} {name} (entry {w.entry_id}, position {w.position})")
+        click.echo(("本站抽奖签名公钥 (Ed25519): " if zh else "this site's draw key (Ed25519): ") + site_key)
+        if signer_key is not None:
+            click.echo(("记录签名公钥: " if zh else "record signed by: ") + signer_key)
         verdict = ("验证通过" if zh else "VERIFIED") if result.ok else ("验证失败" if zh else "FAILED")
         click.echo(verdict)
     sys.exit(0 if result.ok else 1)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     broker_key_prefix: str = ""
     #: signs session cookies; empty = embedded only: generated once per data directory
     secret_key: str = ""
+    #: Ed25519 key (64 hex characters) that signs draw records; empty = derived from secret_key
+    draw_signing_key: str = ""
     #: seconds between broker polls for the embedded SQLite broker (kombu's default is 1 s)
     embedded_poll_seconds: float = 0.1
     default_locale: str = "zh_CN"

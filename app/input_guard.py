@@ -26,9 +26,9 @@ _INTEGER = re.compile(r"[+-]?\d+")
 
 
 class Unusable(Exception):
-    def __init__(self, status: int, message: LazyText, **params: object) -> None:
+    def __init__(self, status: int, message: LazyText, code: str | None = None, **params: object) -> None:
         super().__init__(message)
-        self.status, self.message, self.params = status, message, params
+        self.status, self.message, self.params, self.code = status, message, params, code
 
 
 def _bad_text(text: str) -> bool:

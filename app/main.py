@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import api_docs, strict_forms
+from app import api_docs
 from app.admission import AdmissionMiddleware
 from app.body_reader import BodyBudget, BodyReaderMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
@@ -42,7 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.web import router as web_router
 
     settings = settings or get_settings()
-    strict_forms.install()
     app = FastAPI(title="Camp", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.add_middleware(AnonymousPageCache)
@@ -159,12 +158,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             kb = app.state.settings.max_text_bytes // 1024
             message = translate(locale, "The reply is too long: at most {kb} KB of text", kb=kb)
             return error_response(request, 413, "too_large", message)
-        if exc.status_code == 400 and detail == strict_forms.NOT_UTF8:
-            message = translate(locale, "The text is not valid UTF-8")
-            return error_response(request, 400, "bad_encoding", message)
-        if exc.status_code == 400 and detail == strict_forms.HAS_NUL:
-            message = translate(locale, "The text contains characters Camp does not accept")
-            return error_response(request, 422, "invalid", message)
         if exc.status_code == 400 and request.headers.get("content-type", "").startswith("multipart/"):
             message = translate(locale, "The upload could not be read; please try again")
             return error_response(request, 400, "bad_upload", message)

@@ -266,6 +266,112 @@ def graded_once(db: str, ids: list[int], timeout: float = 120) -> tuple[int, int
     return len(ids), scored, once, time.monotonic() - started
 
 
+def open_loop_main(args: argparse.Namespace) -> None:
+    """`--open-loop`: Camp and the bare pipeline at fixed rates (bench/open_loop.py)."""
+    from collections import Counter
+
+    sys.path.insert(0, str(ROOT))
+    from bench.open_loop import Stage, Target, holds, ms, pct, run_stage
+
+    rates = [float(r) for r in args.rates.split(",")]
+    webs = [int(w) for w in args.compare_web.split(",")]
+    load_avg = os.getloadavg()
+    lines: list[str] = []
+    summary: list[str] = []
+    for web in webs:
+        work = Path(tempfile.mkdtemp(prefix="camp-open-"))
+        with ExitStack() as stack:
+            db = stack.enter_context(database())
+            broker = redis_server(stack, work)
+            env = camp_env(db, broker, work)
+            # every simulated student comes from 127.0.0.1: lift the per-address upload limit
+            env["CAMP_UPLOADS_PER_CLIENT"] = "100000"
+            camp(env, "db", "upgrade")
+            camp(env, "course", "load", str(ROOT / "courses" / "dl-bootcamp.yaml"))
+            tokens = student_tokens(env, args.students)
+            for i in range(args.workers):
+                argv = [sys.executable, "-m", "app.cli", "worker", "-Q", "cpu", "-c", "1",
+                        "--hostname", f"load{i}@%h"]
+                stack.enter_context(process(argv, env, work / f"worker-{i}.log"))
+            port, bare_port = free_port(), free_port()
+            stack.enter_context(process([sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port",
+                                         str(port), "--workers", str(web)], env, work / "web.log"))
+            bare_env = {**env, "BARE_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
+                        "BARE_BROKER_URL": broker}
+            make_table = "from bench.bare_pipeline import create_table; create_table()"
+            subprocess.run([sys.executable, "-c", make_table], cwd=ROOT, env=bare_env, check=True)
+            stack.enter_context(process([sys.executable, "-m", "uvicorn", "bench.bare_pipeline:app", "--port",
+                                         str(bare_port), "--workers", str(web), "--log-level", "warning",
+                                         "--no-access-log"], bare_env, work / "bare-web.log"))
+            stack.enter_context(process([sys.executable, "-m", "celery", "-A",
+                                         "bench.bare_pipeline:celery_app", "worker", "-Q", "bare", "-c",
+                                         str(args.workers), "--loglevel", "WARNING", "--without-gossip",
+                                         "--without-mingle"], bare_env, work / "bare-worker.log"))
+            base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
+            wait_up(base + "/healthz")
+            wait_up(bare + "/docs")
+            db_url = f"{PG}/{db}"
+            targets = [
+                Target("Camp", f"{base}/api/v1/courses/dl-bootcamp/assignments/1-1/submissions",
+                       ANSWERS["1-1"],
+                       "SELECT id, extract(epoch FROM graded_at) FROM submissions"
+                       " WHERE id = ANY(%s) AND graded_at IS NOT NULL", tokens,
+                       events=base + "/submissions/{id}/events"),
+                Target("bare pipeline", f"{bare}/submit", ANSWERS["1-1"],
+                       "SELECT id, extract(epoch FROM graded_at) FROM bare_submissions"
+                       " WHERE id = ANY(%s) AND graded_at IS NOT NULL"),
+            ]
+            for target in targets:  # warm-up: connections, first imports
+                run_stage(target, 5, 2, 1, db_url)
+            best: dict[str, Stage | None] = {t.name: None for t in targets}
+            stages: list[Stage] = []
+            for rate in rates:
+                for target in targets:
+                    stage = run_stage(target, rate, args.stage_seconds, args.generators, db_url)
+                    stages.append(stage)
+                    ok = holds(stage)
+                    if ok:
+                        best[target.name] = stage
+                    sent = len(stage.sent)
+                    lines.append(
+                        f"| {web} | {target.name} | {rate:g} | {sent / stage.seconds:.1f} | "
+                        f"{ms(pct(stage.submits, 0.5))} | {ms(pct(stage.submits, 0.99))} | "
+                        f"{ms(pct(stage.verdicts, 0.5))} | {ms(pct(stage.verdicts, 0.99))} | "
+                        f"{stage.errors} | {stage.unfinished} | "
+                        f"{'yes' if stage.on_schedule else 'no'} | {'yes' if ok else 'no'} |")
+            stream = run_stage(targets[0], args.stream_rate, args.stage_seconds, args.generators, db_url,
+                               stream=True)
+            errors = Counter(s.error for st in [stream, *stages] for s in st.sent if s.error)
+            if errors:
+                summary.append(f"- {web} web process(es): errors by kind: {dict(errors)}")
+            summary.append(f"- {web} web process(es): Camp verdict through the event stream at "
+                           f"{args.stream_rate:g} replies/s: p50 {ms(pct(stream.streams, 0.5))} ms, p99 "
+                           f"{ms(pct(stream.streams, 0.99))} ms ({len(stream.streams)} of {len(stream.sent)} "
+                           "seen final)")
+            camp_best, bare_best = best["Camp"], best["bare pipeline"]
+            if camp_best and bare_best:
+                summary.append(f"- {web} web process(es): throughput at verdict p99 < 1 s: Camp "
+                               f"{camp_best.rate:g}/s, bare {bare_best.rate:g}/s: **Camp ÷ bare = "
+                               f"{camp_best.rate / bare_best.rate:.2f}** "
+                               f"(the highest rate tried that held; rates tried: {args.rates})")
+            else:
+                missing = ", ".join(n for n, b in best.items() if b is None)
+                summary.append(f"- {web} web process(es): no rate held for {missing} "
+                               f"(rates tried: {args.rates})")
+        shutil.rmtree(work, ignore_errors=True)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"{when}, Python {platform.python_version()}, {os.cpu_count()} CPUs; load average "
+          f"{load_avg[0]:.1f} / {load_avg[1]:.1f} / {load_avg[2]:.1f} at the start; open loop, "
+          f"{args.generators} generator processes, {args.stage_seconds:g} s per rate, {args.workers} Celery "
+          f"workers per system, {args.students} students (Camp)\n")
+    print("| web processes | system | target /s | sent /s | submit p50 ms | submit p99 ms | verdict p50 ms | "
+          "verdict p99 ms | errors | unfinished | on schedule | held |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("\n".join(lines))
+    print()
+    print("\n".join(summary))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="pipeline load benchmark (loopback only)")
     parser.add_argument("--students", type=int, default=200)
@@ -277,7 +383,17 @@ def main() -> None:
                         help="uvicorn processes, for Camp and for the baseline")
     parser.add_argument("--baseline-seconds", type=float, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the logs (printed path)")
+    parser.add_argument("--open-loop", action="store_true",
+                        help="fixed rates against Camp and the bare pipeline (bench/open_loop.py)")
+    parser.add_argument("--rates", default="20,50,100", help="open loop: replies per second, in turn")
+    parser.add_argument("--stage-seconds", type=float, default=10, help="open loop: seconds per rate")
+    parser.add_argument("--generators", type=int, default=2, help="open loop: generator processes")
+    parser.add_argument("--stream-rate", type=float, default=20, help="open loop: event stream stage rate")
+    parser.add_argument("--compare-web", default="1,2", help="open loop: web process counts to compare")
     args = parser.parse_args()
+    if args.open_loop:
+        open_loop_main(args)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="camp-load-"))
     load_avg = os.getloadavg()[0]

@@ -134,6 +134,22 @@ def test_non_utf8_text_is_refused_clearly(client: TestClient, auth: dict[str, st
     assert submission_count() == before
 
 
+def test_form_text_is_checked_but_files_may_hold_any_bytes(client: TestClient, auth: dict[str, str]) -> None:
+    before = submission_count()
+    def multipart(text: bytes) -> bytes:
+        return b"--b\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n" + text + b"\r\n--b--\r\n"
+
+    form = {**auth, "Content-Type": "multipart/form-data; boundary=b"}
+    nul = client.post(URL.format(code="1-1"), content=multipart("作业1-1：a\x00b".encode()), headers=form)
+    assert nul.status_code == 422 and nul.json()["code"] == "invalid", nul.text
+    gbk = client.post(URL.format(code="1-1"), content=multipart("作业".encode("gbk")), headers=form)
+    assert gbk.status_code == 400 and gbk.json()["code"] == "bad_encoding", gbk.text
+    assert submission_count() == before
+    binary = client.post(URL.format(code="1-1"), data={"text": "作业1-1：见附件"},
+                         files={"files": ("notes.py", b"# \xff\xfe\x00 not text\n")}, headers=auth)
+    assert binary.status_code == 201, binary.text
+
+
 def test_invalid_json_body_is_422_in_english(client: TestClient, stack: Stack) -> None:
     admin = {"Authorization": f"Bearer {api_token(stack, add_user(stack, 'admin'))}",
              "Accept-Language": "en", "Content-Type": "application/json"}
@@ -146,7 +162,9 @@ def test_sql_and_html_are_stored_verbatim_and_rendered_escaped(client: TestClien
     created = client.post(URL.format(code="8"), data={"text": text}, headers=auth)
     assert created.status_code == 201
     assert client.get(f"/api/v1/submissions/{created.json()['id']}", headers=auth).json()["text"] == text
-    page = client.get(f"/courses/dl-bootcamp/assignments/8?page={-(-created.json()['floor'] // 50)}")
+    # read by its author: homework 8 has a lottery, so others see it sealed until the deadline
+    page = client.get(f"/courses/dl-bootcamp/assignments/8?page={-(-created.json()['floor'] // 50)}",
+                      headers=auth)
     assert "<script>alert(" not in page.text and "<img src=x" not in page.text
     assert "&lt;script&gt;alert(" in page.text
     assert submission_count() >= 1  # the table is still there

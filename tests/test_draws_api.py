@@ -16,7 +16,22 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.support.homework import Reply, add_replies, backdate_draw, make_course, make_users, now
+from tests.support.homework import (
+    FREEZE_2023,
+    REPLACEMENT_FREEZE_2023,
+    ROUND_123_SIGNATURE,
+    ROUND_657413_SIGNATURE,
+    Reply,
+    add_replies,
+    backdate_draw,
+    freeze_in_2023,
+    make_course,
+    make_users,
+    move_draw_to_2023,
+    move_replacement_to_2023,
+    now,
+    replies_2023,
+)
 from tests.support.stacks import PROJECT_ROOT, Stack
 from tests.support.web import add_user, api_token
 
@@ -41,16 +56,23 @@ def draws_url(slug: str, code: str) -> str:
 
 def run_draw(client: TestClient, admin: dict[str, str], slug: str, code: str,
              public_value: str | None = None, **commit: object) -> dict[str, object]:
-    """Commit (rule 0 unless given), freeze on time, reveal; returns the revealed record."""
+    """Commit (rule 0 unless given), freeze on time, reveal; returns the revealed record. A
+    lottery is moved to 2023 (its replies must be from then: `replies_2023`) and revealed with
+    the real drand round it names."""
     body = {"rule_index": 0, **commit}
     created = client.post(draws_url(slug, code), json=body, headers=admin)
     assert created.status_code == 201, created.text
     draw_id = created.json()["draw_id"]
-    backdate_draw(draw_id)
-    frozen = client.post(f"/api/v1/draws/{draw_id}/freeze", headers=admin)
-    assert frozen.status_code == 200, frozen.text
-    revealed = client.post(f"/api/v1/draws/{draw_id}/reveal", json={"public_value": public_value},
-                           headers=admin)
+    if created.json()["beacon"] is not None:
+        move_draw_to_2023(draw_id)
+        freeze_in_2023(draw_id)
+        reveal_body: dict[str, object] = {"beacon_signature": ROUND_123_SIGNATURE}
+    else:
+        backdate_draw(draw_id)
+        frozen = client.post(f"/api/v1/draws/{draw_id}/freeze", headers=admin)
+        assert frozen.status_code == 200, frozen.text
+        reveal_body = {"public_value": public_value}
+    revealed = client.post(f"/api/v1/draws/{draw_id}/reveal", json=reveal_body, headers=admin)
     assert revealed.status_code == 200, revealed.text
     return revealed.json()
 
@@ -140,9 +162,13 @@ def test_exclusions_are_listed_for_staff_with_reasons(
         Reply(e, status="failed", at=early),                         # platform failure
         Reply(e, at=early + timedelta(minutes=2)),                   # entry
     ])
-    created = client.post(draws_url(slug, "7-2"), json={
-        "rule_index": 0, "freeze_at": (now() + timedelta(days=1)).isoformat()}, headers=admin)
+    body = {"rule_index": 0, "freeze_at": (now() + timedelta(days=1)).isoformat()}
+    late = client.post(draws_url(slug, "7-2"), json=body, headers=admin)  # the list is known
+    assert late.status_code == 422 and late.json()["code"] == "commit.after_deadline"
+    assert "迟到抽奖" in late.json()["detail"]
+    created = client.post(draws_url(slug, "7-2"), json={**body, "late": True}, headers=admin)
     assert created.status_code == 201, created.text
+    assert created.json()["late"] is True and created.json()["beacon"]["round"] > 0
     draw_id = created.json()["draw_id"]
     assert "仅限正确答案" in created.json()["eligibility"]
 
@@ -156,10 +182,11 @@ def test_exclusions_are_listed_for_staff_with_reasons(
     assert messages["late"] == "截止时间之后提交" and "#" in messages["duplicate"]
 
     frozen = client.post(f"/api/v1/draws/{draw_id}/freeze", headers=admin,
-                         json={"early_freeze_reason": "截止已过，提前冻结",
-                               "public_value_source": "明日双色球开奖号码"})
+                         json={"early_freeze_reason": "截止已过，提前冻结"})
     assert frozen.status_code == 200, frozen.text
     assert frozen.json()["entry_count"] == 2
+    public = frozen.json()["excluded_list"].splitlines()  # every exclusion, in the open
+    assert sorted(line.split("\t")[2] for line in public) == sorted(reasons.values())
     after = client.get(f"/api/v1/draws/{draw_id}/entries", headers=admin).json()
     assert after["frozen"] is True and {x["reason"] for x in after["excluded"]} == set(reasons.values())
 
@@ -167,12 +194,14 @@ def test_exclusions_are_listed_for_staff_with_reasons(
     assert client.get(f"/api/v1/draws/{draw_id}/entries", headers=student).status_code == 403
     page = client.get(f"/draws/{draw_id}", headers={**admin, "accept": "text/html"})
     assert page.status_code == 200 and "截止时间之后提交" in page.text
+    anonymous = client.get(f"/draws/{draw_id}", headers={"accept": "text/html"})
+    assert "截止时间之后提交" in anonymous.text and "format_error" in anonymous.text
 
-    missing = client.post(f"/api/v1/draws/{draw_id}/reveal", headers=admin)
-    assert missing.status_code == 422 and "双色球" in missing.json()["detail"]
-    revealed = client.post(f"/api/v1/draws/{draw_id}/reveal", headers=admin,
-                           json={"public_value": "03 07 12 19 25 31 + 09"})
-    assert revealed.status_code == 200 and len(revealed.json()["winners"]) == 2
+    # the committed drand round is a day away: nothing reveals it earlier, whatever the value
+    for value in (None, "03 07 12 19 25 31 + 09", "ab" * 48):
+        early_reveal = client.post(f"/api/v1/draws/{draw_id}/reveal", headers=admin,
+                                   json={"beacon_signature": value})
+        assert early_reveal.status_code == 409 and early_reveal.json()["code"] == "reveal.beacon_not_yet"
 
 
 def test_top_likes_counts_likes_standing_at_the_freeze(
@@ -226,19 +255,26 @@ def test_record_hides_the_seed_until_reveal_and_tampering_fails(
     client: TestClient, stack: Stack, admin: dict[str, str], tmp_path: Path
 ) -> None:
     slug = make_course({"code": "8", "rewards": [{"kind": "lottery", "k": 3, "prize": "飞桨本"}]})
-    add_replies(slug, "8", [Reply(s) for s in make_users(20)])
+    add_replies(slug, "8", replies_2023([Reply(s) for s in make_users(20)]))
     created = client.post(draws_url(slug, "8"), json={"rule_index": 0}, headers=admin).json()
     draw_id = created["draw_id"]
     anonymous = client.get(f"/api/v1/draws/{draw_id}/record").json()
     assert anonymous["seed"] is None and len(anonymous["commitment"]) == 64
-    backdate_draw(draw_id)
-    client.post(f"/api/v1/draws/{draw_id}/freeze", headers=admin)
+    move_draw_to_2023(draw_id)
+    freeze_in_2023(draw_id)
     assert client.get(f"/api/v1/draws/{draw_id}/record").json()["seed"] is None
-    client.post(f"/api/v1/draws/{draw_id}/reveal", json={}, headers=admin)
+    ground = client.post(f"/api/v1/draws/{draw_id}/reveal", json={"beacon_signature": "ab" * 48},
+                         headers=admin)
+    assert ground.status_code == 422 and ground.json()["code"] == "reveal.beacon_invalid"
+    revealed = client.post(f"/api/v1/draws/{draw_id}/reveal", headers=admin,
+                           json={"beacon_signature": ROUND_123_SIGNATURE})
+    assert revealed.status_code == 200, revealed.text
     record = client.get(f"/api/v1/draws/{draw_id}/record").json()
-    assert record["seed"] and len(record["winners"]) == 3
+    assert record["seed"] and len(record["winners"]) == 3 and record["signature"]["alg"] == "ed25519"
+    assert record["audit_head"]["seq"] >= 1
 
-    again = client.post(f"/api/v1/draws/{draw_id}/reveal", json={"public_value": "x"}, headers=admin)
+    again = client.post(f"/api/v1/draws/{draw_id}/reveal", json={"beacon_signature": ROUND_123_SIGNATURE},
+                        headers=admin)
     assert again.status_code == 409 and again.json()["code"] == "state.wrong_status"
     assert client.get(f"/api/v1/draws/{draw_id}/record").json() == record
     assert client.post(f"/api/v1/draws/{draw_id}/abort", json={"reason": "x"},
@@ -251,12 +287,12 @@ def test_record_hides_the_seed_until_reveal_and_tampering_fails(
         elif change == "seed":
             data["seed"] = ("0" if data["seed"][0] != "0" else "1") + data["seed"][1:]
         else:
-            data["public_value"] = "forged"
+            data["prize"] = "一台电脑"
         path = tmp_path / f"{change}.json"
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         return path
 
-    for change in ("list", "seed", "public_value"):
+    for change in ("list", "seed", "prize"):
         path = tampered(change)
         assert verify_cli(stack, path).returncode == 1, change
         assert verify_script(path).returncode == 1, change
@@ -359,14 +395,14 @@ def test_two_admins_revealing_at_once_get_one_result(stack: Stack) -> None:
     from app.services.courses import get_assignment
 
     slug = make_course({"code": "7-1", "rewards": [{"kind": "lottery", "k": 2}]})
-    add_replies(slug, "7-1", [Reply(s) for s in make_users(30)])
+    add_replies(slug, "7-1", replies_2023([Reply(s) for s in make_users(30)]))
     admins = make_users(2, role="admin", prefix="a")
     with session_scope() as session:
         actor = session.get(User, admins[0])
         draw_id = service.commit_draw(session, get_assignment(session, slug, "7-1"), actor, rule_index=0).id
-    backdate_draw(draw_id)
+    move_draw_to_2023(draw_id)
     with session_scope() as session:
-        service.freeze_draw(session, draw_id, session.get(User, admins[0]))
+        service.freeze_draw(session, draw_id, session.get(User, admins[0]), now=FREEZE_2023)
 
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
@@ -375,7 +411,7 @@ def test_two_admins_revealing_at_once_get_one_result(stack: Stack) -> None:
         session = get_sessionmaker()()
         try:
             barrier.wait()
-            draw = service.reveal_draw(session, draw_id, session.get(User, admin_id), public_value=value)
+            draw = service.reveal_draw(session, draw_id, session.get(User, admin_id), beacon_signature=value)
             winners = draw.winners
             session.commit()
             outcomes.append(winners)
@@ -385,7 +421,7 @@ def test_two_admins_revealing_at_once_get_one_result(stack: Stack) -> None:
         finally:
             session.close()
 
-    threads = [threading.Thread(target=reveal, args=(a, f"value {a}")) for a in admins]
+    threads = [threading.Thread(target=reveal, args=(a, ROUND_123_SIGNATURE)) for a in admins]
     for t in threads:
         t.start()
     for t in threads:
@@ -410,7 +446,7 @@ def test_every_step_is_audited_and_an_edit_breaks_the_chain(
     from app.models import AuditEntry
 
     slug = make_course({"code": "5-2", "rewards": [{"kind": "lottery", "k": 1}]})
-    add_replies(slug, "5-2", [Reply(s) for s in make_users(3)])
+    add_replies(slug, "5-2", replies_2023([Reply(s) for s in make_users(3)]))
     record = run_draw(client, admin, slug, "5-2")
     with session_scope() as session:
         actions = session.scalars(select(AuditEntry.action).where(
@@ -437,7 +473,7 @@ def test_verify_script_is_served_and_linked(client: TestClient, stack: Stack, ad
     assert script.status_code == 200
     assert script.content == (PROJECT_ROOT / "app" / "static" / "verify_draw.py").read_bytes()
     slug = make_course({"code": "8", "rewards": [{"kind": "lottery", "k": 1}]})
-    add_replies(slug, "8", [Reply(s) for s in make_users(2)])
+    add_replies(slug, "8", replies_2023([Reply(s) for s in make_users(2)]))
     record = run_draw(client, admin, slug, "8")
     page = client.get(f"/draws/{record['draw_id']}")
     assert page.status_code == 200 and "/static/verify_draw.py" in page.text
@@ -481,7 +517,7 @@ def test_a_winner_withdraws_after_the_reveal_and_a_replacement_draws_again(
     from app.models import AuditEntry
 
     slug = make_course({"code": "9-2", "rewards": [{"kind": "lottery", "k": 3, "prize": "飞桨本"}]})
-    ids = add_replies(slug, "9-2", [Reply(s) for s in make_users(20)])
+    ids = add_replies(slug, "9-2", replies_2023([Reply(s) for s in make_users(20)]))
     old = run_draw(client, admin, slug, "9-2")
     old_id, winners = old["draw_id"], [w["entry_id"] for w in old["winners"]]
     published = client.get(f"/api/v1/draws/{old_id}/record").content
@@ -503,9 +539,11 @@ def test_a_winner_withdraws_after_the_reveal_and_a_replacement_draws_again(
     new = created.json()
     new_id = new["draw_id"]
     assert (new["version"], new["status"], new["replaces_draw_id"], new["rule"]) == (
-        2, "committed", old_id, {"kind": "lottery", "count": 1})
+        3, "committed", old_id, {"kind": "lottery", "count": 1})
     assert new["withdrawal"] == {"draw_id": old_id, "key": old["key"], "withdrawn_entry_ids": [gone],
-                                 "excluded_entry_ids": sorted(winners), "reason": "出国，无法领奖"}
+                                 "excluded_entry_ids": sorted(winners), "reason": "出国，无法领奖",
+                                 "withdrawn_by": "staff"}
+    assert new["beacon"]["round"] > old["beacon"]["round"]  # a new drand round
     assert new["prize"] == "飞桨本" and f"抽奖 {old_id} 的冻结名单去掉其全部中奖者" in new["eligibility"]
     again = replace(client, admin, old_id, withdrawn=[winners[0]], reason="也不要了")
     assert again.status_code == 409
@@ -517,11 +555,17 @@ def test_a_winner_withdraws_after_the_reveal_and_a_replacement_draws_again(
     assert reasons[gone] == ("withdrew", f"已在抽奖 {old_id} 中奖但放弃了奖品：出国，无法领奖")
     assert reasons[winners[0]] == ("prize_kept", f"已在抽奖 {old_id} 中奖并保留奖品")
 
-    frozen = freeze_on_time(client, admin, new_id)
-    assert frozen["entry_count"] == 17
+    move_replacement_to_2023(new_id)
+    freeze_in_2023(new_id, at=REPLACEMENT_FREEZE_2023)
+    frozen = client.get(f"/api/v1/draws/{new_id}/record").json()
+    assert frozen["entry_count"] == 17 and frozen["beacon"]["round"] == 657413
     no_value = client.post(f"/api/v1/draws/{new_id}/reveal", json={}, headers=admin)
-    assert no_value.status_code == 422 and no_value.json()["code"] == "reveal.public_value_replacement"
-    revealed = client.post(f"/api/v1/draws/{new_id}/reveal", json={"public_value": "pulse 42"}, headers=admin)
+    assert no_value.status_code == 422 and no_value.json()["code"] == "reveal.beacon_required"
+    old_round = client.post(f"/api/v1/draws/{new_id}/reveal", json={"beacon_signature": ROUND_123_SIGNATURE},
+                            headers=admin)
+    assert old_round.status_code == 422 and old_round.json()["code"] == "reveal.beacon_invalid"
+    revealed = client.post(f"/api/v1/draws/{new_id}/reveal", json={"beacon_signature": ROUND_657413_SIGNATURE},
+                           headers=admin)
     assert revealed.status_code == 200, revealed.text
     record = revealed.json()
     assert len(record["winners"]) == 1 and record["winners"][0]["entry_id"] not in winners
@@ -597,7 +641,7 @@ def test_an_aborted_replacement_is_drawn_again_with_its_withdrawal(
     client: TestClient, stack: Stack, admin: dict[str, str]
 ) -> None:
     slug = make_course({"code": "9-3", "rewards": [{"kind": "lottery", "k": 2}]})
-    add_replies(slug, "9-3", [Reply(s) for s in make_users(8)])
+    add_replies(slug, "9-3", replies_2023([Reply(s) for s in make_users(8)]))
     old = run_draw(client, admin, slug, "9-3")
     first = replace(client, admin, old["draw_id"], withdrawn=[w["entry_id"] for w in old["winners"]],
                     reason="都放弃了").json()
@@ -624,7 +668,7 @@ def test_two_admins_replacing_at_once_get_one_replacement(client: TestClient, st
     from app.services import draws as service
 
     slug = make_course({"code": "9-4", "rewards": [{"kind": "lottery", "k": 2}]})
-    add_replies(slug, "9-4", [Reply(s) for s in make_users(10)])
+    add_replies(slug, "9-4", replies_2023([Reply(s) for s in make_users(10)]))
     old = run_draw(client, admin, slug, "9-4")
     winner = old["winners"][0]["entry_id"]
     admins = make_users(2, role="admin", prefix="a")
@@ -657,3 +701,60 @@ def test_two_admins_replacing_at_once_get_one_replacement(client: TestClient, st
     assert getattr(loser, "status_code", None) == 409, loser
     with session_scope() as session:
         assert session.scalars(select(Draw.id).where(Draw.replaces_id == old["draw_id"])).all() == created
+
+
+# --- signatures and the public log (record version 3) ------------------------------------
+
+
+def test_records_are_signed_and_the_public_log_shows_a_cut(
+    client: TestClient, stack: Stack, admin: dict[str, str], tmp_path: Path
+) -> None:
+    from app.db import session_scope
+    from app.draws import verify_record
+    from app.models import AuditEntry
+    from app.services.audit import entry_hash
+
+    slug = make_course({"code": "8-8", "rewards": [{"kind": "lottery", "k": 1}]})
+    add_replies(slug, "8-8", replies_2023([Reply(s) for s in make_users(4)]))
+    record = run_draw(client, admin, slug, "8-8")
+    key = client.get("/.well-known/camp-draw-key").json()
+    assert key["alg"] == "ed25519" and record["signature"]["public_key"] == key["public_key"]
+    assert verify_record(record, trusted_key=key["public_key"]).ok
+    forged = {**record, "audit_head": {"seq": record["audit_head"]["seq"] - 1, "hash": "ab" * 32}}
+    assert verify_record(forged, trusted_key=key["public_key"]).failed == ("signature",)
+
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    cli = stack.camp("draw", "verify", str(path), "--key", key["public_key"], "--lang", "en")
+    assert cli.returncode == 0 and key["public_key"] in cli.stdout, cli.stdout + cli.stderr
+    other = stack.camp("draw", "verify", str(path), "--key", "cd" * 32, "--lang", "en")
+    assert other.returncode == 1
+
+    def head_listed() -> bool:
+        log = client.get("/api/v1/audit/draws").json()
+        for entry in log["entries"]:  # every listed entry's hash can be recomputed
+            assert entry["hash"] == entry_hash(entry["prev_hash"], entry["at"], entry["actor_id"],
+                                               entry["action"], entry["subject"], entry["data"])
+        return any(e["seq"] == record["audit_head"]["seq"] and e["hash"] == record["audit_head"]["hash"]
+                   for e in log["entries"])
+
+    assert head_listed()
+    log = client.get("/api/v1/audit/draws").json()
+    assert log["head"]["public_key"] == key["public_key"] and log["head"]["seq"] >= record["audit_head"]["seq"]
+    actions = [e["action"] for e in log["entries"] if e["subject"] == f"draw:{record['draw_id']}"]
+    assert actions == ["draw.commit", "draw.freeze", "draw.reveal"]
+
+    with session_scope() as session:  # the operator cuts the last 3 entries of the log
+        last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(3)).all()
+        saved = [(e.id, e.at, e.actor_id, e.action, e.subject, e.data, e.prev_hash, e.hash) for e in last]
+        for entry in last:
+            session.delete(entry)
+    try:
+        assert stack.camp("audit", "verify").returncode == 0  # the chain alone still looks intact
+        assert not head_listed()  # but the signed record's head is gone from the public log
+    finally:
+        with session_scope() as session:
+            for row in reversed(saved):
+                session.add(AuditEntry(id=row[0], at=row[1], actor_id=row[2], action=row[3], subject=row[4],
+                                       data=row[5], prev_hash=row[6], hash=row[7]))
+    assert head_listed() and stack.camp("audit", "verify").returncode == 0

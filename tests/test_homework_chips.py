@@ -8,7 +8,16 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.support.homework import Reply, add_replies, make_course, now
+from tests.support.homework import (
+    ROUND_123_SIGNATURE,
+    Reply,
+    add_replies,
+    freeze_in_2023,
+    make_course,
+    move_draw_to_2023,
+    now,
+    replies_2023,
+)
 from tests.support.queries import statements
 from tests.support.stacks import Stack
 from tests.support.thread import log_in, user_id
@@ -40,13 +49,11 @@ def run_lottery(stack: Stack, slug: str, code: str) -> None:
         draw = draws.commit_draw(session, get_assignment(session, slug, code), admin, rule_index=0,
                                  freeze_at=None, prize=None)
         draw_id = draw.id
+    move_draw_to_2023(draw_id)  # so that it names a real drand round, 123
+    freeze_in_2023(draw_id, admin_name)
     with session_scope() as session:
         admin = session.scalar(select(User).where(User.name == admin_name))
-        draws.freeze_draw(session, draw_id, admin, early_freeze_reason="test",
-                          public_value_source="a public number")
-    with session_scope() as session:
-        admin = session.scalar(select(User).where(User.name == admin_name))
-        draws.reveal_draw(session, draw_id, admin, public_value="12345")
+        draws.reveal_draw(session, draw_id, admin, beacon_signature=ROUND_123_SIGNATURE)
 
 
 def test_time_and_viewer_chips(client: TestClient, stack: Stack) -> None:
@@ -66,7 +73,7 @@ def test_time_and_viewer_chips(client: TestClient, stack: Stack) -> None:
     )
     me = add_user(stack)
     other = add_user(stack)
-    add_replies(slug, "1", [Reply(user_id(me))])
+    add_replies(slug, "1", replies_2023([Reply(user_id(me))]))
     add_replies(slug, "2", [Reply(user_id(me), verdict="format_error", score=0.0)])  # not done
     add_replies(slug, "3", [Reply(user_id(other))])  # someone else's
     run_lottery(stack, slug, "1")

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from tests.support.homework import Reply, add_replies, make_course, make_users, now
 from tests.support.stacks import Stack
 from tests.support.thread import user_id
-from tests.support.web import add_user, api_token
+from tests.support.web import add_user, api_token, make_client, register
 
 SPLIT = {"kind": "mnist", "public_fraction": 0.5, "rank_on": "all"}
 LOTTERY_71 = {"code": "7-1", "grading": {"kind": "conv_opcount", "input_shape": [1, 1, 4, 4],
@@ -144,9 +144,10 @@ def test_unmarked_students_count_their_two_best_public_scores(client: TestClient
 
 
 def test_farmed_likes_do_not_count_toward_top_likes(client: TestClient, stack: Stack) -> None:
-    """Twenty accounts made after the homework opened like one reply: it does not win."""
+    """Twenty accounts registered through the web form like one reply (and each gets an accepted
+    reply in the course): the reply does not lead the top_likes entries 20 to 1."""
     slug = make_course({"code": "1-2", "grading": {"kind": "reply_format"},
-                        "rewards": [{"kind": "top_likes", "n": 1}]})
+                        "rewards": [{"kind": "top_likes", "n": 1}]}, {"code": "1-1"})
     honest_a, honest_b, liker = make_users(3)
     from app.db import session_scope
     from app.models import LikeEvent, User
@@ -155,18 +156,27 @@ def test_farmed_likes_do_not_count_toward_top_likes(client: TestClient, stack: S
         session.execute(update(User).where(User.id.in_([honest_a, honest_b, liker]))
                         .values(created_at=now() - timedelta(days=30)))
     farmed_target, honest_target = add_replies(slug, "1-2", [Reply(honest_a), Reply(honest_b)])
-    farm = make_users(20, prefix="farm")
+    farm = []
+    for _ in range(20):
+        with make_client() as browser:
+            farm.append(user_id(register(browser)))
+            page = browser.get(f"/courses/{slug}/assignments/1-2").text
+            token = page.split('name="csrf_token" value="')[1].split('"')[0]
+            liked = browser.post(f"/submissions/{farmed_target}/like", data={"csrf_token": token},
+                                 follow_redirects=False)
+            assert liked.status_code == 303
+    add_replies(slug, "1-1", [Reply(u) for u in farm])  # even with an accepted reply each
     with session_scope() as session:
-        session.add_all([LikeEvent(submission_id=farmed_target, user_id=u, liked=True,
-                                   at=now() - timedelta(minutes=5)) for u in farm])
         session.add(LikeEvent(submission_id=honest_target, user_id=liker, liked=True,
                               at=now() - timedelta(minutes=5)))
+    page_likes = client.get(f"/api/v1/submissions/{farmed_target}/likes", headers=bearer(stack, add_user(stack)))
+    assert page_likes.json()["likes"] == 20  # pages still show every like
     staff = bearer(stack, add_user(stack, "instructor"))
     body = client.get(f"/api/v1/courses/{slug}/assignments/1-2/entries", headers=staff).json()
     likes = {e["entry_id"]: e["likes"] for e in body["entries"]}
-    assert likes[farmed_target] == 0
-    # the liker of the honest reply has no accepted reply yet: add one, then it counts
-    add_replies(slug, "1-2", [Reply(liker)])
+    assert likes[farmed_target] == 0 and likes[honest_target] == 0
+    # the honest liker has no accepted reply yet: with one, their like counts and leads
+    add_replies(slug, "1-1", [Reply(liker)])
     body = client.get(f"/api/v1/courses/{slug}/assignments/1-2/entries", headers=staff).json()
     counts = {e["entry_id"]: e["likes"] for e in body["entries"]}
     assert counts[honest_target] == 1 and counts[farmed_target] == 0

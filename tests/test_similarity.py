@@ -147,3 +147,35 @@ def test_farmed_likes_are_reported_and_excluded_with_a_reason(client: TestClient
     assert draw.status_code in (200, 201), draw.text
     record = client.get(f"/api/v1/draws/{draw.json()['draw_id']}/record").json()
     assert "同一地址连续注册" in record["eligibility"] and all(n in record["eligibility"] for n in farm)
+
+
+def test_the_staff_page_shows_pairs_side_by_side_and_decides_them(stack: Stack) -> None:
+    from tests.support.staff import log_in, post_form
+
+    slug = make_course({"code": "1-2", "grading": {"kind": "reply_format"},
+                        "rewards": [{"kind": "top_likes", "n": 1}]})
+    a, b = make_users(2)
+    first, copy = add_replies(slug, "1-2", [Reply(a), Reply(b)])
+    set_text({first: ESSAY, copy: COPY})
+    page_url = f"/courses/{slug}/assignments/1-2/integrity"
+    with make_client() as browser:
+        register(browser)
+        assert browser.get(page_url).status_code == 403  # students never see the queue
+    with make_client() as staff:
+        log_in(staff, add_user(stack, "instructor"))
+        compared = post_form(staff, page_url + "/compare", {}, token_from=page_url)
+        assert compared.status_code == 303
+        page = staff.get(page_url).text
+        assert "相似回复" in page and "较早（保留成绩）" in page and "谢谢" in page and "需求远大于供给，" in page
+        pair_id = page.split('data-pair-id="')[1].split('"')[0]
+        decided = post_form(staff, f"/similar/{pair_id}/decide", {"action": "confirm", "note": "同一段话"},
+                            token_from=page_url)
+        assert decided.status_code == 303
+        page = staff.get(page_url).text
+        assert "没有待处理的相似回复" in page and "已确认 1 对" in page
+        again = post_form(staff, f"/similar/{pair_id}/decide", {"action": "dismiss"}, token_from=page_url)
+        assert again.status_code == 409 and "已被确认为抄袭" in again.text
+        refused = post_form(staff, page_url + "/exclude-likers", {"reason": "x"}, token_from=page_url)
+        assert refused.status_code == 422 and "请至少选择一个账号" in refused.text
+        english = staff.get(page_url + "?lang=en").text
+        assert "Similar replies" in english and "Suspicious likes" in english

@@ -71,6 +71,8 @@ ROUTES: dict[str, frozenset[str]] = {
     "/api/v1/courses/{slug}/assignments/{code}/leaderboard.csv": STAFF_ONLY,
     "/api/v1/courses/{slug}/assignments/{code}/draws": NONE,
     "/api/v1/draws/{draw_id}/record": NONE,
+    "/api/v1/audit/draws": NONE,  # draw entries of the audit log: public by design (docs/draws.md §11.11)
+    "/.well-known/camp-draw-key": NONE,
     "/api/v1/draws/{draw_id}/entries": STAFF_ONLY,
     "/api/v1/courses/{slug}/assignments/{code}/entries": STAFF_ONLY,
     "/api/v1/courses/{slug}/posts": NONE,

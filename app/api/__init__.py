@@ -6,6 +6,7 @@ from app.api import (
     account,
     admin,
     courses,
+    draw_log,
     draws,
     health,
     integrity,
@@ -28,6 +29,7 @@ router.include_router(admin.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(account.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(leaderboard.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(draws.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+router.include_router(draw_log.router, responses=ERROR_RESPONSES)
 router.include_router(replies.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(thread.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(reviews.router, prefix="/api/v1", responses=ERROR_RESPONSES)

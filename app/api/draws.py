@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import AdminUser, CsrfChecked, SessionDep, StaffUser, get_locale
+from app.deps import AdminUser, CsrfChecked, CurrentUser, SessionDep, StaffUser, get_locale
 from app.draws import DrawError, Entry
 from app.i18n import translate
 from app.models import Assignment, Draw, utcnow
@@ -43,6 +43,8 @@ class DrawIn(BaseModel):
     freeze_at: datetime | None = None
     prize: str | None = Field(default=None, max_length=TEXT)
     replaces_draw_id: int | None = Field(default=None, ge=1)
+    #: a draw committed at or after the homework's deadline must say so (docs/draws.md §11.2)
+    late: bool = False
 
 
 class FreezeIn(BaseModel):
@@ -56,7 +58,9 @@ class FreezeIn(BaseModel):
 class RevealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    public_value: str | None = Field(default=None, max_length=2 * TEXT)
+    public_value: str | None = Field(default=None, max_length=2 * TEXT)  # version 1/2 draws
+    #: the drand quicknet signature of the round a version 3 lottery named at commit
+    beacon_signature: str | None = Field(default=None, max_length=200)
 
 
 class AbortIn(BaseModel):
@@ -106,7 +110,7 @@ def commit(slug: str, code: str, body: DrawIn, request: Request, session: Sessio
         draw = service.commit_draw(
             session, assignment, admin, rule_index=body.rule_index, rule=body.rule,
             freeze_at=_aware(body.freeze_at, assignment), prize=body.prize,
-            replaces_id=body.replaces_draw_id,
+            replaces_id=body.replaces_draw_id, late=body.late,
         )
     return JSONResponse(service.public_record(session, draw), status_code=201)
 
@@ -135,7 +139,8 @@ def reveal(draw_id: int, request: Request, session: SessionDep, admin: AdminUser
            body: RevealIn | None = None) -> dict[str, Any]:
     body = body or RevealIn()
     with refusals(request):
-        draw = service.reveal_draw(session, draw_id, admin, public_value=body.public_value)
+        draw = service.reveal_draw(session, draw_id, admin, public_value=body.public_value,
+                                   beacon_signature=body.beacon_signature)
     return service.public_record(session, draw)
 
 
@@ -162,6 +167,23 @@ def replace(draw_id: int, request: Request, session: SessionDep, admin: AdminUse
             session, draw_id, admin, withdrawn=body.withdrawn, reason=body.reason,
             freeze_at=_aware(body.freeze_at, assignment), prize=body.prize,
         )
+    return JSONResponse(service.public_record(session, draw), status_code=201)
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=TEXT)
+
+
+@router.post("/draws/{draw_id}/withdraw", status_code=201, dependencies=[CsrfChecked])
+def withdraw(draw_id: int, body: WithdrawIn, request: Request, session: SessionDep,
+             user: CurrentUser) -> JSONResponse:
+    """A winner gives up their prize from their own account: the replacement draw is committed
+    at once (the record shows `withdrawn_by: winner`) and drawn by the admins with a new beacon
+    round. Returns the replacement's record."""
+    with refusals(request):
+        draw = service.withdraw_own_prize(session, draw_id, user, reason=body.reason)
     return JSONResponse(service.public_record(session, draw), status_code=201)
 
 

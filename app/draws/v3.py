@@ -186,8 +186,9 @@ def freeze(
     if draw.withdrawal is not None:
         check_entries_allowed((entry.entry_id for entry in entries), draw.withdrawal)
     frozen_list = freeze_entries(entries, draw.rule)
+    excluded = list(excluded)
     excluded_text = encode_excluded(excluded)
-    check_disjoint(frozen_list.text, excluded_text, draw.rule)
+    check_disjoint(entries, excluded)
     return replace(
         draw, status="frozen", frozen_at=frozen, early_freeze_reason=reason,
         frozen_list=frozen_list.text, list_hash=frozen_list.list_hash,
@@ -196,17 +197,14 @@ def freeze(
     )  # fmt: skip
 
 
-def check_disjoint(frozen_list: str, excluded_text: str, rule: Rule) -> None:
+def check_disjoint(entries: Sequence[Entry], excluded: Sequence[Excluded]) -> None:
     """No submission is both an entry and excluded, and no floor appears twice."""
-    from app.draws.exclusions import decode_excluded
-
-    entries = decode_entries(frozen_list, rule)
-    rows = decode_excluded(excluded_text)
-    ids = set(entries.ids)
-    for row in rows:
+    ids = {entry.entry_id for entry in entries}
+    for row in excluded:
         if row.submission_id in ids:
             raise DrawError("excluded.invalid", detail=f"submission {row.submission_id} is an entry")
-    floors = [*entries.floors, *(row.floor for row in rows)]
+    floors = [entry.floor for entry in entries]
+    floors += [row.floor for row in excluded]
     if len(set(floors)) != len(floors):
         seen: set[int] = set()
         floor = next(f for f in floors if f in seen or seen.add(f))  # type: ignore[func-returns-value]

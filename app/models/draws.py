@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, utcnow
@@ -58,6 +58,18 @@ class Draw(Base):
     abort_reason: Mapped[str | None] = mapped_column(Text)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
     withdrawal: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # record version 3 (docs/draws.md §11); `version` is None for the version 1/2 draws
+    version: Mapped[int | None]
+    deadline: Mapped[datetime | None]
+    late: Mapped[bool | None]
+    criteria: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    beacon_round: Mapped[int | None] = mapped_column(BigInteger)
+    beacon_signature: Mapped[str | None] = mapped_column(String(96))
+    metadata_hash: Mapped[str | None] = mapped_column(String(64))
+    excluded_list: Mapped[str | None] = mapped_column(Text)
+    excluded_hash: Mapped[str | None] = mapped_column(String(64))
+    excluded_count: Mapped[int | None]
+    audit_head: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

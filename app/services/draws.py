@@ -27,15 +27,17 @@ from app.draws import (
     DrawError,
     DrawRecord,
     Entry,
+    Excluded,
     Withdrawal,
     record_to_json,
     rule_from_json,
     winner_from_json,
     withdrawal_from_json,
 )
-from app.errors import CampError, Conflict, Invalid, NotFound
-from app.models import Assignment, Course, Draw, User, utcnow
+from app.errors import CampError, Conflict, Forbidden, Invalid, NotFound
+from app.models import Assignment, AuditEntry, Course, Draw, User, utcnow
 from app.services.audit import record as audit
+from app.services.draw_signing import sign_record
 from app.services.entries import (
     EntrySet,
     Exclusion,
@@ -51,7 +53,7 @@ from app.services.entries import (
 CONFLICT_CODES = frozenset({
     "state.wrong_status", "replace.not_aborted", "freeze.before_commit", "reveal.before_freeze",
     "abort.too_early", "seed.mismatch", "seed.malformed", "replace.withdrawn_on_aborted",
-    "replace.fixed_ranks",
+    "replace.fixed_ranks", "freeze.after_beacon", "reveal.beacon_not_yet",
 })
 #: a replacement's announced freeze time, unless the admin gives one: its list is known already
 REPLACEMENT_FREEZE_DELAY = timedelta(minutes=10)
@@ -110,12 +112,38 @@ def to_record(session: Session, draw: Draw) -> DrawRecord:
         winners=tuple(winner_from_json(w) for w in draw.winners or []),
         aborted_at=draw.aborted_at,
         abort_reason=draw.abort_reason,
-        withdrawal=None if draw.withdrawal is None else withdrawal_from_json(draw.withdrawal),
+        withdrawal=None if draw.withdrawal is None else withdrawal_from_json(
+            draw.withdrawal, version=draw.version or 2),
+        version=draw.version or 0,
+        deadline=draw.deadline,
+        late=bool(draw.late),
+        criteria=draw.criteria,
+        beacon_round=draw.beacon_round,
+        metadata_hash=draw.metadata_hash,
+        excluded_list=draw.excluded_list,
+        excluded_hash=draw.excluded_hash,
+        excluded_count=draw.excluded_count,
+        beacon_signature=draw.beacon_signature,
+        audit_head=draw.audit_head,
     )
 
 
 def public_record(session: Session, draw: Draw) -> dict[str, Any]:
-    return record_to_json(to_record(session, draw))
+    """The record as served: a version 3 record signed with the site's Ed25519 key."""
+    return sign_record(record_to_json(to_record(session, draw)))
+
+
+def criteria_of(options: Options) -> dict[str, Any]:
+    """Every eligibility option as the record's `criteria`: scalars only (a decimal as its
+    canonical text, the accounts whose likes the staff excluded as their ids, comma-separated)."""
+    criteria: dict[str, Any] = {}
+    for name, value in options.to_json().items():
+        if isinstance(value, float):
+            value = pure.canonical_score(value)
+        elif isinstance(value, list):  # excluded_likers: [{"id", "name", "reason"}, ...]
+            value = ",".join(str(item["id"]) for item in value)
+        criteria[name] = value
+    return criteria
 
 
 def reward_spec(assignment: Assignment, rule_index: int | None,
@@ -183,7 +211,7 @@ class NewDraw:
 
 def _insert(session: Session, assignment: Assignment, actor: User, new: NewDraw, now: datetime,
             replaces: DrawRecord | None = None, withdrawn: Sequence[int] = (),
-            reason: str | None = None) -> Draw:
+            reason: str | None = None, late: bool = False, withdrawn_by: str = "staff") -> Draw:
     """Store a committed draw; the pure step checks the times and the replacement (on refusal
     the request rolls back)."""
     seed, spec = pure.new_seed(), new.spec
@@ -200,19 +228,25 @@ def _insert(session: Session, assignment: Assignment, actor: User, new: NewDraw,
         session.flush()
     except IntegrityError:  # SQLite has no row lock: the unique replaces_id decides the race
         raise Conflict("Draw {id} was already replaced", id=row.replaces_id) from None
-    published = pure.commit(
+    published = pure.v3.commit(
         draw_id=row.id, course=assignment.course.slug, assignment=assignment.code,
         rule=spec.rule, seed=seed, committed_at=now, freeze_at=row.freeze_at,
+        deadline=assignment.due_at, criteria=criteria_of(spec.options), late=late,
         eligibility=row.eligibility, prize=row.prize, replaces=replaces, withdrawn=withdrawn,
-        withdrawal_reason=reason,
+        withdrawal_reason=reason, withdrawn_by=withdrawn_by,
     )
     row.freeze_at = published.freeze_at
     row.withdrawal = None if published.withdrawal is None else published.withdrawal.to_json()
+    row.version, row.deadline, row.late = 3, published.deadline, published.late
+    row.criteria, row.beacon_round = dict(published.criteria or {}), published.beacon_round
+    row.metadata_hash, row.commitment = published.metadata_hash, published.commitment
     audit(session, actor, "draw.commit", f"draw:{row.id}", {
         "course": published.course, "assignment": published.assignment,
         "rule": published.rule.to_json(), "options": row.options, "prize": row.prize,
         "commitment": published.commitment, "freeze_at": pure.format_time(published.freeze_at),
-        "replaces_draw_id": row.replaces_id, "withdrawal": row.withdrawal,
+        "replaces_draw_id": row.replaces_id, "withdrawal": row.withdrawal, "version": 3,
+        "metadata_hash": published.metadata_hash, "beacon_round": published.beacon_round,
+        "late": published.late,
     })
     return row
 
@@ -227,9 +261,11 @@ def commit_draw(
     freeze_at: datetime | None = None,
     prize: str | None = None,
     replaces_id: int | None = None,
+    late: bool = False,
     now: datetime | None = None,
 ) -> Draw:
-    """Publish the commitment SHA-256(seed) for a new draw; the seed stays in the row.
+    """Publish the commitment (seed and metadata, record version 3) for a new draw; the seed
+    stays in the row. After the homework's deadline only a declared `late` draw is accepted.
     `replaces_id`: an aborted draw (with a rule of one's choice; see `replace_draw` for the
     same rule, and for a revealed draw whose winners withdrew)."""
     now = (now or utcnow()).replace(microsecond=0)
@@ -238,7 +274,7 @@ def commit_draw(
     if rule_index is not None and _may_conflict(replaces):
         _check_no_live_draw(session, assignment, rule_index)
     new = NewDraw(spec, rule_index, freeze_at or assignment.due_at, prize or spec.prize)
-    return _insert(session, assignment, actor, new, now, replaces)
+    return _insert(session, assignment, actor, new, now, replaces, late=late)
 
 
 def _replacement_spec(old: Draw, record: DrawRecord, withdrawn: int) -> RewardSpec:
@@ -260,6 +296,7 @@ def replace_draw(
     reason: str | None = None,
     freeze_at: datetime | None = None,
     prize: str | None = None,
+    withdrawn_by: str = "staff",
     now: datetime | None = None,
 ) -> Draw:
     """Commit the draw that replaces draw `draw_id`: for a revealed draw, its `withdrawn`
@@ -272,9 +309,11 @@ def replace_draw(
     spec = _replacement_spec(old, record, len(withdrawn))
     if old.rule_index is not None and _may_conflict(record):
         _check_no_live_draw(session, assignment, old.rule_index)
-    new = NewDraw(spec, old.rule_index, freeze_at or now + REPLACEMENT_FREEZE_DELAY,
-                  prize or old.prize)
-    row = _insert(session, assignment, actor, new, now, record, withdrawn, reason)
+    default_freeze = max(now + REPLACEMENT_FREEZE_DELAY, assignment.due_at)
+    new = NewDraw(spec, old.rule_index, freeze_at or default_freeze, prize or old.prize)
+    late = now >= assignment.due_at  # a replacement is committed knowing its list
+    row = _insert(session, assignment, actor, new, now, record, withdrawn, reason, late=late,
+                  withdrawn_by=withdrawn_by)
     if record.status == "revealed" and row.withdrawal is not None:
         audit(session, actor, "draw.withdraw", f"draw:{old.id}", {
             "withdrawn": row.withdrawal["withdrawn_entry_ids"], "reason": row.withdrawal["reason"],
@@ -316,7 +355,7 @@ def replacement_entries(session: Session, withdrawal: Withdrawal) -> EntrySet:
 
 def preview_entries(session: Session, draw: Draw, at: datetime | None = None) -> EntrySet:
     if draw.withdrawal is not None:
-        return replacement_entries(session, withdrawal_from_json(draw.withdrawal))
+        return replacement_entries(session, withdrawal_from_json(draw.withdrawal, version=draw.version or 2))
     assignment, _ = _names(session, draw)
     return collect_entries(session, assignment, rule_from_json(draw.rule),
                            Options.from_json(draw.options), at or utcnow())
@@ -342,14 +381,20 @@ def freeze_draw(
     if found.pending and not allow_pending:
         raise Conflict("{n} replies are still being graded; freeze when they are done, or leave "
                        "them out explicitly (allow_pending)", n=found.pending)
-    frozen = pure.freeze(current, found.entries, frozen_at=now,
-                         early_freeze_reason=early_freeze_reason,
-                         public_value_source=public_value_source)
+    if current.version == 3:  # the beacon round was named at commit: no public value source
+        excluded = [Excluded(e.submission_id, e.floor, e.reason) for e in found.excluded]
+        frozen = pure.v3.freeze(current, found.entries, excluded, frozen_at=now,
+                                early_freeze_reason=early_freeze_reason)
+    else:
+        frozen = pure.freeze(current, found.entries, frozen_at=now,
+                             early_freeze_reason=early_freeze_reason,
+                             public_value_source=public_value_source)
     _write(session, draw, ("committed",), status="frozen", frozen_at=frozen.frozen_at,
            early_freeze_reason=frozen.early_freeze_reason,
            public_value_source=frozen.public_value_source, frozen_list=frozen.frozen_list,
            list_hash=frozen.list_hash, entry_count=frozen.entry_count,
-           excluded=[e.to_json() for e in found.excluded])
+           excluded=[e.to_json() for e in found.excluded], excluded_list=frozen.excluded_list,
+           excluded_hash=frozen.excluded_hash, excluded_count=frozen.excluded_count)
     audit(session, actor, "draw.freeze", f"draw:{draw.id}", {
         "frozen_at": pure.format_time(now), "list_hash": frozen.list_hash,
         "entry_count": frozen.entry_count, "excluded": len(found.excluded),
@@ -360,21 +405,37 @@ def freeze_draw(
 
 
 def reveal_draw(session: Session, draw_id: int, actor: User, *, public_value: str | None = None,
-                now: datetime | None = None) -> Draw:
-    """Reveal with the stored seed (checked against the commitment) and store the winners."""
+                beacon_signature: str | None = None, now: datetime | None = None) -> Draw:
+    """Reveal with the stored seed (checked against the commitment) and store the winners. A
+    version 3 lottery takes the drand signature of its committed round (`beacon_signature`)."""
     draw = get_draw(session, draw_id, lock=True)
-    revealed = pure.reveal(to_record(session, draw), seed=draw.seed, revealed_at=now or utcnow(),
-                           public_value=public_value)
+    current = to_record(session, draw)
+    if current.version == 3:
+        revealed = pure.v3.reveal(current, seed=draw.seed, revealed_at=now or utcnow(),
+                                  beacon_signature=beacon_signature)
+    else:
+        revealed = pure.reveal(current, seed=draw.seed, revealed_at=now or utcnow(),
+                               public_value=public_value)
     assert revealed.revealed_at is not None
     _write(session, draw, ("frozen",), status="revealed", revealed_at=revealed.revealed_at,
            public_value=revealed.public_value, key=revealed.key,
+           beacon_signature=revealed.beacon_signature,
            winners=[w.to_json() for w in revealed.winners])
-    audit(session, actor, "draw.reveal", f"draw:{draw.id}", {
+    entry = audit(session, actor, "draw.reveal", f"draw:{draw.id}", {
         "revealed_at": pure.format_time(revealed.revealed_at), "seed": revealed.seed,
         "public_value": revealed.public_value, "key": revealed.key,
+        "beacon_round": revealed.beacon_round, "beacon_signature": revealed.beacon_signature,
         "winners": [w.entry_id for w in revealed.winners],
     })
+    _keep_head(session, draw, entry)
     return draw
+
+
+def _keep_head(session: Session, draw: Draw, entry: AuditEntry) -> None:
+    """A version 3 record carries the audit chain head at its reveal or abort."""
+    if draw.version == 3:
+        draw.audit_head = {"seq": entry.id, "hash": entry.hash}
+        session.flush()
 
 
 def abort_draw(session: Session, draw_id: int, actor: User, *, reason: str,
@@ -386,10 +447,11 @@ def abort_draw(session: Session, draw_id: int, actor: User, *, reason: str,
     _write(session, draw, ("committed", "frozen"), status="aborted", aborted_at=aborted.aborted_at,
            abort_reason=aborted.abort_reason)
     assert aborted.aborted_at is not None
-    audit(session, actor, "draw.abort", f"draw:{draw.id}", {
+    entry = audit(session, actor, "draw.abort", f"draw:{draw.id}", {
         "aborted_at": pure.format_time(aborted.aborted_at), "reason": aborted.abort_reason,
         "seed": aborted.seed,
     })
+    _keep_head(session, draw, entry)
     return draw
 
 
@@ -428,6 +490,24 @@ def entry_view(session: Session, draw: Draw) -> EntryView:
         return EntryView(True, entries, excluded, 0)
     found = preview_entries(session, draw)
     return EntryView(False, found.entries, found.excluded, found.pending)
+
+
+def withdraw_own_prize(session: Session, draw_id: int, user: User, *, reason: str,
+                       now: datetime | None = None) -> Draw:
+    """A winner of revealed draw `draw_id` gives up their prize from their own account: the
+    replacement (for their winning entries) is committed at once, `withdrawn_by: winner`."""
+    from app.models import Submission
+
+    old = get_draw(session, draw_id)
+    if old.status != "revealed":
+        raise DrawError("state.wrong_status", expected="revealed", status=old.status)
+    ids = [w["entry_id"] for w in old.winners or []]
+    mine = sorted(session.scalars(select(Submission.id).where(
+        Submission.id.in_(ids), Submission.author_id == user.id)))
+    if not mine:
+        raise Forbidden("You are not a winner of draw {id}", id=draw_id)
+    return replace_draw(session, draw_id, user, withdrawn=mine, reason=reason,
+                        withdrawn_by="winner", now=now)
 
 
 def status_counts(session: Session) -> dict[tuple[int, str], int]:

@@ -229,12 +229,6 @@ def board_sight(assignment: Assignment, viewer: Person | None, hidden_until_due:
     return BoardSight(private=staff or not before, own_row_only=own_only)
 
 
-def entries_open(assignment: Assignment, viewer: Person | None, now: datetime | None = None) -> bool:
-    """A draw's entry list names replies and their values: before the deadline of a sealed
-    homework only the staff see it (the lottery's entries are the correct answers)."""
-    return (viewer is not None and viewer.is_staff) or not is_sealed(assignment, now)
-
-
 @dataclass(frozen=True)
 class Shown:
     """A reply as one viewer may see it, for templates (which then never read the row's fields

@@ -8,7 +8,7 @@
 This file deliberately re-implements the whole algorithm (standard library only, Python 3.8+)
 from the published specification, so that you do not have to trust Camp's own code. It checks:
 
-1. format      the record is a well-formed camp-draw-record, version 1 or 2
+1. format      the record is a well-formed camp-draw-record, version 1 or 2 (3: below)
 2. commitment  SHA-256(seed) equals the commitment published before the list was frozen
 3. list_hash   SHA-256 of the frozen list equals the published list hash
 4. protocol    times are in order; an early freeze has a reason and (lottery) a public value
@@ -17,7 +17,15 @@ from the published specification, so that you do not have to trust Camp's own co
 7. replacement a draw replacing winners who withdrew lists none of the replaced draw's
                winners; with the replaced draw's record as a second file, the two fit together
 
-Exit status: 0 all applicable checks passed, 1 a check failed, 2 the file could not be read.
+Version 3 records (docs/draws.md §11) get ten checks: format, metadata (everything published
+at commit, hashed), commitment (seed and metadata), list_hash (frozen and excluded lists),
+protocol (deadline, late draws, the drand round named by freeze_at), beacon (the drand quicknet
+BLS signature: needs `pip install py-ecc`, or py_arkworks_bls12381, the one optional
+dependency), key, winners, replacement and signature (Camp's Ed25519 signature; `--key HEX`
+requires the key published at /.well-known/camp-draw-key).
+
+Exit status: 0 all applicable checks passed, 1 a check failed, 2 the file could not be read
+(or is not JSON), 3 verified except the drand signature (no BLS library installed).
 
 验证 Camp 抽奖记录:本脚本独立实现了全部算法(只用 Python 标准库),
 重新计算承诺值、名单哈希、密钥与中奖者,任何一项不符都会报告。

@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from app.deps import AdminUser, CsrfChecked, OptionalUser, SessionDep, get_locale
+from app.deps import AdminUser, CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
 from app.draws import DrawError
+from app.draws import beacon as pure_beacon
 from app.errors import CampError, Invalid
 from app.i18n import lazy, translate
-from app.models import Assignment, Draw, User, utcnow
+from app.models import Assignment, Draw, Submission, User, utcnow
 from app.services import draws as service
 from app.services.courses import get_assignment
 from app.services.entries import parse_reward
@@ -35,6 +37,48 @@ Text = Annotated[str, Form()]
 
 
 WITHDREW = lazy("withdrew")
+#: the public excluded list has reason codes only; codes not listed here are shown as they are
+PUBLIC_REASONS: dict[str, Any] = {
+    "hidden": lazy("Hidden by the staff"), "staff": lazy("Posted by a staff member"),
+    "late": lazy("Posted after the deadline"), "pending": lazy("Not graded yet"),
+    "grading_failed": lazy("Grading failed (a platform error)"),
+    "rejected": lazy("Rejected before grading"), "format_error": lazy("Does not follow the reply format"),
+    "not_correct": lazy("Not a correct answer"), "below_min_score": lazy("Score below the minimum"),
+    "not_measured": lazy("Not a measured result"), "no_score": lazy("No score"),
+    "not_reviewed": lazy("Not reviewed yet"), "duplicate": lazy("Not this student's first valid reply"),
+    "not_chosen": lazy("This student's entry is another submission"),
+    "prize_kept": lazy("Won the replaced draw and keeps the prize"),
+    "withdrew": lazy("Won the replaced draw and gave up the prize"),
+    "not_final": lazy("Not one of this student's final picks"),
+    "copied": lazy("Copies an earlier reply (confirmed by the staff)"),
+}
+
+
+def viewer_lines(session: Session, draw: Draw, user: User | None) -> list[dict[str, Any]]:
+    """For the signed-in viewer: each of their replies to this homework and whether it is an
+    entry (position and floor) or left out (the public reason code), once frozen."""
+    if user is None or draw.frozen_list is None:
+        return []
+    mine = session.execute(select(Submission.id, Submission.floor).where(
+        Submission.assignment_id == draw.assignment_id, Submission.author_id == user.id)
+        .order_by(Submission.floor)).all()
+    if not mine:
+        return []
+    lines = draw.frozen_list.split("\n")[:-1]
+    positions = {int(line.split("\t", 1)[0]): i for i, line in enumerate(lines, 1)}
+    reasons = {x["submission_id"]: x["reason"] for x in draw.excluded or []}
+    return [{"floor": floor, "position": positions.get(sid), "reason": reasons.get(sid)}
+            for sid, floor in mine]
+
+
+def own_winning(draw: Draw, user: User | None, session: Session) -> list[dict[str, Any]]:
+    """The viewer's winning entries of a revealed draw (they may withdraw from their account)."""
+    if user is None or draw.status != "revealed" or not draw.winners:
+        return []
+    ids = [w["entry_id"] for w in draw.winners]
+    mine = set(session.scalars(select(Submission.id).where(
+        Submission.id.in_(ids), Submission.author_id == user.id)))
+    return [w for w in draw.winners if w["entry_id"] in mine]
 
 
 def winners_line(winners: Sequence[dict[str, Any]], locale: str,
@@ -100,6 +144,11 @@ def _draw_page(request: Request, session: Session, draw: Draw, user: User | None
         replaced_by=replaced_by, error=error, withdrawal=service.withdrawal_from(session, draw),
         withdrawn_winners=_withdrawn_winners(session, draw),
         replaceable=replaced_by is None and _replaceable(draw),
+        mine=viewer_lines(session, draw, user), PUBLIC_REASONS=PUBLIC_REASONS,
+        my_wins=own_winning(draw, user, session) if replaced_by is None and _replaceable(draw) else [],
+        beacon_at=None if draw.beacon_round is None else pure_beacon.round_time(draw.beacon_round),
+        beacon_url=None if draw.beacon_round is None else
+        f"https://api.drand.sh/{pure_beacon.CHAIN_HASH}/public/{draw.beacon_round}",
         default_freeze=_local_input(utcnow() + service.REPLACEMENT_FREEZE_DELAY, assignment.course.timezone),
     )
 
@@ -157,9 +206,23 @@ def freeze_form(draw_id: int, request: Request, session: SessionDep, admin: Admi
 
 @router.post("/draws/{draw_id}/reveal", dependencies=[CsrfChecked])
 def reveal_form(draw_id: int, request: Request, session: SessionDep, admin: AdminUser,
-                public_value: Text = "") -> Response:
+                public_value: Text = "", beacon_signature: Text = "") -> Response:
     return _step(request, session, draw_id, admin, lambda: service.reveal_draw(
-        session, draw_id, admin, public_value=public_value or None))
+        session, draw_id, admin, public_value=public_value or None,
+        beacon_signature=beacon_signature or None))
+
+
+@router.post("/draws/{draw_id}/withdraw", dependencies=[CsrfChecked])
+def withdraw_form(draw_id: int, request: Request, session: SessionDep, user: CurrentUser,
+                  reason: Text = "") -> Response:
+    """A winner gives up their prize from their own account; the replacement opens."""
+    created: list[Draw] = []
+
+    def action() -> None:
+        created.append(service.withdraw_own_prize(session, draw_id, user, reason=reason))
+
+    response = _step(request, session, draw_id, user, action)
+    return redirect(f"/draws/{created[0].id}") if created else response
 
 
 @router.post("/draws/{draw_id}/abort", dependencies=[CsrfChecked])
@@ -231,13 +294,14 @@ def _local_time(value: str, zone: str) -> datetime | None:
 @router.post("/courses/{slug}/assignments/{code}/draws", dependencies=[CsrfChecked])
 def commit_form(slug: str, code: str, request: Request, session: SessionDep, admin: AdminUser,
                 rule_index: Annotated[int, Form()], freeze_at: Text = "", prize: Text = "",
-                replaces_draw_id: Text = "") -> Response:
+                replaces_draw_id: Text = "", late: Text = "") -> Response:
     assignment = get_assignment(session, slug, code)
     try:
         draw = service.commit_draw(
             session, assignment, admin, rule_index=rule_index,
             freeze_at=_local_time(freeze_at, assignment.course.timezone), prize=prize.strip() or None,
             replaces_id=int(replaces_draw_id) if replaces_draw_id.isdigit() else None,
+            late=bool(late),
         )
     except DrawError as exc:
         session.rollback()

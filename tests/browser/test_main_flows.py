@@ -15,6 +15,12 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.test_staff_admin_flow import ANSWER, log_in, make_account, post_reply
+from tests.support.homework import (
+    ROUND_123_SIGNATURE,
+    freeze_in_2023,
+    move_draw_to_2023,
+    move_replies_to_2023,
+)
 from tests.support.live import SCREENSHOTS
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 
@@ -116,7 +122,7 @@ def test_admin_runs_a_lottery_and_the_winners_appear_on_the_homework_page(
     course.write_text(
         f"slug: {slug}\ntitle: 抽奖演示\ntimezone: Asia/Shanghai\nassignments:\n"
         "  - code: '1-1'\n    title: 跑通案例\n    reply_format: 作业1-1：XXX\n"
-        "    opens: -1d\n    due: +7d\n    grading: {kind: reply_format}\n"
+        "    opens: 2023-08-01T00:00:00+08:00\n    due: +7d\n    grading: {kind: reply_format}\n"
         "    rewards:\n      - {kind: lottery, k: 1, text: 抽取1人, prize: 飞桨定制本}\n", encoding="utf-8")
     assert sqlite_stack.camp("course", "load", str(course)).returncode == 0
     student = make_account(sqlite_stack, "student")
@@ -126,11 +132,19 @@ def test_admin_runs_a_lottery_and_the_winners_appear_on_the_homework_page(
     log_in(page, site, admin, f"/courses/{slug}/assignments/1-1/draws")
     page.locator("form.step button[type=submit]").first.click()
     expect(page.locator("h1")).to_contain_text("抽奖")
-    page.fill("#early", "演示：提前冻结名单")
-    page.fill("#source", "次日上证指数收盘价")
-    page.click("button:has-text('冻结名单')")
+    draw_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    with sqlite_stack.active():  # time travel: committed in 2023, so it names drand round 123
+        move_replies_to_2023(slug, "1-1")
+        move_draw_to_2023(draw_id)
+    page.reload()
+    expect(page.locator("dl.facts")).to_contain_text("drand quicknet 第 123 轮")
+    page.click("button:has-text('冻结名单')")  # now is long after round 123: refused
+    expect(page.locator(".error").first).to_contain_text("第 123 轮已于")
+    with sqlite_stack.active():
+        freeze_in_2023(draw_id, admin)
+    page.goto(f"{site}/draws/{draw_id}")
     expect(page.locator("#pv")).to_be_visible()
-    page.fill("#pv", "3050.12")
+    page.fill("#pv", ROUND_123_SIGNATURE)
     page.click("button:has-text('公布')")
     winners = page.locator("section.winners")
     expect(winners).to_contain_text(student)

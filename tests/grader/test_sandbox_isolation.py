@@ -346,3 +346,19 @@ def test_no_host_path_shows_inside():
         assert host not in outcome.log, host
     seen = reported(outcome)
     assert seen["executable"].startswith("/camp/venv/") and seen["numpy"].startswith("/camp/venv/")
+
+
+def test_memfd_only_where_a_memory_cgroup_counts_it():
+    """Without cgroups a memfd's pages would be charged to no run: memfd_create is refused."""
+    from dataclasses import replace
+
+    from grader.sandbox import configured
+
+    code = "import os\ntry:\n    os.memfd_create('x')\n    print('memfd ok')\nexcept OSError as e:\n    print('memfd', e.errno)\n"
+    with workspace() as ws:
+        script = ws / "main.py"
+        script.write_text(code)
+        counted = run_python(script, limits=FAST, sandbox=configured())
+        uncounted = run_python(script, limits=FAST, sandbox=replace(configured(), cgroups="none"))
+    assert "memfd ok" in counted.log and counted.memory_peak_bytes is not None
+    assert "memfd 1" in uncounted.log  # EPERM from the seccomp filter

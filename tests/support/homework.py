@@ -4,8 +4,8 @@ inserted directly (no HTTP, no password hashing, no grading), in the active stac
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -128,5 +128,98 @@ def backdate_draw(draw_id: int, seconds: int = 3600) -> None:
     with session_scope() as session:
         draw = session.get(Draw, draw_id)
         assert draw is not None and draw.status == "committed"
+        if draw.beacon_round is not None:  # a lottery is frozen before its drand round exists
+            seconds = min(seconds, 120)
         draw.created_at -= timedelta(seconds=seconds)
         draw.freeze_at = draw.created_at + timedelta(seconds=seconds // 2)
+        if draw.version == 3:  # its record says the deadline was then, and binds the new times
+            draw.deadline = draw.freeze_at
+            reseal_draw(session, draw)
+
+
+def reseal_draw(session: Any, draw: Any) -> None:
+    """After a test moved a version 3 draw's times: its beacon round, metadata hash and
+    commitment as the commit would have written them (the test acts as the operator)."""
+    from app.draws import beacon, v3
+    from app.draws.keys import commitment_v3
+    from app.services.draws import to_record
+
+    if draw.beacon_round is not None:
+        draw.beacon_round = beacon.draw_round(draw.freeze_at)
+    session.flush()
+    draw.metadata_hash = v3.metadata_hash(to_record(session, draw))
+    draw.commitment = commitment_v3(draw.seed, draw.metadata_hash)
+
+
+# A real drand quicknet round (docs/draws.md §11.9): a lottery moved to these times names it.
+ROUND_123_SIGNATURE = (
+    "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92"
+)
+COMMITTED_2023 = datetime(2023, 8, 22, 8, 0, tzinfo=UTC)
+DEADLINE_2023 = datetime(2023, 8, 23, 15, 0, tzinfo=UTC)
+FREEZE_2023 = datetime(2023, 8, 23, 15, 5, 33, tzinfo=UTC)  # + 10 min = round 123
+REPLIED_2023 = datetime(2023, 8, 23, 14, 0, tzinfo=UTC)
+ROUND_657413_SIGNATURE = (
+    "b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b"
+)
+REPLACED_2023 = datetime(2023, 9, 15, 10, 0, tzinfo=UTC)
+REPLACEMENT_FREEZE_2023 = datetime(2023, 9, 15, 10, 50, 3, tzinfo=UTC)  # + 10 min = round 657413
+
+
+def replies_2023(replies: list[Reply]) -> list[Reply]:
+    """The same replies, posted before the 2023 deadline, a millisecond apart."""
+    return [replace(r, at=r.at or REPLIED_2023 + timedelta(milliseconds=i)) for i, r in enumerate(replies)]
+
+
+def move_draw(draw_id: int, committed: datetime, deadline: datetime, freeze: datetime,
+              late: bool = False) -> None:
+    """Time travel for a committed version 3 draw: new commit, deadline and freeze times (and
+    so beacon round), re-sealed as the commit would have written them."""
+    from app.db import session_scope
+    from app.models import Draw
+
+    with session_scope() as session:
+        draw = session.get(Draw, draw_id)
+        assert draw is not None and draw.status == "committed" and draw.version == 3
+        draw.created_at, draw.deadline, draw.freeze_at, draw.late = committed, deadline, freeze, late
+        reseal_draw(session, draw)
+
+
+def move_draw_to_2023(draw_id: int) -> None:
+    """Committed before the 2023 deadline: a lottery then names the real drand round 123 and
+    is revealed with ROUND_123_SIGNATURE."""
+    move_draw(draw_id, COMMITTED_2023, DEADLINE_2023, FREEZE_2023)
+
+
+def move_replacement_to_2023(draw_id: int) -> None:
+    """A replacement committed late, on 2023-09-15: a lottery then names round 657413."""
+    move_draw(draw_id, REPLACED_2023, DEADLINE_2023, REPLACEMENT_FREEZE_2023, late=True)
+
+
+def freeze_in_2023(draw_id: int, admin_name: str | None = None, at: datetime = FREEZE_2023,
+                   **options: Any) -> None:
+    """Freeze a draw moved to 2023 at its announced time (before its drand round exists)."""
+    from app.db import session_scope
+    from app.models import User
+    from app.services import draws as service
+
+    with session_scope() as session:
+        query = select(User).where(User.role == "admin").order_by(User.id)
+        if admin_name is not None:
+            query = select(User).where(User.name == admin_name)
+        admin = session.scalar(query)
+        assert admin is not None
+        service.freeze_draw(session, draw_id, admin, now=at, **options)
+
+
+def move_replies_to_2023(slug: str, code: str) -> None:
+    """Replies posted through the site now, moved before the 2023 deadline (time travel)."""
+    from app.db import session_scope
+    from app.models import Assignment, Course, Submission
+
+    with session_scope() as session:
+        assignment = session.scalar(select(Assignment).join(Course).where(
+            Course.slug == slug, Assignment.code == code))
+        assert assignment is not None
+        session.execute(update(Submission).where(Submission.assignment_id == assignment.id)
+                        .values(created_at=REPLIED_2023, queued_at=REPLIED_2023))
