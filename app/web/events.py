@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from weakref import WeakSet
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -86,11 +87,11 @@ def _cookie_viewer(user_id: object, version: object) -> int | None:
 #: open streams per client address; each polls the database twice a second
 STREAMS_PER_CLIENT = 6
 #: the streams themselves, weakly: one that ends, or never starts, leaves the set by itself
-_open_streams: defaultdict[str, WeakSet[AsyncIterator[str]]] = defaultdict(WeakSet)
+_open_streams: defaultdict[str, WeakSet[AsyncIterator[bytes]]] = defaultdict(WeakSet)
 
 
 @router.get("/submissions/{submission_id}/events", response_model=None)
-async def submission_events(submission_id: int, request: Request) -> StreamingResponse | JSONResponse:
+async def submission_events(submission_id: int, request: Request) -> EventSourceResponse | JSONResponse:
     locale = get_locale(request)
     client = request.client.host if request.client else "?"
     if len(_open_streams.get(client, ())) >= STREAMS_PER_CLIENT:
@@ -104,22 +105,23 @@ async def submission_events(submission_id: int, request: Request) -> StreamingRe
     for gone in [k for k, streams in _open_streams.items() if not streams]:
         del _open_streams[gone]  # addresses whose streams all ended
     _open_streams[client].add(stream)
-    return StreamingResponse(stream, media_type="text/event-stream",
-                             headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+    return EventSourceResponse(stream, headers={"cache-control": "no-store", "x-accel-buffering": "no"})
 
 
 async def _events(submission_id: int, request: Request, locale: str,
-                  viewer_id: int | None) -> AsyncIterator[str]:
+                  viewer_id: int | None) -> AsyncIterator[bytes]:
+    """The submission's live state as server-sent events (FastAPI's encoder): a snapshot each
+    time it changes, until it is final; `gone` when it no longer exists for this viewer."""
     last = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_SECONDS
     while loop.time() < deadline and not await request.is_disconnected():
         snap = await run_in_threadpool(_snapshot, submission_id, locale, viewer_id)
         if snap is None:
-            yield "event: gone\ndata: {}\n\n"
+            yield format_sse_event(event="gone", data_str="{}")
             return
         if snap != last:
-            yield f"data: {json.dumps(snap, ensure_ascii=False)}\n\n"
+            yield format_sse_event(data_str=json.dumps(snap, ensure_ascii=False))
             last = snap
         if snap["final"]:
             return

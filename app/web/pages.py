@@ -19,7 +19,7 @@ from app.services import visibility
 from app.services.courses import get_assignment, get_course, list_courses
 from app.services.submissions import for_author, thread, thread_length
 from app.templating import render
-from app.upload_reader import read_checked_uploads
+from app.upload_reader import checked_uploads
 from app.web import once
 from app.web.course_thread import render_course
 from app.web.forms import error_text
@@ -98,9 +98,8 @@ async def post_reply(
     idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
-    max_bytes = request.app.state.settings.max_upload_bytes
     try:
-        checked = await read_checked_uploads(files or [], max_bytes)
+        checked = await checked_uploads(request, files)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
             return taken

@@ -106,7 +106,7 @@ def test_a_worker_whose_sandbox_keeps_failing_stops_taking_work(make_stack) -> N
         token = stack.env.get("CAMP_METRICS_TOKEN")
         metrics = client.get("/metrics", headers={"Authorization": f"Bearer {token}"} if token else {}).text
         refusing_lines = [line for line in metrics.splitlines() if line.startswith("camp_worker_sandbox_refusing{")]
-        assert refusing_lines and refusing_lines[0].endswith(" 1"), metrics
+        assert refusing_lines and float(refusing_lines[0].rsplit(" ", 1)[1]) == 1, metrics
         statuses = [client.get(f"/api/v1/submissions/{i}", headers=student).json()["status"] for i in ids]
         assert "failed" not in statuses and "scored" not in statuses, statuses
         assert "refusing work" in stack.worker_log()
