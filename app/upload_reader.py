@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import UploadFile
+from fastapi import Request, UploadFile
 
 from app.errors import TooLarge
 from app.i18n import megabytes
@@ -12,9 +12,11 @@ from app.services.uploads import CheckedFile, check_files, clean_filename
 CHUNK = 1024 * 1024
 
 
-async def read_checked_uploads(files: list[UploadFile], max_bytes: int) -> list[CheckedFile]:
-    """Read, then check (images decoded and re-encoded) in the thread pool, off the event loop."""
-    return await run_heavy(check_files, await read_uploads(files, max_bytes), max_bytes)
+async def checked_uploads(request: Request, files: list[UploadFile] | None) -> list[CheckedFile]:
+    """The one way a handler takes a reply's files: read under the site's size cap, then checked
+    (images decoded and re-encoded) in the thread pool, off the event loop."""
+    max_bytes = request.app.state.settings.max_upload_bytes
+    return await run_heavy(check_files, await read_uploads(files or [], max_bytes), max_bytes)
 
 
 async def read_uploads(files: list[UploadFile], max_bytes: int) -> list[tuple[str, bytes]]:

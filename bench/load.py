@@ -281,6 +281,7 @@ def open_loop_main(args: argparse.Namespace) -> None:
     for web in webs:
         work = Path(tempfile.mkdtemp(prefix="camp-open-"))
         with ExitStack() as stack:
+            stack.callback(shutil.rmtree, work, True)  # logs and Redis files go, whatever happens
             db = stack.enter_context(database())
             broker = redis_server(stack, work)
             env = camp_env(db, broker, work)
@@ -358,7 +359,6 @@ def open_loop_main(args: argparse.Namespace) -> None:
                 missing = ", ".join(n for n, b in best.items() if b is None)
                 summary.append(f"- {web} web process(es): no rate held for {missing} "
                                f"(rates tried: {args.rates})")
-        shutil.rmtree(work, ignore_errors=True)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"{when}, Python {platform.python_version()}, {os.cpu_count()} CPUs; load average "
           f"{load_avg[0]:.1f} / {load_avg[1]:.1f} / {load_avg[2]:.1f} at the start; open loop, "

@@ -282,3 +282,18 @@ def test_argon2_runs_at_most_two_at_once(monkeypatch: pytest.MonkeyPatch) -> Non
     for t in threads:
         t.join()
     assert 1 <= most <= security.ARGON2_AT_ONCE
+
+
+def test_the_reset_address_can_be_set_later(embedded_client: TestClient, embedded: Stack) -> None:
+    from app.db import session_scope
+    from app.models import User
+
+    name = register(embedded_client)
+    form = {"email": "not an address", "csrf_token": csrf_of(embedded_client, "/account")}
+    r = embedded_client.post("/account/email", data=form)
+    assert r.status_code == 422 and "不是有效的电子邮箱地址" in r.text
+    form["email"] = f"{name}@example.org"
+    assert embedded_client.post("/account/email", data=form, follow_redirects=False).status_code == 303
+    assert "电子邮箱已保存" in embedded_client.get("/account?email_saved=1").text
+    with session_scope() as session:
+        assert session.scalar(select(User.email).where(User.name == name)) == f"{name}@example.org"

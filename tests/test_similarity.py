@@ -179,3 +179,17 @@ def test_the_staff_page_shows_pairs_side_by_side_and_decides_them(stack: Stack) 
         assert refused.status_code == 422 and "请至少选择一个账号" in refused.text
         english = staff.get(page_url + "?lang=en").text
         assert "Similar replies" in english and "Suspicious likes" in english
+
+
+def test_huge_numbers_are_refused_as_bad_input(client: TestClient, stack: Stack) -> None:
+    slug = make_course({"code": "1-2", "grading": {"kind": "reply_format"}})
+    staff = staff_headers(stack)
+    huge = "9" * 40
+    for path in (f"/api/v1/similar/{huge}/confirm", f"/api/v1/similar/{2**31}/dismiss"):
+        r = client.post(path, json={}, headers=staff)
+        assert r.status_code == 404 and r.json()["code"], (path, r.text)
+    assert client.post(f"/api/v1/submissions/{huge}/final", headers=staff).status_code == 404
+    for ids in ([int(huge)], [2**63], [-1]):
+        r = client.post(f"/api/v1/courses/{slug}/assignments/1-2/like-exclusions",
+                        json={"user_ids": ids, "reason": "x"}, headers=staff)
+        assert r.status_code == 422, (ids, r.text)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from app.deps import SessionDep
 from app.draws.signing import ALG
 from app.models import AuditEntry
+from app.services import audit
 from app.services.draw_signing import public_key, signed_head
 
 router = APIRouter(tags=["draws"])
@@ -34,8 +34,7 @@ def draw_audit(session: SessionDep) -> dict[str, Any]:
     """Every `draw.*` entry of the audit log in chain order, and the signed head of the whole
     chain now. A record's `audit_head` must be listed here with the same hash, and its draw's
     entries before it; a cut or rewritten log no longer shows them."""
-    entries = session.scalars(
-        select(AuditEntry).where(AuditEntry.action.startswith("draw.")).order_by(AuditEntry.id))
-    last = session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    entries = audit.entries_of(session, "draw.")
+    last = audit.last_entry(session)
     head = None if last is None else signed_head(last.id, last.hash)
     return {"entries": [entry_json(e) for e in entries], "head": head}

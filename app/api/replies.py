@@ -21,8 +21,7 @@ from app.services.replies import (
     quotas,
 )
 from app.services.submissions import clean_text
-from app.services.uploads import check_files
-from app.upload_reader import read_uploads
+from app.upload_reader import checked_uploads
 
 router = APIRouter(tags=["replies"])
 
@@ -40,8 +39,7 @@ async def create_reply(
     """Split the reply at each `作业X-Y` prefix; each part becomes a submission of its homework,
     the rest a course post. `parts[].flag` is `filed_under_parent` for `作业8-1` filed under `8`."""
     course = get_course(session, slug)
-    max_bytes = request.app.state.settings.max_upload_bytes
-    checked = check_files(await read_uploads(files or [], max_bytes), max_bytes)
+    checked = await checked_uploads(request, files)
     # no await from here on: the key's row lock is held only until the commit (see app/deps.py)
     taken = take_key(request, session, user, text, checked)
     if isinstance(taken, Response):

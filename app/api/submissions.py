@@ -16,7 +16,7 @@ from app.services import visibility
 from app.services.courses import get_assignment
 from app.services.replies import post_reply
 from app.services.submissions import for_author, get_submission
-from app.upload_reader import read_checked_uploads
+from app.upload_reader import checked_uploads
 
 router = APIRouter(tags=["submissions"])
 
@@ -46,8 +46,7 @@ async def create_submission(
     when the reply only names other homework). With an `Idempotency-Key` header, a retry answers
     with the first request's body (header `Idempotent-Replayed: true`) and files nothing."""
     assignment = get_assignment(session, slug, code)
-    max_bytes = request.app.state.settings.max_upload_bytes
-    checked = await read_checked_uploads(files or [], max_bytes)
+    checked = await checked_uploads(request, files)
     # no await from here on: the key's row lock is held only until the commit (see app/deps.py)
     taken = take_key(request, session, user, text, checked)
     if isinstance(taken, Response):

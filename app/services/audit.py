@@ -72,3 +72,14 @@ def page(session: Session, offset: int, limit: int) -> tuple[list[AuditEntry], d
     names = {uid: name for uid, name in
              session.execute(select(User.id, User.name).where(User.id.in_(actor_ids or {0})))}
     return entries, names, total
+
+
+def entries_of(session: Session, action_prefix: str) -> list[AuditEntry]:
+    """Every entry whose action starts with `action_prefix`, in chain order."""
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.action.startswith(action_prefix))
+                                .order_by(AuditEntry.id)))
+
+
+def last_entry(session: Session) -> AuditEntry | None:
+    """The head of the chain."""
+    return session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))

@@ -35,7 +35,7 @@ from app.draws import (
     withdrawal_from_json,
 )
 from app.errors import CampError, Conflict, Forbidden, Invalid, NotFound
-from app.models import Assignment, AuditEntry, Course, Draw, User, utcnow
+from app.models import Assignment, AuditEntry, Course, Draw, Submission, User, utcnow
 from app.services.audit import record as audit
 from app.services.draw_signing import sign_record
 from app.services.entries import (
@@ -515,3 +515,17 @@ def status_counts(session: Session) -> dict[tuple[int, str], int]:
     rows = session.execute(select(Draw.assignment_id, Draw.status, func.count())
                            .group_by(Draw.assignment_id, Draw.status))
     return {(assignment_id, status): n for assignment_id, status, n in rows}
+
+
+def own_floors(session: Session, draw: Draw, user: User) -> list[tuple[int, int]]:
+    """(submission id, floor) of the user's replies to the draw's homework, in floor order."""
+    rows = session.execute(select(Submission.id, Submission.floor).where(
+        Submission.assignment_id == draw.assignment_id, Submission.author_id == user.id)
+        .order_by(Submission.floor))
+    return [(sid, floor) for sid, floor in rows]
+
+
+def own_among(session: Session, submission_ids: list[int], user: User) -> set[int]:
+    """Which of these submissions are the user's."""
+    return set(session.scalars(select(Submission.id).where(
+        Submission.id.in_(submission_ids), Submission.author_id == user.id)))

@@ -14,7 +14,7 @@ from app.i18n import translate
 from app.mail import mail_configured, send_mail
 from app.models import User
 from app.services import login_limits
-from app.services.accounts import change_password, find_user, set_password
+from app.services.accounts import change_password, find_user, set_password, validate_email
 from app.services.password_reset import reset_token, user_for_reset_token
 from app.services.tokens import MAX_TOKEN_DAYS, create_token, revoke_token, tokens_of
 from app.templating import render
@@ -27,14 +27,30 @@ Text = Annotated[str, Form(max_length=300)]
 
 
 def _page(request: Request, session: SessionDep, user: User, status: int = 200, **extra: object) -> Response:
-    context = {"notice": None, "new_token": None, "password_error": None, "token_error": None, **extra}
-    return render(request, "account.html", status, tokens=tokens_of(session, user), **context)
+    context = {"notice": None, "new_token": None, "password_error": None, "token_error": None,
+               "email_error": None, **extra}
+    return render(request, "account.html", status, tokens=tokens_of(session, user), user_email=user.email,
+                  **context)
 
 
 @router.get("/account")
-def account_page(request: Request, session: SessionDep, user: CurrentUser, changed: int = 0) -> Response:
-    notice = translate(get_locale(request), "Password changed") if changed else None
+def account_page(request: Request, session: SessionDep, user: CurrentUser, changed: int = 0,
+                 email_saved: int = 0) -> Response:
+    locale = get_locale(request)
+    notice = translate(locale, "Password changed") if changed else None
+    notice = translate(locale, "E-mail address saved") if email_saved else notice
     return _page(request, session, user, notice=notice)
+
+
+@router.post("/account/email", dependencies=[CsrfChecked])
+def change_email_form(request: Request, session: SessionDep, user: CurrentUser, email: Text = "") -> Response:
+    """Where reset links go; empty removes it."""
+    try:
+        user.email = validate_email(email)
+    except CampError as exc:
+        return _page(request, session, user, exc.status_code,
+                     email_error=translate(get_locale(request), exc.message, **exc.params))
+    return redirect("/account?email_saved=1")
 
 
 @router.post("/account/password", dependencies=[CsrfChecked])

@@ -33,7 +33,7 @@ from app.services.replies import (
 )
 from app.services.submissions import clean_text, reply_counts
 from app.templating import render
-from app.upload_reader import read_checked_uploads
+from app.upload_reader import checked_uploads
 from app.web import once
 from app.web.forms import error_text
 from app.web.navigation import redirect
@@ -73,12 +73,11 @@ async def post_course_reply(
     idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
     course = get_course(session, slug)
-    max_bytes = request.app.state.settings.max_upload_bytes
     try:
         oversized_form.raise_if_refused(request.scope)
         if action == "preview":  # renders the course thread's Markdown: in the thread pool
             return await run_in_threadpool(_preview, request, session, course, user, text, files or [])
-        checked = await read_checked_uploads(files or [], max_bytes)
+        checked = await checked_uploads(request, files)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
             return taken

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from app.deps import AdminUser, CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
@@ -25,7 +24,7 @@ from app.draws import beacon as pure_beacon
 from app.draws.errors import render as render_draw_error
 from app.errors import CampError, Invalid
 from app.i18n import lazy, translate
-from app.models import Assignment, Draw, Submission, User, utcnow
+from app.models import Assignment, Draw, User, utcnow
 from app.services import draws as service
 from app.services.courses import get_assignment
 from app.services.entries import parse_reward
@@ -61,9 +60,7 @@ def viewer_lines(session: Session, draw: Draw, user: User | None) -> list[dict[s
     entry (position and floor) or left out (the public reason code), once frozen."""
     if user is None or draw.frozen_list is None:
         return []
-    mine = session.execute(select(Submission.id, Submission.floor).where(
-        Submission.assignment_id == draw.assignment_id, Submission.author_id == user.id)
-        .order_by(Submission.floor)).all()
+    mine = service.own_floors(session, draw, user)
     if not mine:
         return []
     lines = draw.frozen_list.split("\n")[:-1]
@@ -78,8 +75,7 @@ def own_winning(draw: Draw, user: User | None, session: Session) -> list[dict[st
     if user is None or draw.status != "revealed" or not draw.winners:
         return []
     ids = [w["entry_id"] for w in draw.winners]
-    mine = set(session.scalars(select(Submission.id).where(
-        Submission.id.in_(ids), Submission.author_id == user.id)))
+    mine = service.own_among(session, ids, user)
     return [w for w in draw.winners if w["entry_id"] in mine]
 
 

@@ -21,7 +21,7 @@ from app.services.courses import get_assignment, get_course, list_courses
 from app.services.homework_settings import grades_code
 from app.services.submissions import for_author, thread, thread_length
 from app.templating import render
-from app.upload_reader import read_checked_uploads
+from app.upload_reader import checked_uploads
 from app.web import once
 from app.web.course_thread import render_course
 from app.web.forms import error_text
@@ -108,10 +108,9 @@ async def post_reply(
     idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
-    max_bytes = request.app.state.settings.max_upload_bytes
     try:
         oversized_form.raise_if_refused(request.scope)
-        checked = await read_checked_uploads(files or [], max_bytes)
+        checked = await checked_uploads(request, files)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
             return taken
