@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from weakref import WeakSet
@@ -65,8 +66,9 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
         }
         if s.status == "queued":
             place = queue_place(session, s)
-            label = (translate(locale, QUEUE_AHEAD, n=place.ahead) if place.eta_seconds is None else
-                     translate(locale, QUEUE_AHEAD_ETA, n=place.ahead, seconds=f"{place.eta_seconds:.0f}"))
+            eta = None if place.eta_seconds is None else max(1, math.ceil(place.eta_seconds))  # never "0 s"
+            label = (translate(locale, QUEUE_AHEAD, n=place.ahead) if eta is None else
+                     translate(locale, QUEUE_AHEAD_ETA, n=place.ahead, seconds=str(eta)))
             snap.update(queue_ahead=place.ahead, queue_label=label, eta_seconds=place.eta_seconds)
         elif s.status == "running":
             snap.update(running_since=running_since(session, s),
