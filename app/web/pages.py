@@ -19,6 +19,7 @@ from app.services import replies as reply_service
 from app.services import visibility
 from app.services.courses import get_assignment, get_course, list_courses
 from app.services.homework_settings import grades_code
+from app.services.quotes import quote_of
 from app.services.submissions import for_author, thread, thread_length
 from app.templating import render
 from app.upload_reader import checked_uploads
@@ -63,9 +64,12 @@ def assignment_page(
     user: OptionalUser,
     page: Annotated[int, Query(ge=1)] = 1,
     posted: str | None = None,
+    quote: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
-    return _assignment_view(request, session, assignment, page, posted=posted)
+    viewer = request.state.viewer
+    draft = quote_of(session, assignment, quote, viewer) if quote and viewer else ""
+    return _assignment_view(request, session, assignment, page, text=draft, posted=posted)
 
 
 def _assignment_view(request: Request, session: SessionDep, assignment: Assignment, page: int = 1,
