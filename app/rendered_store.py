@@ -23,7 +23,7 @@ from app.config import get_settings
 from app.rich_text import NamedFile, render_markdown
 
 #: bump when app/rich_text.py renders differently, so stored pages are not reused
-RENDERER = "2"  # 2: `*` between numbers stays a multiplication
+RENDERER = "3"  # 2: `*` between numbers stays a multiplication; 3: math as MathML
 
 
 def stored_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> Markup:

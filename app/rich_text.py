@@ -20,6 +20,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
+from app.math_markdown import MATH_ATTRIBUTES, MATH_TAGS, enable_math
+
 TAGS = {"p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a",
         "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "img"}
 ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "loading", "class"},
@@ -43,7 +45,8 @@ def _attribute(tag: str, name: str, value: str) -> str | None:
 
 @lru_cache
 def _cleaner() -> nh3.Cleaner:
-    return nh3.Cleaner(tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+    attributes = {**ATTRIBUTES, **{tag: MATH_ATTRIBUTES for tag in MATH_TAGS}}
+    return nh3.Cleaner(tags=TAGS | MATH_TAGS, attributes=attributes, url_schemes={"http", "https", "mailto"},
                        link_rel=LINK_REL, attribute_filter=_attribute, strip_comments=True)
 
 
@@ -84,6 +87,7 @@ def _parser() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.add_render_rule("image", _image_rule)
     md.inline.ruler.before("emphasis", "arithmetic_star", _arithmetic_star)
+    enable_math(md)
     return md
 
 
