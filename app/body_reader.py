@@ -25,7 +25,8 @@ from tempfile import SpooledTemporaryFile
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.i18n import lazy, scope_locale, translate
+from app import oversized_form
+from app.i18n import lazy, megabytes, scope_locale, translate
 from app.input_guard import Unusable, screen_json, screen_url
 from app.offload import run_heavy
 from app.strict_forms import screen_form
@@ -82,9 +83,12 @@ class BodyReaderMiddleware:
     async def _read(self, scope: Scope, receive: Receive) -> SpooledTemporaryFile[bytes]:
         budget = self.budget
         length = dict(scope.get("headers", [])).get(b"content-length", b"")
-        if length.isdigit() and int(length) > budget.max_bytes:
+        # a reply form over the limit is read to its end, its files dropped (app/oversized_form.py)
+        cap = budget.max_bytes * oversized_form.DISCARD_FACTOR if oversized_form.keeps_text(scope) \
+            else budget.max_bytes
+        if length.isdigit() and int(length) > cap:
             raise Unusable(413, lazy("The upload is too large: at most {mb} MB per request"),
-                           mb=round(budget.max_bytes / 1e6, 1))
+                           mb=megabytes(budget.max_bytes))
         spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=1024 * 1024)
         start, received = time.monotonic(), 0
         try:
@@ -103,16 +107,34 @@ class BodyReaderMiddleware:
                     raise Unusable(400, lazy("The upload could not be read; please try again"))
                 chunk = message.get("body", b"")
                 received += len(chunk)
-                if received > budget.max_bytes:  # no (or a false) Content-Length
+                if received > cap:  # no (or a false) Content-Length
                     raise Unusable(413, lazy("The upload is too large: at most {mb} MB per request"),
-                                   mb=round(budget.max_bytes / 1e6, 1))
-                spool.write(chunk)
+                                   mb=megabytes(budget.max_bytes))
+                if spool.tell() < budget.max_bytes:
+                    spool.write(chunk)
                 if not message.get("more_body", False):
+                    if received > budget.max_bytes:
+                        return _text_only(scope, spool, received, budget.max_bytes)
                     spool.seek(0)
                     return spool
         except BaseException:
             spool.close()
             raise
+
+
+def _text_only(scope: Scope, spool: SpooledTemporaryFile[bytes], received: int,
+               limit: int) -> SpooledTemporaryFile[bytes]:
+    """The oversized reply form's text fields, as the body the handler gets; the scope says why."""
+    spool.seek(0)
+    prefix = spool.read(oversized_form.KEEP_BYTES)
+    spool.close()
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+    body = oversized_form.text_fields(content_type, prefix)
+    oversized_form.mark_refused(scope, received, limit, len(body))
+    replacement: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=1024 * 1024)
+    replacement.write(body)
+    replacement.seek(0)
+    return replacement
 
 
 async def _screen_body(scope: Scope, spool: SpooledTemporaryFile[bytes]) -> None:

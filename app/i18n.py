@@ -96,3 +96,18 @@ STATUS_LABELS.update(
 ROLE_LABELS.update(student=lazy("Student"), instructor=lazy("Instructor"), admin=lazy("Admin"))
 # the grader's verdicts, labelled in its catalog; translated here like every other label
 VERDICT_LABELS.update({verdict: lazy(label) for verdict, label in grader_catalog.VERDICT_LABELS.items()})
+
+
+def chip_of(status: str, verdict: str | None) -> tuple[str, str]:
+    """The status chip of a reply: its css key and label (an untranslated msgid). A graded run
+    that crashed, timed out or ran out of memory is not a green "Graded": it shows its verdict,
+    in red."""
+    if status == "scored" and verdict in grader_catalog.SANDBOX_VERDICTS:
+        return "crashed", VERDICT_LABELS[verdict]
+    return status, STATUS_LABELS[status]
+
+
+def megabytes(size: int) -> str:
+    """A size as pages and errors say it: binary megabytes (as file managers count them), so a file
+    a student's computer shows as 21 MB is never told it is under a "22.0 MB" limit."""
+    return f"{round(size / 1024**2, 1):g}"

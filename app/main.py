@@ -22,6 +22,7 @@ from app.deps import get_locale
 from app.errors import CampError
 from app.i18n import lazy, translate
 from app.middleware import BodyLimitMiddleware, CsrfSeedMiddleware, SecurityHeadersMiddleware
+from app.oversized_form import FORM_ROOM_BYTES
 from app.templating import render
 from app.web.page_cache import AnonymousPageCache
 
@@ -56,14 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     # Room for the largest file plus the other fields of the form.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + 1024 * 1024)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + FORM_ROOM_BYTES)
     # requests over the limit wait before they take a thread or a connection
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     # outermost: a body is read whole, under a time budget, before the request takes a slot
     app.add_middleware(BodyReaderMiddleware, budget=BodyBudget(
         min_rate=settings.body_min_rate_bytes, grace_seconds=settings.body_grace_seconds,
         idle_seconds=settings.body_idle_seconds, per_client=settings.uploads_per_client,
-        max_bytes=settings.max_upload_bytes + 1024 * 1024))
+        max_bytes=settings.max_upload_bytes + FORM_ROOM_BYTES))
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "app" / "static"), name="static")
     api_docs.install(app)
     app.include_router(api_router)

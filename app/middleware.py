@@ -6,7 +6,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.i18n import scope_locale, translate
+from app.i18n import megabytes, scope_locale, translate
 from app.security import new_csrf_token
 
 
@@ -51,7 +51,7 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         locale = scope_locale(scope, "zh_CN")
-        mb = round(self.max_bytes / 1e6, 1)
+        mb = megabytes(self.max_bytes)
         text = translate(locale, "The upload is too large: at most {mb} MB per request", mb=mb)
         body = json.dumps({"detail": text, "code": "too_large"}, ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [

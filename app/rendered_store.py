@@ -23,7 +23,7 @@ from app.config import get_settings
 from app.rich_text import NamedFile, render_markdown
 
 #: bump when app/rich_text.py renders differently, so stored pages are not reused
-RENDERER = "1"
+RENDERER = "2"  # 2: `*` between numbers stays a multiplication
 
 
 def stored_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> Markup:

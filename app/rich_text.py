@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
@@ -58,11 +59,31 @@ def _image_rule(_renderer: Any, tokens: Sequence[Token], idx: int, options: Any,
     return f'<a href="{escape(src)}">{escape(alt or src)}</a>'
 
 
+_OPERAND_BEFORE = set("0123456789)")
+_OPERAND_AFTER = set("0123456789(")
+
+
+def _arithmetic_star(state: StateInline, silent: bool) -> bool:
+    """`*` between numbers is multiplication, not emphasis: `10*64*224*224*27` and the seed's
+    `((224+2-3)/1+1)*10*3*64*9` keep every `*` (CommonMark would make `*64*` italic)."""
+    pos = state.pos
+    src = state.src
+    if src[pos] != "*" or pos == 0 or pos + 1 >= state.posMax:
+        return False
+    if src[pos - 1] not in _OPERAND_BEFORE or src[pos + 1] not in _OPERAND_AFTER:
+        return False
+    if not silent:
+        state.push("text", "", 0).content = "*"
+    state.pos += 1
+    return True
+
+
 @lru_cache
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
     md.enable(["table", "strikethrough"])
     md.add_render_rule("image", _image_rule)
+    md.inline.ruler.before("emphasis", "arithmetic_star", _arithmetic_star)
     return md
 
 

@@ -18,9 +18,18 @@ from jinja2.runtime import Context
 from app import paging
 from app.config import PROJECT_ROOT
 from app.deps import get_locale
-from app.i18n import LABELS, ROLE_LABELS, STATUS_LABELS, SUPPORTED, VERDICT_LABELS, translate
+from app.i18n import (
+    LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    SUPPORTED,
+    VERDICT_LABELS,
+    chip_of,
+    translate,
+)
 from app.rendered_store import stored_markdown
 from app.services import visibility
+from app.services.uploads import upload_limits
 
 
 def new_form_token() -> str:
@@ -71,7 +80,8 @@ def environment() -> Environment:
     )
     env.globals.update(_=_gettext, gettext=_gettext, LANG_LABELS=LABELS, LANGS=SUPPORTED,
                        STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS,
-                       VERDICT_LABELS=VERDICT_LABELS, shown=_shown, floor_url=paging.floor_url,
+                       VERDICT_LABELS=VERDICT_LABELS, chip_of=chip_of, shown=_shown,
+                       floor_url=paging.floor_url,
                        form_token=new_form_token)
     env.globals.update(_page_helpers())
     env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown)
@@ -100,6 +110,7 @@ def render(request: Request, template: str, status_code: int = 200, /, **context
         "csrf_token": request.session.get("csrf", ""),
         "timezone": None,  # a course's zone, when the page is about one
         "site_timezone": request.app.state.settings.default_timezone,
+        "upload_limits": upload_limits(request.app.state.settings.max_upload_bytes),
     }
     html = environment().get_template(template).render({**base, **context})
     return HTMLResponse(html, status_code=status_code)

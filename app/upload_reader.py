@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request, UploadFile
 
 from app.errors import TooLarge
+from app.i18n import megabytes
 from app.offload import run_heavy
 from app.services.uploads import CheckedFile, check_files, clean_filename
 
@@ -43,6 +44,6 @@ def _too_large(upload: UploadFile, size: int, max_bytes: int) -> TooLarge:
     return TooLarge(
         "The file {name} is {size} MB; the limit is {limit} MB",
         name=clean_filename(upload.filename or "?"),
-        size=round(size / 1e6, 1),
-        limit=round(max_bytes / 1e6, 1),
+        size=megabytes(size),
+        limit=megabytes(max_bytes),
     )

@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NoReturn
 
+from grader.catalog import PACKAGE_ENTRY
 from grader.limits import Limits
 
-ENTRY = "predict.py"
+ENTRY = PACKAGE_ENTRY
 #: deeper or longer paths are refused: a 1000-level path made the unpacker recurse to death
 MAX_DEPTH = 32
 MAX_PATH = 1024

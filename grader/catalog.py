@@ -48,6 +48,12 @@ VERDICTS = frozenset(VERDICT_LABELS)
 #: what running student code in the sandbox can end in, whatever the task
 SANDBOX_VERDICTS = frozenset({TIME_LIMIT, MEMORY_LIMIT, RUNTIME_ERROR, BAD_OUTPUT, BAD_PACKAGE})
 
+#: a code package: its entry point, and the caps on what it may unpack to (the grader's Limits
+#: defaults; the web app checks an upload against them before it costs an attempt)
+PACKAGE_ENTRY = "predict.py"
+PACKAGE_UNPACKED_BYTES = 128 * 1024**2
+PACKAGE_FILES = 1000
+
 CPU, GPU = "cpu", "gpu"
 QUEUES = (CPU, GPU)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.catalog import PACKAGE_FILES, PACKAGE_UNPACKED_BYTES
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -31,7 +33,7 @@ class Limits:
     cpus: float = 1.0
     #: uploaded code package: compressed size, unpacked size and number of entries
     package_bytes: int = 32 * 1024**2
-    unpacked_bytes: int = 128 * 1024**2
-    package_files: int = 1000
+    unpacked_bytes: int = PACKAGE_UNPACKED_BYTES
+    package_files: int = PACKAGE_FILES
     #: GPU index handed to the sandbox, or None for CPU only
     gpu: str | None = None

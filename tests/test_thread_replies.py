@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.grader.graderkit import zip_bytes
 from tests.support.stacks import Stack
 from tests.support.thread import account, make_course, png_with_gps
 from tests.support.web import csrf_of, register
@@ -72,7 +73,8 @@ def test_the_preview_says_what_the_post_does(client: TestClient, stack: Stack) -
     assert all(p["submission_id"] is None for p in preview.json()["parts"])
 
     image = png_with_gps()
-    files = [("files", ("loss.png", image, "image/png")), ("files", ("model.zip", b"PK\x05\x06" + b"\0" * 18)),
+    package = zip_bytes({"predict.py": "def predict(images):\n    return [0] * len(images)\n"})
+    files = [("files", ("loss.png", image, "image/png")), ("files", ("model.zip", package)),
              ("files", ("acc.png", png_with_gps(color=(0, 0, 200)), "image/png"))]
     posted = client.post(REPLIES.format(slug="dl-bootcamp"), data={"text": text}, files=files, headers=auth)
     assert posted.status_code == 201, posted.text

@@ -103,6 +103,8 @@ ROUTES: dict[str, frozenset[str]] = {
     "/staff/courses/{slug}": STAFF_ONLY,
     "/staff/courses/{slug}/assignments/{code}": STAFF_ONLY,
     "/staff/courses/{slug}/assignments/{code}/submissions.csv": STAFF_ONLY,
+    "/staff/submissions/{submission_id}": STAFF_ONLY,
+    "/favicon.ico": NONE,
     "/admin": STAFF_ONLY,
     "/admin/users": STAFF_ONLY,
     "/admin/courses": STAFF_ONLY,

@@ -321,6 +321,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the network's public key).",
         "这不是 drand quicknet 第 {round} 轮的签名(无法用该网络的公钥验证)。",
     ),
+    "abort.after_beacon": (
+        "The drand round {round} is published, so anyone can compute the winners: a draw cannot be "
+        "aborted once its outcome is known. Reveal it.",
+        "drand 第 {round} 轮已经公布,任何人都能算出中奖者:结果已知的抽奖不能中止,请揭晓。",
+    ),
+    "verify.aborted_after_beacon": (
+        "aborted at {aborted_at}, after round {round} was published ({round_at}): the outcome was "
+        "known when it was stopped",
+        "中止时间 {aborted_at} 晚于第 {round} 轮的公布时间 {round_at}:中止时结果已可知",
+    ),
     "excluded.invalid": ("Invalid excluded reply: {detail}.", "被排除的回复无效:{detail}。"),
     "excluded.malformed": (
         "The excluded list is malformed at line {line}: {detail}.",

@@ -329,4 +329,9 @@ def abort(draw: DrawRecord, *, reason: str, seed: str, aborted_at: datetime) -> 
     aborted = to_second(aborted_at)
     if aborted < (draw.frozen_at or draw.committed_at):
         raise DrawError("abort.too_early")
+    if draw.version == 3 and draw.beacon_round is not None:
+        from app.draws.beacon import round_time
+
+        if aborted >= round_time(draw.beacon_round):  # the outcome is known: reveal it instead
+            raise DrawError("abort.after_beacon", round=draw.beacon_round)
     return replace(draw, status="aborted", abort_reason=text, seed=seed, aborted_at=aborted)

@@ -302,6 +302,9 @@ def _check_protocol(draw: DrawRecord) -> Check:
     if draw.frozen_at is not None and draw.frozen_at >= published:
         return _fail("protocol", "verify.frozen_after_beacon", frozen_at=format_time(draw.frozen_at),
                      round=draw.beacon_round, round_at=format_time(published))
+    if draw.aborted_at is not None and draw.aborted_at >= published:
+        return _fail("protocol", "verify.aborted_after_beacon", aborted_at=format_time(draw.aborted_at),
+                     round=draw.beacon_round, round_at=format_time(published))
     if draw.revealed_at is not None and draw.revealed_at < published:
         return _fail("protocol", "verify.revealed_before_beacon", revealed_at=format_time(draw.revealed_at),
                      round=draw.beacon_round, round_at=format_time(published))

@@ -53,7 +53,7 @@ from app.services.entries import (
 CONFLICT_CODES = frozenset({
     "state.wrong_status", "replace.not_aborted", "freeze.before_commit", "reveal.before_freeze",
     "abort.too_early", "seed.mismatch", "seed.malformed", "replace.withdrawn_on_aborted",
-    "replace.fixed_ranks", "freeze.after_beacon", "reveal.beacon_not_yet",
+    "replace.fixed_ranks", "freeze.after_beacon", "reveal.beacon_not_yet", "abort.after_beacon",
 })
 #: a replacement's announced freeze time, unless the admin gives one: its list is known already
 REPLACEMENT_FREEZE_DELAY = timedelta(minutes=10)

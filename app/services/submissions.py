@@ -15,7 +15,9 @@ from app.db import after_commit
 from app.errors import Forbidden, Invalid, NotFound, TooLarge
 from app.models import Assignment, Attachment, Status, Submission, User, utcnow
 from app.queue import enqueue_grading
+from app.services.homework_settings import grades_code
 from app.services.limits import check_code_quota
+from app.services.package_check import check_package
 from app.services.uploads import CheckedFile
 
 
@@ -55,6 +57,8 @@ def submit(
     late = assignment.is_late(now)
     if late and assignment.late_policy == "refuse":
         raise Forbidden("Homework {code} is closed; late replies are not accepted", code=assignment.code)
+    if grades_code(assignment):
+        check_package(files)  # before the floor and the quota: a refused package costs nothing
     floor = allocate_floor(session, assignment.id)  # also locks the homework's row until commit
     if any(f.kind == "code" for f in files):
         check_code_quota(session, assignment, author.id, now)

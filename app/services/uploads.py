@@ -10,7 +10,10 @@ from pathlib import PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from app.errors import Invalid, TooLarge, UnsupportedMedia
+from app.i18n import megabytes
+from app.oversized_form import FORM_ROOM_BYTES
 from app.services.images import MAX_IMAGE_BYTES, strip_metadata
+from grader import catalog
 
 CODE_SUFFIXES = {".py": "text/x-python", ".zip": "application/zip"}
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -25,6 +28,24 @@ class CheckedFile:
     data: bytes
     kind: str  # "image" | "code"
     content_type: str
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What a reply may carry, as the form says it beside the file picker (sizes in MB as shown)."""
+
+    files: int
+    file_mb: str
+    image_mb: str
+    request_mb: str
+    unpacked_mb: str
+
+
+def upload_limits(max_upload_bytes: int) -> UploadLimits:
+    return UploadLimits(MAX_FILES, megabytes(max_upload_bytes),
+                        megabytes(min(MAX_IMAGE_BYTES, max_upload_bytes)),
+                        megabytes(max_upload_bytes + FORM_ROOM_BYTES),
+                        megabytes(catalog.PACKAGE_UNPACKED_BYTES))
 
 
 def clean_filename(name: str) -> str:
@@ -43,8 +64,8 @@ def check_file(name: str, data: bytes, max_bytes: int) -> CheckedFile:
         raise TooLarge(
             "The file {name} is {size} MB; the limit is {limit} MB",
             name=filename,
-            size=round(len(data) / 1e6, 1),
-            limit=round(max_bytes / 1e6, 1),
+            size=megabytes(len(data)),
+            limit=megabytes(max_bytes),
         )
     if not data:
         raise Invalid("The file {name} is empty", name=filename)
@@ -56,8 +77,8 @@ def check_file(name: str, data: bytes, max_bytes: int) -> CheckedFile:
             raise TooLarge(
                 "The file {name} is {size} MB; the limit is {limit} MB",
                 name=filename,
-                size=round(len(data) / 1e6, 1),
-                limit=round(MAX_IMAGE_BYTES / 1e6, 1),
+                size=megabytes(len(data)),
+                limit=megabytes(MAX_IMAGE_BYTES),
             )
         content_type = _image_type(filename, data)
         fmt = next(f for f, t in IMAGE_FORMATS.items() if t == content_type)

@@ -122,6 +122,7 @@ function setupUpload(form) {
     show(0);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
+    xhr.setRequestHeader("Accept", "text/html");  // a refusal comes back as the page, with its reason
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) show(Math.round((e.loaded / e.total) * 100));
     });
@@ -129,12 +130,12 @@ function setupUpload(form) {
       show(100);
       if (xhr.status < 400 && xhr.responseURL) {
         window.location.assign(xhr.responseURL);
-      } else {
-        // the page explaining what was wrong, as the plain form would have shown it
-        document.open();
-        document.write(xhr.responseText);
-        document.close();
+        return;
       }
+      // Refused: say why inside this form, which keeps the text and the chosen files.
+      submit.disabled = false;
+      bar.hidden = true;
+      showFormError(form, refusalText(form, xhr));
     });
     xhr.addEventListener("error", () => {
       submit.disabled = false;
@@ -142,6 +143,39 @@ function setupUpload(form) {
     });
     xhr.send(new FormData(form));
   });
+}
+
+// The reason a post was refused: a JSON answer's detail (the size cap answers before any page
+// exists), or the message of the page the server rendered; its new form token is taken over.
+function refusalText(form, xhr) {
+  const type = xhr.getResponseHeader("content-type") || "";
+  if (type.includes("json")) {
+    try {
+      return JSON.parse(xhr.responseText).detail || form.dataset.labelFailed;
+    } catch (error) {
+      return form.dataset.labelFailed;
+    }
+  }
+  const page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+  const sent = page.querySelector(`form[action="${form.getAttribute("action")}"]`);
+  const token = sent && sent.querySelector("input[name=idempotency_key]");
+  const mine = form.querySelector("input[name=idempotency_key]");
+  if (token && mine) mine.value = token.value;
+  const message = (sent && sent.querySelector(".error")) || page.querySelector(".error, main p");
+  return message ? message.textContent.trim() : form.dataset.labelFailed;
+}
+
+function showFormError(form, text) {
+  let box = form.querySelector("[data-role=form-error]") || form.querySelector(".error");
+  if (!box) {
+    box = document.createElement("p");
+    box.className = "error";
+    box.setAttribute("role", "alert");
+    form.prepend(box);
+  }
+  box.dataset.role = "form-error";
+  box.textContent = text;
+  box.scrollIntoView({block: "nearest"});
 }
 
 document.addEventListener("DOMContentLoaded", () => {

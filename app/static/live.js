@@ -10,7 +10,7 @@ function follow(el) {
     const chip = el.querySelector("[data-role=status]");
     if (chip) {
       chip.textContent = s.status_label;
-      chip.className = "chip status-" + s.status;
+      chip.className = "chip status-" + (s.status_key || s.status);
     }
     if (s.status === "scored") {
       let score = el.querySelector("[data-role=score]");

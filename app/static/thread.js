@@ -68,6 +68,17 @@ function setupPreview(form) {
     }
   };
   const soon = () => { clearTimeout(timer); timer = setTimeout(run, 350); };
+  // The no-JavaScript "Preview" submits the form and loses the chosen files; here it only shows
+  // the preview the box already keeps up to date, and the files stay chosen.
+  const previewButton = form.querySelector("button[name=action][value=preview]");
+  if (previewButton) {
+    previewButton.addEventListener("click", async (event) => {
+      event.preventDefault();
+      clearTimeout(timer);
+      await run();
+      box.scrollIntoView({block: "nearest"});
+    });
+  }
   text.addEventListener("input", soon);
   if (files) files.addEventListener("change", soon);
   if (text.value.trim()) soon();

@@ -938,6 +938,9 @@ def check_protocol_v3(r: dict[str, Any], kind: str) -> str:
     published = round_time(number)
     if t["frozen_at"] is not None and t["frozen_at"].timestamp() >= published:
         raise Failed(f"frozen at {r['frozen_at']}, not before round {number} was published")
+    if t["aborted_at"] is not None and t["aborted_at"].timestamp() >= published:
+        raise Failed(f"aborted at {r['aborted_at']}, after round {number} was published: "
+                     "the outcome was known when it was stopped")
     if t["revealed_at"] is not None and t["revealed_at"].timestamp() < published:
         raise Failed(f"revealed at {r['revealed_at']}, before round {number} was published")
     return "pass"

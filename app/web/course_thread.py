@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app import paging
+from app import oversized_form, paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
 from app.errors import CampError
 from app.models import Course, utcnow
@@ -74,6 +74,7 @@ async def post_course_reply(
 ) -> Response:
     course = get_course(session, slug)
     try:
+        oversized_form.raise_if_refused(request.scope)
         if action == "preview":  # renders the course thread's Markdown: in the thread pool
             return await run_in_threadpool(_preview, request, session, course, user, text, files or [])
         checked = await checked_uploads(request, files)

@@ -7,6 +7,7 @@ global `rewards_of(assignment)`, registered below; it queries with the page's ow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, object_session
 from app.deps import AdminUser, CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
 from app.draws import DrawError
 from app.draws import beacon as pure_beacon
+from app.draws.errors import render as render_draw_error
 from app.errors import CampError, Invalid
 from app.i18n import lazy, translate
 from app.models import Assignment, Draw, User, utcnow
@@ -175,6 +177,23 @@ def draw_page(draw_id: int, request: Request, session: SessionDep, user: Optiona
     return _draw_page(request, session, service.get_draw(session, draw_id), user)
 
 
+_RECORD_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def local_message(exc: DrawError, locale: str, zone: str) -> str:
+    """A draw error as the form shows it: its times in the course's zone, like the form's fields
+    (the record and the API keep UTC)."""
+    tz = ZoneInfo(zone)
+
+    def local(value: Any) -> Any:
+        if isinstance(value, str) and _RECORD_TIME.fullmatch(value):
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz)
+            return f"{moment:%Y-%m-%d %H:%M:%S} ({zone})"
+        return value
+
+    return render_draw_error(exc.code, {k: local(v) for k, v in exc.params.items()}, locale)
+
+
 def _step(request: Request, session: Session, draw_id: int, user: User,
           action: Callable[[], object]) -> Response:
     try:
@@ -182,7 +201,10 @@ def _step(request: Request, session: Session, draw_id: int, user: User,
     except DrawError as exc:
         session.rollback()
         draw = service.get_draw(session, draw_id)
-        return _draw_page(request, session, draw, user, exc.message(get_locale(request)),
+        assignment = session.get(Assignment, draw.assignment_id)
+        assert assignment is not None
+        return _draw_page(request, session, draw, user,
+                          local_message(exc, get_locale(request), assignment.course.timezone),
                           409 if exc.code in service.CONFLICT_CODES else 422)
     except CampError as exc:
         session.rollback()
@@ -301,7 +323,8 @@ def commit_form(slug: str, code: str, request: Request, session: SessionDep, adm
         )
     except DrawError as exc:
         session.rollback()
-        return _draws_page(request, session, assignment, exc.message(get_locale(request)), 422)
+        return _draws_page(request, session, assignment,
+                           local_message(exc, get_locale(request), assignment.course.timezone), 422)
     except CampError as exc:
         session.rollback()
         return _draws_page(request, session, assignment, error_text(request, exc), exc.status_code)

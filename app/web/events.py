@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from weakref import WeakSet
@@ -16,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.db import get_sessionmaker
 from app.deps import get_locale
-from app.i18n import STATUS_LABELS, lazy, translate
+from app.i18n import chip_of, lazy, translate
 from app.models import FINAL_STATUSES, Submission, User
 from app.services import visibility
 from app.services.grading_order import queue_place, running_since
@@ -44,10 +45,12 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
             return None
         seen = visibility.sight(_viewer(session, viewer_id), s)
         final = s.status in FINAL_STATUSES
+        status_key, status_label = chip_of(s.status, visibility.shown_verdict(seen, s))
         snap: dict[str, object] = {
             "id": s.id,
             "status": s.status,
-            "status_label": translate(locale, STATUS_LABELS[s.status]),
+            "status_key": status_key,  # the chip's colour: a crashed run is red, not "scored"
+            "status_label": translate(locale, status_label),
             "verdict": visibility.shown_verdict(seen, s),
             "score": visibility.shown_score(seen, s),
             "message": visibility.shown_message(seen, s, locale) or "",
@@ -63,8 +66,9 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
         }
         if s.status == "queued":
             place = queue_place(session, s)
-            label = (translate(locale, QUEUE_AHEAD, n=place.ahead) if place.eta_seconds is None else
-                     translate(locale, QUEUE_AHEAD_ETA, n=place.ahead, seconds=f"{place.eta_seconds:.0f}"))
+            eta = None if place.eta_seconds is None else max(1, math.ceil(place.eta_seconds))  # never "0 s"
+            label = (translate(locale, QUEUE_AHEAD, n=place.ahead) if eta is None else
+                     translate(locale, QUEUE_AHEAD_ETA, n=place.ahead, seconds=str(eta)))
             snap.update(queue_ahead=place.ahead, queue_label=label, eta_seconds=place.eta_seconds)
         elif s.status == "running":
             snap.update(running_since=running_since(session, s),

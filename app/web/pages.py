@@ -7,16 +7,19 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app import paging
+from app import oversized_form, paging
+from app.config import PROJECT_ROOT
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
 from app.errors import CampError
 from app.models import Assignment, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
 from app.services.courses import get_assignment, get_course, list_courses
+from app.services.homework_settings import grades_code
+from app.services.quotes import quote_of
 from app.services.submissions import for_author, thread, thread_length
 from app.templating import render
 from app.upload_reader import checked_uploads
@@ -26,6 +29,13 @@ from app.web.forms import error_text
 from app.web.thread import thread_view
 
 router = APIRouter()
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers and feed readers ask for /favicon.ico whatever the page links: a 404 in every log."""
+    return FileResponse(PROJECT_ROOT / "app" / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"cache-control": "public, max-age=86400"})
 
 
 @router.get("/")
@@ -54,9 +64,12 @@ def assignment_page(
     user: OptionalUser,
     page: Annotated[int, Query(ge=1)] = 1,
     posted: str | None = None,
+    quote: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
-    return _assignment_view(request, session, assignment, page, posted=posted)
+    viewer = request.state.viewer
+    draft = quote_of(session, assignment, quote, viewer) if quote and viewer else ""
+    return _assignment_view(request, session, assignment, page, text=draft, posted=posted)
 
 
 def _assignment_view(request: Request, session: SessionDep, assignment: Assignment, page: int = 1,
@@ -83,6 +96,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
         login_next=quote(str(request.url.path)),
         view=thread_view(session, assignment, replies, request.state.viewer, posted),
         sealed_until_due=visibility.is_sealed(assignment),
+        grades_code=grades_code(assignment),
     )
 
 
@@ -99,6 +113,7 @@ async def post_reply(
 ) -> Response:
     assignment = get_assignment(session, slug, code)
     try:
+        oversized_form.raise_if_refused(request.scope)
         checked = await checked_uploads(request, files)
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):

@@ -42,8 +42,13 @@ def review_page(
     author: Annotated[str, Query(max_length=64)] = "",
     newest_first: bool = False,
     page: Annotated[int, Query(ge=1)] = 1,
+    saved: int | None = None,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
+    # the reply just reviewed may have left this filter's list: the notice names it
+    just_saved = get_submission(session, saved) if saved is not None else None
+    if just_saved is not None and just_saved.assignment_id != assignment.id:
+        just_saved = None
     flt = QueueFilter(state, timing, author.strip(), newest_first)
     rows, total = review_queue(session, assignment, flt, *paging.window(page, paging.REVIEW_PAGE))
     query = {"state": state, "timing": timing, "author": flt.author, "newest_first": newest_first}
@@ -53,7 +58,7 @@ def review_page(
         states=STATES, timings=TIMINGS, state_labels=STATE_LABELS, timing_labels=TIMING_LABELS,
         page=page, pages=paging.page_count(total, paging.REVIEW_PAGE),
         here=f"{request.url.path}?{urlencode({**query, 'page': page})}", query=urlencode(query),
-        timezone=assignment.course.timezone,
+        timezone=assignment.course.timezone, saved=just_saved,
     )
 
 
@@ -79,4 +84,6 @@ def review_form(
 ) -> Response:
     submission = get_submission(session, submission_id)
     review(session, submission, staff, _score(score), comment, featured)
-    return redirect(safe_next(next) + f"#review-{submission.id}")
+    target = safe_next(next).split("#", 1)[0]
+    joiner = "&" if "?" in target else "?"
+    return redirect(f"{target}{joiner}saved={submission.id}#review-{submission.id}")

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app import paging
 from app.deps import CsrfChecked, SessionDep, StaffUser, get_locale
-from app.draws import format_time
 from app.i18n import lazy, translate
 from app.models import Assignment, utcnow
 from app.services import dashboard
@@ -102,17 +103,30 @@ def submissions_csv(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
+    zone = ZoneInfo(assignment.course.timezone)
+
+    def local(moment: datetime) -> str:
+        """In the course's zone, with its offset: what the staff read on the pages, unambiguous."""
+        return moment.astimezone(zone).isoformat(sep=" ", timespec="seconds")
     for row in dashboard.all_rows(session, assignment, _filters(status, verdict, late, name)):
         s = row.submission
         writer.writerow([
             s.id, s.floor, row.author, s.status, s.verdict or "", "" if s.score is None else repr(s.score),
             "" if s.review_score is None else repr(s.review_score), int(s.is_late), int(s.hidden),
-            s.attempts, format_time(s.created_at), format_time(s.graded_at) if s.graded_at else "",
+            s.attempts, local(s.created_at), local(s.graded_at) if s.graded_at else "",
             s.error or "",
         ])
     filename = f"submissions-{slug}-{code}.csv"
     return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(submission_id: int, request: Request, session: SessionDep, staff: StaffUser) -> Response:
+    """What the dashboard's "Details" opens: one submission as a page (the API keeps its JSON)."""
+    submission = get_submission(session, submission_id)
+    return render(request, "staff_submission.html", submission=submission,
+                  timezone=submission.assignment.course.timezone)
 
 
 @router.post("/submissions/{submission_id}/rejudge", dependencies=[CsrfChecked])

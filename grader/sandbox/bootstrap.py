@@ -51,7 +51,7 @@ def _run_program(script: str, args: list[str], claims: int) -> None:
         except (OSError, MemoryError):
             pass
         try:
-            traceback.print_exc()
+            sys.stderr.write(own_traceback(exc, os.getcwd()))
         except BaseException:
             pass
         code = 1
@@ -61,6 +61,15 @@ def _run_program(script: str, args: list[str], claims: int) -> None:
         except BaseException:
             pass
     os._exit(code & 0xFF)
+
+
+def own_traceback(exc: BaseException, workdir: str) -> str:
+    """The traceback as the student wrote it: only frames in their own files (under `workdir`),
+    not Camp's bootstrap and runner, nor the library internals below their call."""
+    mine = [f for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename.startswith(workdir.rstrip("/") + "/")]
+    head = ["Traceback (most recent call last):\n", *traceback.format_list(mine)] if mine else []
+    return "".join(head + traceback.format_exception_only(type(exc), exc))
 
 
 def _claimed(claims: int) -> str | None:

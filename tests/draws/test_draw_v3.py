@@ -346,3 +346,18 @@ def test_excluded_reason_codes() -> None:
     for bad in ("3\t2\tHidden\n", "3\t2\thidden", "5\t9\ta\n3\t2\tb\n", "03\t2\ta\n", "3\t2\ta.\n"):
         with pytest.raises(DrawError):
             decode_excluded(bad)
+
+
+def test_a_lottery_cannot_be_aborted_once_its_round_is_published() -> None:
+    """Selective abort: the operator sees round 123, dislikes the winners and stops the draw."""
+    from app.draws import abort
+
+    draw = v3.freeze(_commit(), v3kit.ENTRIES, (), frozen_at=t("2023-08-23T15:05:33Z"))
+    with pytest.raises(DrawError) as refused:
+        abort(draw, reason="结果不满意", seed=SEED_42, aborted_at=beacon.round_time(123))
+    assert refused.value.code == "abort.after_beacon"
+    stopped = abort(draw, reason="规则写错了", seed=SEED_42, aborted_at=t("2023-08-23T15:15:32Z"))
+    record = record_to_json(stopped)
+    assert failed_both(record)[0] == ()
+    late = reseal({**record, "aborted_at": "2023-08-23T15:15:33Z"})
+    assert failed_both(late)[0] == ("protocol",)

@@ -84,6 +84,8 @@ def test_exception_traceback_reaches_the_student(grade_code):
     report = grade_code(predict_py("raise RuntimeError('model exploded')"))
     assert report.verdict == "runtime_error"
     assert "RuntimeError: model exploded" in report.log and 'File "/box/predict.py"' in report.log
+    # only the student's own frames: not Camp's bootstrap and runner, nor importlib's
+    assert "/camp/" not in report.log and "runpy" not in report.log and "importlib" not in report.log
 
 
 def test_ten_thousand_threads(grade_code, assert_still_works):

@@ -1,0 +1,72 @@
+"""A code package looked at before it is filed: a package the grader could only refuse is refused
+here, with the reason, before it takes a floor or one of the day's code attempts.
+
+Only the zip's directory is read (names, declared sizes) and its entry point inflated, so the
+check is cheap; the grader still checks everything again while it unpacks (`grader/archive.py`),
+because headers can lie. The facts (entry name, caps) come from the grader's catalog.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from pathlib import PurePosixPath
+
+from app.errors import Invalid
+from app.services.uploads import CheckedFile
+from grader import catalog
+
+_JUNK = ("__MACOSX/", ".DS_Store")
+#: an entry point larger than this is left to the grader (it is read whole here)
+_ENTRY_READ_BYTES = 4 * 1024 * 1024
+
+
+def check_package(files: list[CheckedFile]) -> None:
+    """Refuse (Invalid, the reason in the reader's language) a code upload the grader cannot run."""
+    code = [f for f in files if f.kind == "code"]
+    if len(code) > 1:
+        raise Invalid("Upload exactly one code package (.py or .zip); got: {names}",
+                      names=", ".join(f.filename for f in code))
+    if code and code[0].filename.lower().endswith(".zip"):
+        _check_zip(code[0])
+
+
+def _check_zip(upload: CheckedFile) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(upload.data)) as zf:
+            infos = [i for i in zf.infolist() if not any(j in i.filename for j in _JUNK)]
+            _check_sizes(upload.filename, infos)
+            entry = _entry(upload.filename, infos)
+            if entry.flag_bits & 0x1:
+                raise Invalid("The zip {name} is encrypted; upload it without a password",
+                              name=upload.filename)
+            if entry.file_size <= _ENTRY_READ_BYTES:
+                zf.read(entry)  # inflated and its CRC checked: a truncated upload fails here
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError,
+            ValueError, zlib.error):
+        raise Invalid("The file {name} is not a readable zip archive; pack it again and upload it",
+                      name=upload.filename) from None
+
+
+def _check_sizes(name: str, infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > catalog.PACKAGE_FILES:
+        raise Invalid("The zip {name} holds {n} files; the limit is {limit}",
+                      name=name, n=len(infos), limit=catalog.PACKAGE_FILES)
+    if sum(i.file_size for i in infos) > catalog.PACKAGE_UNPACKED_BYTES:
+        raise Invalid("The zip {name} unpacks to more than {limit} MB", name=name,
+                      limit=catalog.PACKAGE_UNPACKED_BYTES // 1024**2)
+
+
+def _entry(name: str, infos: list[zipfile.ZipInfo]) -> zipfile.ZipInfo:
+    """`predict.py` at the top, or in the single top folder that holds everything."""
+    by_path = {PurePosixPath(i.filename.replace("\\", "/")): i for i in infos if not i.is_dir()}
+    if (top := by_path.get(PurePosixPath(catalog.PACKAGE_ENTRY))) is not None:
+        return top
+    tops = {p.parts[0] for p in by_path if p.parts}
+    if len(tops) == 1:
+        inside = by_path.get(PurePosixPath(next(iter(tops)), catalog.PACKAGE_ENTRY))
+        if inside is not None:
+            return inside
+    raise Invalid("The zip {name} has no predict.py at its root (or in its single top folder); "
+                  "nothing was posted and no attempt was used", name=name)
