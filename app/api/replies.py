@@ -11,6 +11,7 @@ from app.api.idempotent import answer, take_key
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
 from app.models import utcnow
 from app.reply_schemas import CoursePostOut, ReplyOut, reply_out
+from app.services import visibility
 from app.services.courses import get_assignment, get_course
 from app.services.replies import (
     course_posts,
@@ -82,6 +83,6 @@ def list_posts(
     course = get_course(session, slug)
     posts = course_posts(session, course, offset, limit)
     parts = parts_of(session, [p.id for p in posts])
-    staff = user is not None and user.is_staff
-    return [CoursePostOut.of(p, parts[p.id], staff or (user is not None and user.id == p.author_id))
+    # hidden posts: shown whole to staff and to their author, like hidden replies
+    return [CoursePostOut.of(p, parts[p.id], visibility.audience(user, p.author_id) in ("staff", "author"))
             for p in posts]

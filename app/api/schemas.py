@@ -115,7 +115,7 @@ class SubmissionOut(BaseModel):
             score=visibility.shown_score(seen, s),
             message=visibility.shown_message(seen, s, locale),
             detail=visibility.shown_detail(seen, s),
-            error=_error_text(s, viewer, locale) if seen.result else None,
+            error=_error_text(s, seen, locale) if seen.result else None,
             log=visibility.shown_log(seen, s),
             staff_log=visibility.shown_staff_log(seen, s),
             is_late=s.is_late,
@@ -143,11 +143,11 @@ def _review(s: Submission) -> ReviewOut | None:
     return ReviewOut(score=s.review_score, comment=s.review_comment, reviewed_at=s.reviewed_at)
 
 
-def _error_text(s: Submission, viewer: User | None, locale: str) -> str | None:
+def _error_text(s: Submission, seen: visibility.Sight, locale: str) -> str | None:
     """Students see that the platform failed, not its internals; staff see the details."""
     if s.status != "failed":
         return None
-    if viewer is not None and viewer.is_staff:
+    if seen.audience == "staff":
         return s.error
     return translate(
         locale,
