@@ -16,6 +16,8 @@ TABLE_PAGE = 50
 REVIEW_PAGE = 30
 #: rows per page of a leaderboard
 LEADERBOARD_PAGE = 100
+#: posts per page of a course's own thread
+COURSE_POST_PAGE = 20
 
 
 def page_count(total: int, size: int) -> int:

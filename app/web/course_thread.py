@@ -39,13 +39,12 @@ from app.web.forms import error_text
 from app.web.navigation import redirect
 
 router = APIRouter()
-POSTS_PER_PAGE = 20
 
 
 def render_course(request: Request, session: Session, course: Course, page: int = 1,
                   status_code: int = 200, **extra: Any) -> Response:
     counts = reply_counts(session, course.assignments)
-    posts = course_posts(session, course, *paging.window(page, POSTS_PER_PAGE))
+    posts = course_posts(session, course, *paging.window(page, paging.COURSE_POST_PAGE))
     now = utcnow()
     chips = chips_for(session, course.assignments, request.state.viewer, now)
     context: dict[str, Any] = {"error": None, "draft": "", "preview": None, "preview_files": False,
@@ -56,7 +55,7 @@ def render_course(request: Request, session: Session, course: Course, page: int 
         course=course, counts=counts, now=now, timezone=course.timezone,
         chips=chips, chip_labels=CHIP_LABELS,
         posts=posts, post_parts=parts_of(session, [p.id for p in posts]), post_page=page,
-        post_pages=paging.page_count(count_posts(session, course), POSTS_PER_PAGE),
+        post_pages=paging.page_count(count_posts(session, course), paging.COURSE_POST_PAGE),
         **context,
     )
 
