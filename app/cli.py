@@ -29,6 +29,11 @@ def main() -> None:
     """Camp: homework, grading and verifiable prize draws."""
 
 
+#: on SIGTERM, how long in-flight requests may finish; open event streams and clients that keep
+#: sending on kept-alive connections would otherwise hold the shutdown (and a restart) for good
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -45,7 +50,8 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
         children = [_start_child("worker", "--concurrency", "1"), _start_child("sweeper")]
         click.echo(f"local worker started (pid {children[0].pid}), sweeper (pid {children[1].pid})")
     try:
-        uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+        uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)

@@ -7,6 +7,7 @@ import contextlib
 
 import httpx
 
+from tests.support.homework import make_course, own_queue
 from tests.support.live import live_server
 from tests.support.stacks import Stack, wait_for
 from tests.support.web import add_user, api_token
@@ -16,11 +17,14 @@ def test_one_address_gets_a_few_streams_and_then_429(embedded: Stack) -> None:
     from app.web.events import STREAMS_PER_CLIENT
 
     bearer = {"Authorization": f"Bearer {api_token(embedded, add_user(embedded))}"}
+    # a queue no worker serves (the session's workers would grade it and end the streams)
+    slug = make_course({"code": "1-1", "grading": {"kind": "reply_format"}})
+    own_queue(slug)
     with live_server(embedded) as url, httpx.Client(base_url=url, timeout=30) as client:
-        posted = client.post("/api/v1/courses/dl-bootcamp/assignments/7-1/submissions", headers=bearer,
-                             data={"text": "作业7-1：乘法1,加法1"})
+        posted = client.post(f"/api/v1/courses/{slug}/assignments/1-1/submissions", headers=bearer,
+                             data={"text": "作业1-1：已跑通"})
         assert posted.status_code == 201, posted.text
-        events = f"/submissions/{posted.json()['id']}/events"  # queued: no worker runs here
+        events = f"/submissions/{posted.json()['id']}/events"  # stays queued
         with contextlib.ExitStack() as open_streams:
             for _ in range(STREAMS_PER_CLIENT):
                 r = open_streams.enter_context(client.stream("GET", events))

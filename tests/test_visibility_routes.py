@@ -122,7 +122,8 @@ def markers(index: int, state: str) -> dict[str, tuple[str, ...]]:
              P: (f"LOG-{state}", f"REV-{state}", f"DET-{state}")}
     if split:
         marks[R] = (f"0.91{index}3", f"0.81{index}3")  # a result: the public or the overall value
-        marks[S] = (f"0.81{index}3", f"MSG-{state}", f"0.72{index}7", f"81{index}3")
+        # the count has seven digits: a four-digit one turned up by chance inside timestamps
+        marks[S] = (f"0.81{index}3", f"MSG-{state}", f"0.72{index}7", f"81{index}3907")
     else:
         marks[R] = (f"0.71{index}3", f"MSG-{state}")
     return marks
@@ -163,9 +164,9 @@ def _insert(slug: str, author_id: int, reviewer: int) -> tuple[dict[str, int], d
             score = float(f"0.71{index}3")
             if state.startswith("private"):
                 score = float(f"0.81{index}3")
-                detail |= {"accuracy": score, "correct": int(f"81{index}3"), "total": 10_000,
-                           "public_accuracy": float(f"0.91{index}3"), "public_count": 5000,
-                           "private_accuracy": float(f"0.72{index}7"), "private_count": 5000,
+                detail |= {"accuracy": score, "correct": int(f"81{index}3907"), "total": 10_000_000,
+                           "public_accuracy": float(f"0.91{index}3"), "public_count": 5_000_000,
+                           "private_accuracy": float(f"0.72{index}7"), "private_count": 5_000_000,
                            "rank_on": "all"}
             at = now() - timedelta(days=2)
             hidden_by = {"hidden": "staff", "deleted": "author"}.get(state)

@@ -239,7 +239,7 @@ def test_live_panel_shows_the_queue_then_the_log_tail_to_its_author(
         session.execute(update(Submission).where(Submission.id == sid).values(
             status="scored", verdict="runtime_error", score=0.0, log="step 1\nTraceback: boom",
             messages={"zh_CN": "代码运行出错", "en": "The code failed"}))
-    expect(mine.locator("[data-role=status]")).to_have_text("已评测")
+    expect(mine.locator("[data-role=status]")).to_have_text("运行错误")  # a crash is not "graded"
     expect(mine.locator("[data-role=queue]")).to_have_count(0)
     tail = mine.locator("[data-role=log-tail]")
     expect(tail.locator("summary")).to_have_text("日志末尾")
