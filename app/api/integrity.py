@@ -45,22 +45,6 @@ class DecisionIn(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-class AccountOut(BaseModel):
-    id: int
-    name: str
-    created_at: datetime
-    address: str
-    device: str
-    excluded: bool
-
-
-class ClusterOut(BaseModel):
-    reason: str
-    floor: int
-    submission_id: int
-    accounts: list[AccountOut]
-
-
 class LikeExclusionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -96,12 +80,10 @@ def dismiss_pair(pair_id: int, body: DecisionIn, session: SessionDep, staff: Sta
 
 
 @router.get(HOMEWORK + "/like-clusters")
-def like_clusters(slug: str, code: str, session: SessionDep, staff: StaffUser) -> list[ClusterOut]:
+def like_clusters(slug: str, code: str, session: SessionDep, staff: StaffUser) -> list[like_review.Cluster]:
     """Staff: groups of accounts that liked one reply and signed up together (address, device
     cookie, or within minutes)."""
-    clusters = like_review.suspicious_clusters(session, get_assignment(session, slug, code))
-    return [ClusterOut(reason=c.reason, floor=c.floor, submission_id=c.submission_id,
-                       accounts=[AccountOut(**a.__dict__) for a in c.accounts]) for c in clusters]
+    return like_review.suspicious_clusters(session, get_assignment(session, slug, code))
 
 
 @router.post(HOMEWORK + "/like-exclusions", dependencies=[CsrfChecked])
