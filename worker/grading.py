@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 import grader
 from app import storage
 from app.config import get_settings
-from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
+from app.models import Assignment, Attachment, GradingAttempt, Status, Submission, utcnow
 from app.services import grading_order
+from app.services.homework_settings import grades_code
 from grader.sandbox import SandboxConfig
 from grader.sandbox import configure as configure_sandbox
 from grader.sandbox.capture import printable
@@ -95,19 +96,26 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         update(Submission)
         .where(Submission.id == submission_id, claimable(now), tries_left())
         .values(status=Status.running.value, attempts=Submission.attempts + 1, lease_until=now + lease)
-        .returning(Submission.attempts, Submission.attempt_base)
+        .returning(Submission.attempts, Submission.attempt_base, Submission.author_id,
+                   Submission.assignment_id, Submission.text)
     ).one_or_none()
     if row is None:
         return None
-    attempt, base = row
-    close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
+    attempt, base, author_id, assignment_id, text = row
+    if attempt > 1:  # a first attempt has nothing to close
+        close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
     me = identity.current()
     session.add(GradingAttempt(submission_id=submission_id, number=attempt, worker=socket.gethostname(),
                                worker_node=me.hostname if me else None, worker_pid=me.pid if me else None,
                                grading_pid=os.getpid(), started_at=now))
-    submission = session.get(Submission, submission_id)
-    assert submission is not None
-    assignment: Assignment = submission.assignment
+    assignment = session.get(Assignment, assignment_id)
+    assert assignment is not None
+    grading_order.take_turn(session, assignment.queue, author_id, now)
+    files = {}
+    if grades_code(assignment):  # only code is handed to the grader: no attachment look-up otherwise
+        files = {a.filename: storage.get(a.sha256) for a in session.scalars(
+            select(Attachment).where(Attachment.submission_id == submission_id, Attachment.kind == "code")
+            .order_by(Attachment.id))}
     return Claim(
         submission_id=submission_id,
         attempt=attempt,
@@ -115,11 +123,11 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         queue=assignment.queue,
         task=assignment.grading_kind,
         assignment=assignment.code,
-        text=submission.text,
+        text=text,
         config=task_config(assignment),
-        student=_student_key(submission.author_id),
-        files={a.filename: storage.get(a.sha256) for a in submission.attachments if a.kind == "code"},
-        author_id=submission.author_id,
+        student=_student_key(author_id),
+        files=files,
+        author_id=author_id,
     )
 
 

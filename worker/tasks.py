@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 import grader
 from app.config import get_settings
 from app.db import session_scope
+from app.live import announce
 from app.models import utcnow
 from app.queue import GRADE_TASK, REQUEUE_TASK, enqueue_grading
 from worker import grading, inflight, sandbox_health, spool
@@ -59,6 +60,8 @@ def grade_submission(submission_id: int) -> str:
         raise Reject("database unavailable while claiming", requeue=True) from None
     if claimed is None:
         return "skipped"  # nothing claimable now: graded already, or its student has one in flight
+    # committed: its live panel shows "running", and the places of those waiting behind it move
+    announce([claimed.submission_id], [claimed.queue])
     if claimed.submission_id != submission_id:
         _keep_token(submission_id, claimed.queue)
     try:
@@ -87,6 +90,8 @@ def _grade(claimed: grading.Claim, started: float) -> str:
         log.warning("database unavailable: the result of submission %s is kept until it can be stored",
                     claimed.submission_id)
         return "kept"
+    if stored:
+        announce([claimed.submission_id])
     return "scored" if stored else "lost_claim"
 
 
@@ -122,6 +127,7 @@ def _infrastructure_failure(claimed: grading.Claim, exc: BaseException) -> None:
     error = f"{type(exc).__name__}: {exc}"
     log.warning("infrastructure failure grading %s: %s", claimed.submission_id, error)
     again = _store(lambda session: grading.store_infrastructure_failure(session, claimed, error, retry=retry))
+    announce([claimed.submission_id])
     if again:
         try:
             celery_app.send_task(GRADE_TASK, args=[claimed.submission_id], queue=claimed.queue,

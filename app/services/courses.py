@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app.config import get_settings
 from app.errors import Invalid, NotFound
@@ -218,11 +218,13 @@ def get_course(session: Session, slug: str) -> Course:
 
 
 def get_assignment(session: Session, slug: str, code: str) -> Assignment:
-    course = get_course(session, slug)
+    """The homework with its course, in one statement."""
     assignment = session.scalar(
-        select(Assignment).where(Assignment.course_id == course.id, Assignment.code == code)
+        select(Assignment).join(Assignment.course).options(contains_eager(Assignment.course))
+        .where(Course.slug == slug, Assignment.code == code)
     )
     if assignment is None:
+        get_course(session, slug)  # "no such course" rather than "no such homework" when it is that
         raise NotFound("No homework {code} in this course", code=code)
     return assignment
 
