@@ -161,12 +161,14 @@ class Feed:
             self._ensure_listener()
 
     def stop(self) -> None:
-        if self._task is not None and not self._task.done():
-            try:
-                self._task.cancel()
-            except RuntimeError:  # its loop is closed already
-                pass
-        self._task = None
+        """End the listener (from any thread: tests switch stacks between clients)."""
+        task, self._task = self._task, None
+        if task is None or task.done() or task.get_loop().is_closed():
+            return
+        try:
+            task.get_loop().call_soon_threadsafe(task.cancel)
+        except RuntimeError:  # its loop closed meanwhile
+            pass
 
     def wake(self, key: str) -> None:
         """Deliver one message (`s:<id>` or `q:<queue>`); anything else is ignored."""

@@ -19,12 +19,11 @@ import hmac
 import logging
 import os
 import socket
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 import grader
@@ -139,12 +138,18 @@ def claim_next(session: Session, hint_id: int) -> Claim | None:
     everything waiting belongs to students with a grading in flight, who wake the next one
     when it ends (`wake_next`).
     """
-    queue = grading_order.queue_of(session, hint_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # one pick at a time per queue, so two workers cannot both start the same student (the
+        # queue's name and its lock in one round trip)
+        queue = session.scalar(
+            select(Assignment.queue).select_from(Submission).join(Assignment)
+            .where(Submission.id == hint_id)
+            .add_columns(func.pg_advisory_xact_lock(func.hashtext(literal("camp-queue:") + Assignment.queue)))
+        )
+    else:
+        queue = grading_order.queue_of(session, hint_id)
     if queue is None:
         return None
-    if session.get_bind().dialect.name == "postgresql":
-        # one pick at a time per queue, so two workers cannot both start the same student
-        session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(f"camp-queue:{queue}".encode()))))
     for submission_id in grading_order.next_ids(session, queue):
         claimed = claim(session, submission_id)
         if claimed is not None:

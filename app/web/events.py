@@ -141,11 +141,10 @@ async def _events(submission_id: int, request: Request, locale: str,
             if snap is None:
                 yield format_sse_event(event="gone", data_str="{}")
                 return
+            watch.queue = queue  # while it waits, its place moves with its queue
             if snap != last:
                 yield format_sse_event(data_str=json.dumps(snap, ensure_ascii=False))
                 last = snap
             if snap["final"]:
                 return
-            # while it waits, its place moves with its queue
-            watch.queue = queue
             await watch.changed(min(fallback, max(0.0, deadline - loop.time())))
