@@ -107,6 +107,11 @@ ROUTES: dict[str, frozenset[str]] = {
     "/staff/courses/{slug}/assignments/{code}": STAFF_ONLY,
     "/staff/courses/{slug}/assignments/{code}/submissions.csv": STAFF_ONLY,
     "/staff/submissions/{submission_id}": STAFF_ONLY,
+    # the course editor shows the homework's definition, never a reply (admins and the course's instructors)
+    "/staff/courses/{slug}/edit": NONE,
+    "/staff/courses/{slug}/edit/homework/{code}": NONE,
+    "/staff/courses/{slug}/edit/new": NONE,
+    "/staff/courses/{slug}/course.yaml": NONE,
     "/favicon.ico": NONE,
     "/admin": STAFF_ONLY,
     "/admin/users": STAFF_ONLY,

@@ -6,7 +6,7 @@ substring and case-insensitively (Chinese has no spaces between words, so substr
 reader expects: `卷积` finds `卷积层`). Results are newest first, `paging.SEARCH_PAGE` a page, at
 most `paging.MAX_SEARCH_PAGES` pages deep.
 
-The index (migration `0013_search_index`): on SQLite an FTS5 trigram table per searched table,
+The index (migration `0014_search_index`): on SQLite an FTS5 trigram table per searched table,
 kept up to date by triggers; a word of three characters or more is a phrase query on it, a
 shorter word a LIKE over the scoped rows. On PostgreSQL every word is an `ILIKE`, served by a
 `pg_trgm` GIN index. Either way the query is bounded: on SQLite by a budget of virtual-machine

@@ -13,9 +13,9 @@ still works, without an index.
 Everything named `search_*` is kept out of autogenerate's comparison (migrations/env.py): the
 models do not describe virtual tables or operator-class indexes.
 
-Revision ID: 0013_search_index
-Revises: 0012_draw_v3
-Create Date: 2026-11-30 15:30:00
+Revision ID: 0014_search_index
+Revises: 0013_course_instructors
+Create Date: 2026-11-30 16:10:00
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_search_index"
-down_revision: str | None = "0012_draw_v3"
+revision: str = "0014_search_index"
+down_revision: str | None = "0013_course_instructors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
