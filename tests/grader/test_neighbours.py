@@ -26,7 +26,7 @@ from grader.sandbox import configured, warm
 from tests.grader.graderkit import BASELINE_ACCURACY, FAST, zip_bytes
 from tests.support import sandbox as test_sandbox
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]  # attack replays on the real sandbox
 
 #: the hostile runs get a little longer than FAST: they must be graded *while* the neighbour runs
 HOSTILE = Limits(**{**FAST.__dict__, "wall_seconds": 20, "cpu_seconds": 4})
