@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_FILE = "secret_key"
+#: scheme, host (and port), optional path; nothing a link could be bent with
+PUBLIC_URL_PATTERN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?$")
 
 
 class Settings(BaseSettings):
@@ -56,6 +59,16 @@ class Settings(BaseSettings):
     sandbox_cgroup_name: str = Field(default="camp-sandbox", pattern=r"^[A-Za-z0-9_-]+$")
     #: auto | v2 | v1 | none (none: rlimits only, with a warning in the log and /healthz)
     sandbox_cgroups: str = Field(default="auto", pattern=r"^(auto|v2|v1|none)$")
+    #: warm sandboxes (docs/grading.md): each grading process of a worker serving a code queue
+    #: keeps this many sandboxes started ahead of need, each used for one run; 0 = always cold
+    warm_pool_size: int = Field(default=2, ge=0, le=64)
+    #: modules a warm sandbox imports before it waits (comma-separated; numpy always)
+    warm_pool_imports: str = Field(default="numpy,paddle", pattern=r"^[A-Za-z0-9_.,]*$")
+    #: the most memory (MiB) the waiting sandboxes of one process may hold together; 0 = no cap
+    #: (a sandbox that imported paddle holds about 300 MiB, charged to its run's memory limit)
+    warm_pool_memory_mb: int = Field(default=0, ge=0)
+    #: a grading waits this long for a sandbox that is still warming up before it starts cold
+    warm_pool_wait_seconds: float = Field(default=10.0, ge=0)
     # The grading pipeline (docs/pipeline.md). Each bound is above the one before it:
     # sandbox wall time < soft time limit < hard time limit < claim lease.
     #: Celery raises in the task after this long: an infrastructure failure, retried (default wall + 60 s)
@@ -97,7 +110,8 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
-    #: the site's address as users reach it, for links in mail (default: the request's own)
+    #: the site's address as users reach it (`https://camp.example.org`), for links in mail;
+    #: required with `smtp_host`: a link built from the request's Host header could point anywhere
     public_url: str = ""
     # Log-in and registration limits (app/services/throttle.py).
     #: wrong passwords for one account before each try must wait longer (1 s, 2 s, 4 s, ...)
@@ -165,6 +179,16 @@ class Settings(BaseSettings):
         for (low_name, low), (high_name, high) in itertools.pairwise(bounds):
             if not low < high:
                 raise ValueError(f"{low_name} ({low:g}) must be less than {high_name} ({high:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _public_url(self) -> Settings:
+        if self.public_url and not PUBLIC_URL_PATTERN.match(self.public_url):
+            raise ValueError("CAMP_PUBLIC_URL must be an http(s) address with no query or fragment, "
+                             "for example https://camp.example.org")
+        if self.smtp_host and not self.public_url:
+            raise ValueError("CAMP_PUBLIC_URL must be set when CAMP_SMTP_HOST is: password-reset links "
+                             "are never built from the address a request names (its Host header)")
         return self
 
     @model_validator(mode="after")
