@@ -23,13 +23,6 @@ POST = "/api/v1/courses/{slug}/assignments/1-1/submissions"
 
 
 @pytest.fixture
-def running_worker(stack: Stack) -> Stack:
-    if not any(p.poll() is None for p in stack.workers):
-        stack.start_worker()
-    return stack
-
-
-@pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object] | None]:
     """Every snapshot the event streams of this process read from the database."""
     from app.web import events

@@ -140,12 +140,14 @@ def claim_next(session: Session, hint_id: int) -> Claim | None:
     """
     if session.get_bind().dialect.name == "postgresql":
         # one pick at a time per queue, so two workers cannot both start the same student (the
-        # queue's name and its lock in one round trip)
-        queue = session.scalar(
-            select(Assignment.queue).select_from(Submission).join(Assignment)
-            .where(Submission.id == hint_id)
+        # queue's name and its lock in one round trip; the hint's homework comes along, so the
+        # claim usually finds the homework it grades in the session already)
+        found = session.scalar(
+            select(Assignment).select_from(Submission)
+            .join(Assignment, Assignment.id == Submission.assignment_id).where(Submission.id == hint_id)
             .add_columns(func.pg_advisory_xact_lock(func.hashtext(literal("camp-queue:") + Assignment.queue)))
         )
+        queue = found.queue if found is not None else None
     else:
         queue = grading_order.queue_of(session, hint_id)
     if queue is None:

@@ -15,7 +15,7 @@ from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, committ
 from app.models import User, utcnow
 from app.reply_schemas import PartOut, reply_out
 from app.services import visibility
-from app.services.courses import get_assignment
+from app.services.courses import homework_for_reply
 from app.services.replies import post_reply
 from app.services.submissions import for_author, get_submission
 from app.services.uploads import CheckedFile
@@ -56,7 +56,7 @@ async def create_submission(
 
 def _file(request: Request, session: Session, user: User, slug: str, code: str, text: str | None,
           checked: list[CheckedFile]) -> Response:
-    assignment = get_assignment(session, slug, code)
+    assignment = homework_for_reply(session, slug, code)
     taken = take_key(request, session, user, text, checked)
     if isinstance(taken, Response):
         return taken

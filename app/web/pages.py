@@ -17,7 +17,7 @@ from app.errors import CampError
 from app.models import Assignment, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
-from app.services.courses import get_assignment, get_course, list_courses
+from app.services.courses import get_assignment, get_course, homework_for_reply, list_courses
 from app.services.homework_settings import grades_code
 from app.services.quotes import quote_of
 from app.services.submissions import for_author, thread, thread_length
@@ -112,7 +112,7 @@ async def post_reply(
     files: Annotated[list[UploadFile] | None, Form()] = None,
     idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
-    assignment = await run_in_threadpool(get_assignment, session, slug, code)
+    assignment = await run_in_threadpool(homework_for_reply, session, slug, code)
 
     def file(checked: list[CheckedFile]) -> Response:
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
