@@ -193,6 +193,14 @@ class RunCgroup:
             _optional(self.dirs["cpu"] / "cpu.cfs_period_us", str(_PERIOD_US))
             _optional(self.dirs["cpu"] / "cpu.cfs_quota_us", str(quota))
 
+    def weigh(self, idle: bool) -> None:
+        """CPU weight against the other runs: the lowest while a warm sandbox imports and waits,
+        the default (as every cold run has) once it runs a program."""
+        if self.version == "v2":
+            _optional(self.dirs["unified"] / "cpu.weight", "1" if idle else "100")
+        elif "cpu" in self.dirs:
+            _optional(self.dirs["cpu"] / "cpu.shares", "2" if idle else "1024")
+
     def procs_fds(self) -> list[int]:
         """Open `cgroup.procs` files: writing "0" to each moves the writer into the run's group
         (done between fork and exec, so the sandbox starts inside it)."""
@@ -221,6 +229,12 @@ class RunCgroup:
             events = self._read("memory", "memory.oom_control") or ""
         counters = dict(line.split() for line in events.splitlines() if len(line.split()) == 2)
         return Usage(cpu, int(peak) if peak else None, int(counters.get("oom_kill", 0)))
+
+    def memory_current(self) -> int | None:
+        """Memory the run's processes hold now (page cache and tmpfs included)."""
+        name = "memory.current" if self.version == "v2" else "memory.usage_in_bytes"
+        value = self._read("memory", name)
+        return int(value) if value else None
 
     def cpu_seconds(self) -> float | None:
         return self.usage().cpu_seconds
