@@ -180,18 +180,24 @@ COLONS = ":："
 #: characters of a written code, as regex class contents: digits and dashes, ASCII and full-width
 DIGITS = "0-9０-９"
 DASHES = "-－‐‑‒–—―−"
+#: opening brackets (regex class contents) that may follow the code directly:
+#: `作业3-1(1)…`, `作业3-1（1）…`, `作业3-1【1】…`
+OPENERS = "(（\\[【"
 
 
 def prefix_pattern(code: str) -> re.Pattern[str]:
     """The strict prefix a homework's own reply starts with, as the grader checks it:
     `作业7-1：`, `作业 7-1:`, `作业7-1 ：`, `作业8\\n…`, but not `作业7-10:` for code `7-1`.
 
-    The code must be followed by a colon (ASCII or full-width) or by white space, so that
-    `作业7-1已完成` does not pass as well formed. (The thread's router reads prefixes more
-    leniently, from the same pieces: see app/services/reply_routing.py.)
+    The code must be followed by a colon (ASCII or full-width), by white space, or by an opening
+    bracket that starts the answer's numbered parts (`作业3-1(1)…(2)…`, the format homework 3-1
+    states), so that `作业7-1已完成` does not pass as well formed. The bracket stays part of the
+    answer. (The thread's router reads prefixes more leniently, from the same pieces: see
+    app/services/reply_routing.py.)
     """
     return re.compile(
-        rf"^\s*{PREFIX_WORD}\s*{re.escape(code)}(?![\d\-])(?:\s*[{COLONS}]|\s+|$)\s*", re.UNICODE
+        rf"^\s*{PREFIX_WORD}\s*{re.escape(code)}(?![\d\-])(?:\s*[{COLONS}]|\s+|$|(?=\s*[{OPENERS}]))\s*",
+        re.UNICODE,
     )
 
 
