@@ -14,9 +14,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import paging
 from app.config import PROJECT_ROOT
+from app.db import session_scope
 from app.deps import get_locale
 from app.i18n import (
     LABELS,
@@ -28,7 +30,7 @@ from app.i18n import (
     translate,
 )
 from app.rendered_store import stored_markdown
-from app.services import visibility
+from app.services import notifications, visibility
 from app.services.uploads import upload_limits
 
 
@@ -65,6 +67,24 @@ def _shown(ctx: Context, submission: Any) -> visibility.Shown:
     return visibility.shown(ctx.get("user"), submission, ctx["locale"])
 
 
+@pass_context
+def _unread(ctx: Context) -> int:
+    """The viewer's unread inbox items, for the header: one indexed count, once per request.
+    Logged-in pages are never cached (app/web/page_cache.py), so nobody sees another's count."""
+    viewer, request = ctx.get("user"), ctx.get("request")
+    if viewer is None or request is None:
+        return 0
+    cached = getattr(request.state, "unread_count", None)
+    if cached is None:
+        try:
+            with session_scope() as session:
+                cached = notifications.unread_count(session, viewer.id)
+        except SQLAlchemyError:  # an error page about the database itself still renders
+            cached = 0
+        request.state.unread_count = cached
+    return int(cached)
+
+
 def _babel(locale: str) -> str:
     return "zh_Hans_CN" if locale == "zh_CN" else "en"
 
@@ -82,7 +102,8 @@ def environment() -> Environment:
                        STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS,
                        VERDICT_LABELS=VERDICT_LABELS, chip_of=chip_of, shown=_shown,
                        floor_url=paging.floor_url,
-                       form_token=new_form_token)
+                       form_token=new_form_token, unread_count=_unread,
+                       BADGE_MAX=notifications.BADGE_MAX)
     env.globals.update(_page_helpers())
     env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown)
     return env
