@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_FILE = "secret_key"
+#: scheme, host (and port), optional path; nothing a link could be bent with
+PUBLIC_URL_PATTERN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?$")
 
 
 class Settings(BaseSettings):
@@ -97,8 +100,9 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
-    #: the site's address as users reach it, for links in mail (default: the request's own;
-    #: notification mail and digests are sent by workers, which need it to write links)
+    #: the site's address as users reach it (`https://camp.example.org`), for links in mail;
+    #: required with `smtp_host`: a link built from the request's Host header could point anywhere
+    #: (notification mail and digests are written by workers, which have no request at all)
     public_url: str = ""
     #: the hour (site time zone) from which the sweeper sends the day's notification digests
     digest_hour: int = Field(default=8, ge=0, le=23)
@@ -163,6 +167,16 @@ class Settings(BaseSettings):
         for (low_name, low), (high_name, high) in itertools.pairwise(bounds):
             if not low < high:
                 raise ValueError(f"{low_name} ({low:g}) must be less than {high_name} ({high:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _public_url(self) -> Settings:
+        if self.public_url and not PUBLIC_URL_PATTERN.match(self.public_url):
+            raise ValueError("CAMP_PUBLIC_URL must be an http(s) address with no query or fragment, "
+                             "for example https://camp.example.org")
+        if self.smtp_host and not self.public_url:
+            raise ValueError("CAMP_PUBLIC_URL must be set when CAMP_SMTP_HOST is: password-reset links "
+                             "are never built from the address a request names (its Host header)")
         return self
 
     @model_validator(mode="after")

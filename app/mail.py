@@ -9,7 +9,8 @@ from app.config import Settings
 
 
 def mail_configured(settings: Settings) -> bool:
-    return bool(settings.smtp_host)
+    """Mail goes out only with a server and the site's own address for its links."""
+    return bool(settings.smtp_host and settings.public_url)
 
 
 def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:

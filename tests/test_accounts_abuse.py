@@ -205,7 +205,7 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
 
 def test_password_reset_by_mail(embedded: Stack, smtp: tuple[int, Inbox]) -> None:
     port, inbox = smtp
-    client = app_client("192.0.2.50", smtp_host="127.0.0.1", smtp_port=port)
+    client = app_client("192.0.2.50", smtp_host="127.0.0.1", smtp_port=port, public_url="http://testserver")
     name = unique_name()
     token = csrf_of(client, "/register")
     client.post("/register", data={"name": name, "password": "old horse 1", "password2": "old horse 1",

@@ -91,7 +91,8 @@ def test_deleting_does_not_give_tries_back(stack: Stack) -> None:
     [student] = insert_students(1)
     sid = upload(slug, student, at("2020-01-10 10:00"))
     with session_scope() as session:
-        delete_reply(session, session.get(Submission, sid), session.get(User, student))  # type: ignore[arg-type]
+        delete_reply(session, session.get(Submission, sid), session.get(User, student),  # type: ignore[arg-type]
+                     now=at("2020-01-10 10:30"))
     with pytest.raises(LimitReached):
         upload(slug, student, at("2020-01-10 11:00"))
 

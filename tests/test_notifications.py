@@ -222,6 +222,7 @@ def test_a_refused_mail_is_tried_again_then_given_up(embedded: Stack, monkeypatc
         closed = probe.getsockname()[1]
     monkeypatch.setenv("CAMP_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("CAMP_SMTP_PORT", str(closed))
+    monkeypatch.setenv("CAMP_PUBLIC_URL", "https://camp.example.org")
     get_settings.cache_clear()
     someone = add_user(embedded)
     set_email(user_id(someone), "x@example.org", "won")

@@ -6,6 +6,11 @@ its number and shows as a placeholder.
   keeps its verdict (the code did not change).
 * The author may delete a reply (it is hidden, not removed: draws and the audit log still know
   it existed). Staff may hide any reply, with a reason, and show it again. Both are audited.
+* Two changes that would rig prizes are refused: editing a reply the staff already reviewed
+  (the score and "featured" mark were given to the old text; `top_score` draws `by: review`
+  would rank the new one by it), and deleting an on-time reply after the deadline (fixed-rank
+  prizes count positions among the on-time replies: one deletion moves everyone after it, so a
+  student with spare accounts could place one on a winning position once the list is final).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import after_commit
-from app.errors import Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.models import CoursePost, GradingAttempt, Status, Submission, SubmissionEdit, User, utcnow
 from app.queue import enqueue_grading
 from app.services.audit import record
@@ -43,6 +48,9 @@ def edit_text(session: Session, submission: Submission, user: User, text: str | 
     if assignment.is_late(now):
         raise Forbidden("Replies to homework {code} can no longer be edited: the deadline has passed",
                         code=assignment.code)
+    if submission.reviewed_at is not None:
+        raise Conflict("The staff already reviewed this reply, so it can no longer be edited; "
+                       "post a new reply instead")
     text = clean_text(text)
     if not text and not submission.attachments:
         raise Invalid("The reply is empty: write an answer or attach a file")
@@ -84,8 +92,13 @@ def history(session: Session, submission: Submission) -> list[SubmissionEdit]:
 
 
 def delete_reply(session: Session, submission: Submission, user: User, now: datetime | None = None) -> None:
+    now = now or utcnow()
     _own_visible(submission, user)
-    _hide(submission, "author", now or utcnow())
+    if not submission.is_late and submission.assignment.is_late(now):
+        raise Forbidden("Replies to homework {code} can no longer be deleted: the deadline has passed "
+                        "and prize positions are fixed. Ask the staff to hide it if it must go",
+                        code=submission.assignment.code)
+    _hide(submission, "author", now)
     record(session, user, "submission.delete", f"submission:{submission.id}", {"floor": submission.floor})
 
 

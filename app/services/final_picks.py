@@ -54,11 +54,15 @@ def set_final(session: Session, submission: Submission, user: User, final: bool,
     if submission.final_pick == final:
         return picks_of(session, assignment, user.id)
     if final:
-        # lock the author's rows so two requests cannot both pass the count
+        # Two tabs marking at once: locking the marked rows is not enough (a row another request
+        # is marking right now is not marked yet, so neither request sees it and both pass the
+        # count). Lock the author's account row first: the second request waits for the first to
+        # commit, and its count, a new statement, then sees the first one's mark.
+        session.execute(select(User.id).where(User.id == user.id).with_for_update())
         limit = final_limit(assignment.course)
         marked = session.scalars(select(Submission.id).where(
             Submission.assignment_id == assignment.id, Submission.author_id == user.id,
-            Submission.final_pick.is_(True), Submission.hidden.is_(False)).with_for_update()).all()
+            Submission.final_pick.is_(True), Submission.hidden.is_(False))).all()
         if len(marked) >= limit:
             raise Conflict("You already chose {k} final submissions; unmark one first", k=limit)
     submission.final_pick = final

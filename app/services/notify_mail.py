@@ -35,7 +35,8 @@ class Mail:
 
 
 def site_base(settings: Settings) -> str:
-    return settings.public_url.rstrip("/") or "http://127.0.0.1:8000"
+    """The site's configured address (mail is sent only when there is one: app.mail)."""
+    return settings.public_url.rstrip("/")
 
 
 def _locale(user: User, settings: Settings) -> str:

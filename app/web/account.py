@@ -110,7 +110,9 @@ def forgot(request: Request, session: SessionDep, name: Text) -> Response:
     login_limits.reset_requested(session, address)
     user = find_user(session, name)
     if user is not None and user.email and user.is_active and mail_configured(settings):
-        base = settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+        # the configured address, never the request's Host header: a forged Host would mail
+        # the victim a working reset link that points at the attacker's site
+        base = settings.public_url.rstrip("/")
         link = f"{base}/password/reset?token={reset_token(settings.secret_key, user)}"
         locale = user.locale or get_locale(request)
         body = translate(locale, "Someone (we hope you) asked to reset the password of {name} on Camp. "

@@ -1,0 +1,69 @@
+"""Attacks on accounts replayed as a hostile user would try them (see docs/abuse.md, "Tried as
+an attacker"): reset links bent by a forged Host header, names that pass for the staff."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from tests.support.mailbox import local_smtp
+from tests.support.stacks import Stack
+from tests.support.web import csrf_of, unique_name
+
+
+def app_client(**settings: object) -> TestClient:
+    from app.config import get_settings
+    from app.main import create_app
+
+    return TestClient(create_app(get_settings().model_copy(update=settings)))
+
+
+def _register_with_mail(client: TestClient) -> str:
+    name = unique_name()
+    form = {"name": name, "password": "old horse 1", "password2": "old horse 1",
+            "email": f"{name}@example.org", "csrf_token": csrf_of(client, "/register")}
+    assert client.post("/register", data=form, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    return name
+
+
+def _forgot_with_forged_host(client: TestClient, name: str) -> None:
+    token = csrf_of(client, "/password/forgot")
+    r = client.post("/password/forgot", data={"name": name, "csrf_token": token},
+                    headers={"host": "evil.example"})
+    assert r.status_code == 200
+
+
+def _body(raw: bytes) -> str:
+    return str(message_from_bytes(raw).get_payload(decode=True).decode())
+
+
+def test_smtp_without_the_sites_address_is_refused_at_start() -> None:
+    from app.config import Settings
+
+    with pytest.raises(ValidationError, match="CAMP_PUBLIC_URL"):
+        Settings(smtp_host="127.0.0.1")
+    with pytest.raises(ValidationError, match="CAMP_PUBLIC_URL"):
+        Settings(smtp_host="127.0.0.1", public_url="https://camp.example.org/?next=//evil.example")
+
+
+def test_reset_mail_never_links_to_the_host_a_request_names(embedded: Stack) -> None:
+    """An attacker asks for the victim's reset with `Host: evil.example`: the mailed link used
+    to point there, handing the attacker the token when the victim clicked it."""
+    with local_smtp() as (port, inbox):
+        # a configuration the validator refuses, made anyway: no link may be built from the request
+        bare = app_client(smtp_host="127.0.0.1", smtp_port=port, public_url="")
+        _forgot_with_forged_host(bare, _register_with_mail(bare))
+        assert not any("evil.example" in _body(m) for m in inbox.messages)
+        assert inbox.messages == []
+
+        client = app_client(smtp_host="127.0.0.1", smtp_port=port, public_url="https://camp.example.org")
+        _forgot_with_forged_host(client, _register_with_mail(client))
+        [raw] = inbox.messages
+        body = _body(raw)
+        assert "evil.example" not in body
+        assert re.search(r"https://camp\.example\.org/password/reset\?token=\S+", body), body

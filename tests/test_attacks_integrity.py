@@ -1,0 +1,130 @@
+"""Prize rigging replayed as a hostile student would try it (docs/abuse.md, "Tried as an
+attacker"): deleting a reply after the deadline to move others' fixed-rank positions, editing a
+reply after the staff reviewed it, marking more final picks than allowed from two tabs at once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.support.homework import Reply, add_replies, make_course, now
+from tests.support.stacks import Stack
+from tests.support.thread import account, user_id
+
+HOMEWORK = "/api/v1/courses/{slug}/assignments/{code}"
+
+
+def _positions(client: TestClient, slug: str, staff: dict[str, str]) -> list[int]:
+    r = client.get(HOMEWORK.format(slug=slug, code="1-1") + "/entries", headers=staff,
+                   params={"rule_index": 0})
+    assert r.status_code == 200, r.text
+    return [e["entry_id"] for e in r.json()["entries"]]
+
+
+def test_deleting_after_the_deadline_cannot_move_fixed_rank_positions(client: TestClient, stack: Stack) -> None:
+    """Three on-time replies, prizes for the 1st and 3rd. After the deadline the second author
+    deleted theirs so the fourth-placed friend moved up to 3rd: refused now, nothing changes."""
+    slug = make_course({"code": "1-1", "grading": {"kind": "reply_format", "answers": "open"},
+                        "rewards": [{"kind": "fixed_ranks", "ranks": "1,3"}]},
+                       opens=now() - timedelta(days=7), due=now() - timedelta(minutes=30))
+    people = [account(stack) for _ in range(4)]
+    base = now() - timedelta(hours=2)
+    ids = add_replies(slug, "1-1", [Reply(user_id(name), at=base + timedelta(minutes=i))
+                                    for i, (name, _) in enumerate(people)])
+    late = add_replies(slug, "1-1", [Reply(user_id(people[1][0]), at=now())])[0]
+    _, staff = account(stack, "instructor")
+    before = _positions(client, slug, staff)
+    assert before == ids
+
+    refused = client.delete(f"/api/v1/submissions/{ids[1]}", headers=people[1][1])
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    assert "截止" in refused.json()["detail"]
+    assert _positions(client, slug, staff) == before
+    assert client.get(f"/api/v1/submissions/{ids[1]}", headers=people[0][1]).json()["text"]
+    # a late reply is never an entry: its author may still take it down
+    assert client.delete(f"/api/v1/submissions/{late}", headers=people[1][1]).status_code == 204
+
+
+def test_a_reviewed_reply_cannot_be_swapped_for_another_text(client: TestClient, stack: Stack) -> None:
+    """Staff gave a reply 95 and "featured"; its author then replaced the text (an advert, a copy
+    of someone else's answer) and kept the score that `top_score by: review` draws rank on."""
+    slug = make_course({"code": "1-1", "grading": {"kind": "reply_format", "answers": "open"}})
+    _, author = account(stack)
+    _, staff = account(stack, "instructor")
+    created = client.post(HOMEWORK.format(slug=slug, code="1-1") + "/submissions",
+                          data={"text": "作业1-1：我的原创分析"}, headers=author)
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    reviewed = client.put(f"/api/v1/submissions/{sid}/review", json={"score": 95, "featured": True},
+                          headers=staff)
+    assert reviewed.status_code == 200, reviewed.text
+
+    swapped = client.patch(f"/api/v1/submissions/{sid}", json={"text": "作业1-1：加群领资料"}, headers=author)
+    assert swapped.status_code == 409 and "新的回复" in swapped.json()["detail"]
+    mine = client.get(f"/api/v1/submissions/{sid}", headers=author).json()
+    assert mine["text"] == "作业1-1：我的原创分析" and mine["review"]["score"] == 95
+    page = client.get(f"/courses/{slug}/assignments/1-1", headers=author).text
+    assert f'href="/submissions/{sid}/edit"' not in page
+
+
+def test_two_tabs_cannot_mark_more_final_picks_than_allowed(pg_stack: Stack) -> None:
+    """K = 1. Tab A marks one submission and has not committed yet; tab B marks another. B's
+    count of marked rows could not see A's uncommitted mark and both were stored."""
+    from app.db import session_scope
+    from app.errors import Conflict
+    from app.models import Submission, User
+    from app.services.final_picks import set_final
+
+    with pg_stack.active():
+        slug = make_course({"code": "6-2", "grading": {"kind": "mnist", "public_fraction": 0.5}})
+        _set_final_limit(slug, 1)
+        name, _ = account(pg_stack)
+        first, second = add_replies(slug, "6-2", [Reply(user_id(name)), Reply(user_id(name))])
+        outcome: list[str] = []
+
+        def tab_b() -> None:
+            try:
+                with session_scope() as session:
+                    set_final(session, session.get(Submission, second), session.get(User, user_id(name)), True)
+                outcome.append("marked")
+            except Conflict:
+                outcome.append("refused")
+
+        with session_scope() as session:  # tab A, still open while tab B runs
+            set_final(session, session.get(Submission, first), session.get(User, user_id(name)), True)
+            other = threading.Thread(target=tab_b)
+            other.start()
+            _until_done_or_waiting(other)
+        other.join()
+        with session_scope() as session:
+            marked = session.scalars(select(Submission.id).where(
+                Submission.id.in_([first, second]), Submission.final_pick.is_(True))).all()
+        assert outcome == ["refused"] and marked == [first]
+
+
+def _set_final_limit(slug: str, k: int) -> None:
+    from app.db import session_scope
+    from app.models import Course
+
+    with session_scope() as session:
+        course = session.scalar(select(Course).where(Course.slug == slug))
+        assert course is not None
+        course.settings = {**(course.settings or {}), "final_picks": k}
+
+
+def _until_done_or_waiting(thread: threading.Thread) -> None:
+    """Return once `thread` finished or PostgreSQL shows a session waiting for a row lock."""
+    from sqlalchemy import text
+
+    from app.db import session_scope
+
+    while thread.is_alive():
+        with session_scope() as session:
+            waiting = session.scalar(text("SELECT count(*) FROM pg_stat_activity "
+                                          "WHERE datname = current_database() AND wait_event_type = 'Lock'"))
+        if waiting:
+            return
+        thread.join(0.05)
