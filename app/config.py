@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     sandbox_cgroup_name: str = Field(default="camp-sandbox", pattern=r"^[A-Za-z0-9_-]+$")
     #: auto | v2 | v1 | none (none: rlimits only, with a warning in the log and /healthz)
     sandbox_cgroups: str = Field(default="auto", pattern=r"^(auto|v2|v1|none)$")
+    #: warm sandboxes (docs/grading.md): each grading process of a worker serving a code queue
+    #: keeps this many sandboxes started ahead of need, each used for one run; 0 = always cold
+    warm_pool_size: int = Field(default=2, ge=0, le=64)
+    #: modules a warm sandbox imports before it waits (comma-separated; numpy always)
+    warm_pool_imports: str = Field(default="numpy,paddle", pattern=r"^[A-Za-z0-9_.,]*$")
+    #: the most memory (MiB) the waiting sandboxes of one process may hold together; 0 = no cap
+    #: (a sandbox that imported paddle holds about 300 MiB, charged to its run's memory limit)
+    warm_pool_memory_mb: int = Field(default=0, ge=0)
+    #: a grading waits this long for a sandbox that is still warming up before it starts cold
+    warm_pool_wait_seconds: float = Field(default=10.0, ge=0)
     # The grading pipeline (docs/pipeline.md). Each bound is above the one before it:
     # sandbox wall time < soft time limit < hard time limit < claim lease.
     #: Celery raises in the task after this long: an infrastructure failure, retried (default wall + 60 s)

@@ -9,9 +9,9 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-import kombu.transport.sqlalchemy
 from celery import Celery
 
+from app import embedded_broker
 from app.config import Settings, get_settings
 from grader import catalog
 
@@ -42,14 +42,16 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         transport_options["socket_connect_timeout"] = 5
         if settings.broker_key_prefix:
             transport_options["global_keyprefix"] = settings.broker_key_prefix
-    if not settings.broker_url:  # the embedded broker's SQLite file lives in the data directory
+    broker_url, transport = settings.effective_broker_url, None
+    if not settings.broker_url:  # the embedded broker: a SQLite file in the data directory
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.embedded:
-        # kombu's SQLAlchemy transport polls once a second by default; the option cannot be
-        # passed through broker_transport_options (kombu hands those to create_engine).
-        kombu.transport.sqlalchemy.Transport.polling_interval = settings.embedded_poll_seconds
+        # kombu's SQLAlchemy transport polls once a second by default; Camp's copy of it takes
+        # the interval as a transport option (app/embedded_broker.py)
+        broker_url, transport = broker_url.removeprefix("sqla+"), embedded_broker.TRANSPORT
+        transport_options["polling_interval"] = settings.embedded_poll_seconds
     return {
-        "broker_url": settings.effective_broker_url,
+        "broker_url": broker_url,
+        "broker_transport": transport,
         "task_ignore_result": True,
         "task_default_queue": "cpu",
         "task_acks_late": True,

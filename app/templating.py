@@ -14,12 +14,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import paging
 from app.config import PROJECT_ROOT
 from app.db import session_scope
 from app.deps import get_locale
+from app.errors import CampError
 from app.i18n import (
     LABELS,
     ROLE_LABELS,
@@ -29,9 +31,10 @@ from app.i18n import (
     chip_of,
     translate,
 )
-from app.rendered_store import stored_markdown
+from app.rendered_store import stored_markdown, stored_notebook
 from app.services import notifications, visibility
 from app.services.uploads import upload_limits
+from grader.catalog import NOTEBOOK_CONTENT_TYPE
 
 
 def new_form_token() -> str:
@@ -85,6 +88,16 @@ def _unread(ctx: Context) -> int:
     return int(cached)
 
 
+@pass_context
+def _notebook(ctx: Context, attachment: Any) -> Markup:
+    """A `.ipynb` attachment shown as static HTML (rendered once, app/rendered_store.py)."""
+    try:
+        return stored_notebook(attachment.sha256, attachment.filename, ctx["locale"])
+    except (CampError, OSError):
+        text = translate(ctx["locale"], "This notebook cannot be shown; download it instead.")
+        return Markup('<p class="nb-note muted">') + text + Markup("</p>")
+
+
 def _babel(locale: str) -> str:
     return "zh_Hans_CN" if locale == "zh_CN" else "en"
 
@@ -105,7 +118,9 @@ def environment() -> Environment:
                        form_token=new_form_token, unread_count=_unread,
                        BADGE_MAX=notifications.BADGE_MAX)
     env.globals.update(_page_helpers())
-    env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown)
+    env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown,
+                       notebook=_notebook)
+    env.globals.update(NOTEBOOK_TYPE=NOTEBOOK_CONTENT_TYPE)
     return env
 
 

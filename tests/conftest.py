@@ -3,8 +3,11 @@ markers every test gets from where it lives and what it uses (helpers live in te
 
 Markers are applied here, not by hand, so a new test is marked the moment it asks for a stack:
 `sqlite`, `postgres`, `redis` follow the fixtures; `browser` and `faults` follow the folder.
-`make test-fast` leaves out the browser, the faults, the slow tests and the PostgreSQL copy of
-every test that runs on both stacks (`--one-stack`).
+`slow` follows the `live` fixture: a test that starts a server process of its own pays seconds
+for it. Tests are marked `slow` by hand when they start another real process of their own (a
+worker, `camp serve`, a fuzzer), replay attacks on the real sandbox, or take more than about two
+seconds for their own reasons. `make test-fast` leaves out the browser, the faults, the slow tests
+and the PostgreSQL copy of every test that runs on both stacks (`--one-stack`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import sandbox
+from tests.support.live import Live, live_server
 from tests.support.stacks import (
     DEMO_COURSE,
     Stack,
@@ -27,7 +31,7 @@ from tests.support.web import make_client
 
 # Marks by folder (the first part under tests/), then by fixture in the test's closure.
 FOLDER_MARKS = {"browser": ("browser",), "faults": ("faults", "postgres", "redis")}
-FIXTURE_MARKS = {"sqlite_stack": ("sqlite",), "pg_stack": ("postgres", "redis")}
+FIXTURE_MARKS = {"sqlite_stack": ("sqlite",), "pg_stack": ("postgres", "redis"), "live": ("slow",)}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -96,6 +100,22 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     chosen: Stack = request.getfixturevalue(f"{'pg' if request.param == 'postgres' else 'sqlite'}_stack")
     with chosen.active():
         yield chosen
+
+
+@pytest.fixture
+def running_worker(stack: Stack) -> Stack:
+    """The stack with a real `camp worker` process serving `cpu` and `gpu`: started by the first
+    test that asks, then shared by every later one in this test process."""
+    if not any(p.poll() is None for p in stack.workers):
+        stack.start_worker()
+    return stack
+
+
+@pytest.fixture(scope="session")
+def live() -> Live:
+    """`live(stack, **settings)` starts a real `camp serve` process for one test (a `with`
+    block gives its URL); asking for it marks the test `slow`."""
+    return live_server
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.support.homework import Reply, add_replies, make_course
+from tests.support.homework import Reply, add_replies, make_course, own_queue
 from tests.support.staff import user_id
 from tests.support.web import register
 
@@ -45,6 +45,7 @@ def test_my_submissions_chart_and_homework_filter(embedded_client: TestClient) -
     client = embedded_client
     name = register(client)
     slug = make_course({"code": "6-2", "title": "MNIST <b>"}, {"code": "7-1"})
+    own_queue(slug)  # the queued row stays queued: no worker of another test serves this queue
     me = user_id(name)
     mnist = add_replies(slug, "6-2", [Reply(me, score=0.91), Reply(me, score=0.97)])
     add_replies(slug, "7-1", [Reply(me, score=1.0), Reply(me, status="queued", score=None)])

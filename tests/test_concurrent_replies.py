@@ -14,7 +14,7 @@ import httpx
 
 from tests.faults.kit import run_in_own_loop
 from tests.support.homework import make_course, make_users
-from tests.support.live import live_server
+from tests.support.live import Live
 from tests.support.stacks import Stack
 
 CLIENTS, POSTS = 12, 3
@@ -30,7 +30,7 @@ def tokens(n: int) -> list[dict[str, str]]:
                 for uid in make_users(n)]
 
 
-def test_concurrent_replies_to_one_homework_all_succeed(stack: Stack) -> None:
+def test_concurrent_replies_to_one_homework_all_succeed(stack: Stack, live: Live) -> None:
     slug = make_course({"code": "1-1", "grading": {"kind": "reply_format"}})
     students = tokens(CLIENTS)
 
@@ -47,7 +47,7 @@ def test_concurrent_replies_to_one_homework_all_succeed(stack: Stack) -> None:
 
     # the test's students all share one address; in a class each has their own, so lift the
     # per-address cap on bodies read at once (app/body_reader.py) to the number of students
-    with live_server(stack, CAMP_UPLOADS_PER_CLIENT=str(CLIENTS)) as base:
+    with live(stack, CAMP_UPLOADS_PER_CLIENT=str(CLIENTS)) as base:
         codes: Counter[object] = Counter()
 
         async def everyone() -> None:

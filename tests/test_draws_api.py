@@ -30,6 +30,7 @@ from tests.support.homework import (
     move_draw_to_2023,
     move_replacement_to_2023,
     now,
+    own_queue,
     replies_2023,
 )
 from tests.support.stacks import PROJECT_ROOT, Stack
@@ -346,6 +347,7 @@ def test_refusals_are_in_the_readers_language(client: TestClient, stack: Stack, 
 
 def test_freeze_waits_for_grading_unless_told(client: TestClient, stack: Stack, admin: dict[str, str]) -> None:
     slug = make_course({"code": "5-1", "rewards": [{"kind": "lottery", "k": 1}]})
+    own_queue(slug)  # the queued row stays queued: no worker of another test serves this queue
     a, b = make_users(2)
     add_replies(slug, "5-1", [Reply(a), Reply(b, status="queued")])
     draw_id = client.post(draws_url(slug, "5-1"), json={"rule_index": 0}, headers=admin).json()["draw_id"]

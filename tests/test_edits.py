@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.stacks import Stack, wait_for
@@ -13,13 +12,6 @@ from tests.support.thread import account, at, audit_actions, insert_students, lo
 from tests.support.web import add_user, csrf_of, register
 
 URL = "/api/v1/courses/dl-bootcamp/assignments/{code}/submissions"
-
-
-@pytest.fixture
-def worker(stack: Stack) -> Stack:
-    if not any(p.poll() is None for p in stack.workers):
-        stack.start_worker()
-    return stack
 
 
 def final(client: TestClient, sid: int, headers: dict[str, str]) -> dict:
@@ -30,8 +22,8 @@ def final(client: TestClient, sid: int, headers: dict[str, str]) -> dict:
     return wait_for(done, timeout=90)  # type: ignore[return-value]
 
 
-def test_an_edit_keeps_the_floor_and_history_and_grades_again(client: TestClient, worker: Stack) -> None:
-    _, auth = account(worker)
+def test_an_edit_keeps_the_floor_and_history_and_grades_again(client: TestClient, running_worker: Stack) -> None:
+    _, auth = account(running_worker)
     created = client.post(URL.format(code="1-1"), data={"text": "我跑通了"}, headers=auth).json()
     assert final(client, created["id"], auth)["verdict"] == "format_error"
     edited = client.patch(f"/api/v1/submissions/{created['id']}", json={"text": "作业1-1：已跑通"}, headers=auth)
@@ -41,7 +33,7 @@ def test_an_edit_keeps_the_floor_and_history_and_grades_again(client: TestClient
     assert regraded["verdict"] == "accepted" and regraded["text"] == "作业1-1：已跑通"
     history = client.get(f"/api/v1/submissions/{created['id']}/edits", headers=auth).json()
     assert [h["text"] for h in history] == ["我跑通了"]
-    _, other = account(worker)
+    _, other = account(running_worker)
     assert client.get(f"/api/v1/submissions/{created['id']}/edits", headers=other).status_code == 403
     assert client.patch(f"/api/v1/submissions/{created['id']}", json={"text": "作业1-1：我改的"},
                         headers=other).status_code == 403

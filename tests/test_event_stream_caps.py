@@ -8,19 +8,19 @@ import contextlib
 import httpx
 
 from tests.support.homework import make_course, own_queue
-from tests.support.live import live_server
+from tests.support.live import Live
 from tests.support.stacks import Stack, wait_for
 from tests.support.web import add_user, api_token
 
 
-def test_one_address_gets_a_few_streams_and_then_429(embedded: Stack) -> None:
+def test_one_address_gets_a_few_streams_and_then_429(embedded: Stack, live: Live) -> None:
     from app.web.events import STREAMS_PER_CLIENT
 
     bearer = {"Authorization": f"Bearer {api_token(embedded, add_user(embedded))}"}
     # a queue no worker serves (the session's workers would grade it and end the streams)
     slug = make_course({"code": "1-1", "grading": {"kind": "reply_format"}})
     own_queue(slug)
-    with live_server(embedded) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live(embedded) as url, httpx.Client(base_url=url, timeout=30) as client:
         posted = client.post(f"/api/v1/courses/{slug}/assignments/1-1/submissions", headers=bearer,
                              data={"text": "作业1-1：已跑通"})
         assert posted.status_code == 201, posted.text

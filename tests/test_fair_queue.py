@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from app.queue import enqueue_grading
@@ -115,6 +116,7 @@ def test_position_and_eta_follow_the_fair_order(stack: Stack) -> None:
     assert order(queue) == [b1, a2, a3]
 
 
+@pytest.mark.slow  # starts a worker process of its own
 def test_a_worker_grades_in_the_fair_order_one_per_student(stack: Stack) -> None:
     """A real worker with two processes: a's burst of four and b's two, sent in arrival order."""
     from app.db import session_scope

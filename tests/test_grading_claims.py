@@ -11,18 +11,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.support.homework import Reply, add_replies, make_course, make_users, now
+from tests.support.homework import Reply, add_replies, make_course, make_users, now, own_queue
 from tests.support.stacks import Stack
 
 
 def queued_submission(code: str = "7-1", grading: dict | None = None) -> int:
-    """A fresh `queued` conv_opcount reply inserted directly (nothing is sent to a broker)."""
+    """A fresh `queued` conv_opcount reply inserted directly (nothing is sent to a broker), on a
+    queue of its own: a worker another test started in this process takes the next waiting row
+    of the queues it serves (the fair order), and must not take this one."""
     from app.db import session_scope
     from app.models import Submission
 
     slug = make_course({"code": code, "grading": grading or {
         "kind": "conv_opcount", "input": [10, 3, 224, 224], "out_channels": 64, "kernel": [3, 3],
         "padding": 1, "bias": "count"}})
+    own_queue(slug)
     [author] = make_users(1)
     [sid] = add_replies(slug, code, [Reply(author, status="queued", verdict=None, score=None)])
     with session_scope() as session:
@@ -63,6 +66,14 @@ def row(sid: int):
 
     with session_scope() as session:
         return session.get(Submission, sid)
+
+
+def queue_of(sid: int) -> str:
+    from app.db import session_scope
+    from app.models import Assignment, Submission
+
+    with session_scope() as session:
+        return session.scalar(select(Assignment.queue).join(Submission).where(Submission.id == sid))
 
 
 def attempts(sid: int) -> list[tuple[int, str | None]]:
@@ -142,7 +153,7 @@ def test_the_sweep_resends_stale_queued_work_backing_off(stack: Stack) -> None:
     waiting_since = now() - timedelta(seconds=get_settings().sweep_stale_queued_seconds + 5)
     with session_scope() as session:
         session.execute(update(Submission).where(Submission.id == sid).values(queued_at=waiting_since))
-    assert (sid, "cpu") in sweep().resend
+    assert (sid, queue_of(sid)) in sweep().resend
     assert sid not in [i for i, _ in sweep().resend]  # just sent: not again for a while
     submission = row(sid)
     assert abs((submission.queued_at - waiting_since).total_seconds()) < 1e-3  # still "waiting since"
@@ -156,7 +167,7 @@ def test_the_sweep_resends_stale_queued_work_backing_off(stack: Stack) -> None:
     with session_scope() as session:  # time passes: due again
         session.execute(update(Submission).where(Submission.id == sid).values(
             resend_at=now() - timedelta(seconds=1)))
-    assert (sid, "cpu") in sweep().resend
+    assert (sid, queue_of(sid)) in sweep().resend
 
 
 def test_infrastructure_failures_are_retried_then_failed(stack: Stack) -> None:

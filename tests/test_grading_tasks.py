@@ -24,13 +24,6 @@ def baseline_zip() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture
-def worker_running(stack: Stack) -> Stack:
-    if not any(p.poll() is None for p in stack.workers):
-        stack.start_worker()
-    return stack
-
-
 def post_and_wait(client: TestClient, headers: dict[str, str], code: str, text: str,
                   files: dict[str, tuple[str, bytes]] | None = None, course: str = "dl-bootcamp") -> dict:
     created = client.post(URL.format(course=course, code=code), data={"text": text}, files=files, headers=headers)
@@ -44,11 +37,11 @@ def post_and_wait(client: TestClient, headers: dict[str, str], code: str, text: 
     return wait_for(final, timeout=120)  # type: ignore[return-value]
 
 
-def test_mnist_baseline_is_graded_end_to_end(client: TestClient, worker_running: Stack) -> None:
-    headers = {"Authorization": f"Bearer {api_token(worker_running, add_user(worker_running))}"}
+def test_mnist_baseline_is_graded_end_to_end(client: TestClient, running_worker: Stack) -> None:
+    headers = {"Authorization": f"Bearer {api_token(running_worker, add_user(running_worker))}"}
     result = post_and_wait(client, headers, "6-2", "作业6-2：LeNet 基线",
                            files={"files": ("mnist-lenet.zip", baseline_zip())})
-    assert result["status"] == "scored", worker_running.worker_log()[-4000:]
+    assert result["status"] == "scored", running_worker.worker_log()[-4000:]
     assert result["verdict"] == "accepted"
     assert 0.95 <= result["score"] <= 1.0  # public half of the 2,000 hidden digits
     assert result["detail"]["public_accuracy"] == result["score"]
@@ -56,8 +49,8 @@ def test_mnist_baseline_is_graded_end_to_end(client: TestClient, worker_running:
     assert not any(key.startswith("private") for key in result["detail"])
 
 
-def test_broken_code_is_a_verdict_not_a_failure(client: TestClient, worker_running: Stack) -> None:
-    headers = {"Authorization": f"Bearer {api_token(worker_running, add_user(worker_running))}"}
+def test_broken_code_is_a_verdict_not_a_failure(client: TestClient, running_worker: Stack) -> None:
+    headers = {"Authorization": f"Bearer {api_token(running_worker, add_user(running_worker))}"}
     code = b"def predict(images):\n    raise ValueError('boom from the student')\n"
     result = post_and_wait(client, headers, "6-2", "作业6-2：坏代码", files={"files": ("predict.py", code)})
     assert result["status"] == "scored" and result["verdict"] == "runtime_error"
@@ -74,8 +67,8 @@ def test_broken_code_is_a_verdict_not_a_failure(client: TestClient, worker_runni
         ("作业7-1：不会", "not_understood"),
     ],
 )
-def test_conv_opcount_answers(client: TestClient, worker_running: Stack, answer: str, verdict: str) -> None:
-    headers = {"Authorization": f"Bearer {api_token(worker_running, add_user(worker_running))}"}
+def test_conv_opcount_answers(client: TestClient, running_worker: Stack, answer: str, verdict: str) -> None:
+    headers = {"Authorization": f"Bearer {api_token(running_worker, add_user(running_worker))}"}
     result = post_and_wait(client, headers, "7-1", answer)
     assert result["status"] == "scored" and result["verdict"] == verdict
     if verdict == "wrong":
@@ -83,7 +76,7 @@ def test_conv_opcount_answers(client: TestClient, worker_running: Stack, answer:
 
 
 def test_misconfigured_homework_fails_for_staff_not_the_student(
-    client: TestClient, worker_running: Stack, tmp_path: Path
+    client: TestClient, running_worker: Stack, tmp_path: Path
 ) -> None:
     course = tmp_path / "broken.yaml"
     course.write_text(
@@ -92,13 +85,13 @@ def test_misconfigured_homework_fails_for_staff_not_the_student(
         " grading: {kind: mnist, dataset: /nonexistent/mnist}}\n",
         encoding="utf-8",
     )
-    assert worker_running.camp("course", "load", str(course)).returncode == 0
-    student = {"Authorization": f"Bearer {api_token(worker_running, add_user(worker_running))}"}
+    assert running_worker.camp("course", "load", str(course)).returncode == 0
+    student = {"Authorization": f"Bearer {api_token(running_worker, add_user(running_worker))}"}
     result = post_and_wait(client, student, "6-2", "作业6-2：x",
                            files={"files": ("predict.py", b"def predict(images):\n    return [0] * len(images)\n")},
                            course="broken-course")
     assert result["status"] == "failed"
     assert result["error"] == "Camp 未能评测这次提交，已通知工作人员。这不会算作你的失误。"
-    staff = {"Authorization": f"Bearer {api_token(worker_running, add_user(worker_running, 'instructor'))}"}
+    staff = {"Authorization": f"Bearer {api_token(running_worker, add_user(running_worker, 'instructor'))}"}
     seen = client.get(f"/api/v1/submissions/{result['id']}", headers=staff).json()
     assert "nonexistent" in seen["error"]

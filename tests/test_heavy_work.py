@@ -8,20 +8,20 @@ import threading
 import httpx
 
 from tests.support.hostile import animated_gif
-from tests.support.live import live_server
+from tests.support.live import Live
 from tests.support.stacks import Stack
 from tests.support.web import add_user, api_token
 
 PATH = "/api/v1/courses/dl-bootcamp/assignments/8/submissions"
 
 
-def test_three_big_gifs_do_not_stop_other_requests(embedded: Stack) -> None:
+def test_three_big_gifs_do_not_stop_other_requests(embedded: Stack, live: Live) -> None:
     """The attack: one 299-frame GIF re-encoded on the event loop stalled every request for
     11.5 s. Three GIFs at the edge of the limits are re-encoded in threads while /healthz keeps
     answering (counted, not timed; bench/abuse.py measures the p99)."""
     gif = animated_gif(199, 380)
     headers = {"Authorization": f"Bearer {api_token(embedded, add_user(embedded))}"}
-    with live_server(embedded) as url:
+    with live(embedded) as url:
         done = threading.Event()
         answered_during: list[int] = []
         statuses: list[int] = []

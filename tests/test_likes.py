@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.errors import Conflict, Forbidden, NotFound
-from tests.support.live import live_server
+from tests.support.live import Live
 from tests.support.stacks import Stack
 from tests.support.thread import account, at, insert_students, make_course, post_as, tokens_for
 
@@ -133,7 +133,7 @@ def test_the_count_at_any_moment_is_replayed_from_the_events(stack: Stack) -> No
 
 
 @pytest.mark.postgres
-def test_50_concurrent_likers_are_all_counted_once(pg_stack: Stack) -> None:
+def test_50_concurrent_likers_are_all_counted_once(pg_stack: Stack, live: Live) -> None:
     """50 accounts like one reply at once, each in its own HTTP request to a real server, while
     one more account fires 10 likes at once: 51 likes, 51 events, and the replay agrees."""
     from app.db import session_scope
@@ -158,7 +158,7 @@ def test_50_concurrent_likers_are_all_counted_once(pg_stack: Stack) -> None:
         except urllib.error.HTTPError as refused:
             return refused.code
 
-    with live_server(pg_stack) as url, ThreadPoolExecutor(60) as pool:
+    with live(pg_stack) as url, ThreadPoolExecutor(60) as pool:
         statuses = list(pool.map(like, eager + [racer] * 10))
     assert statuses[:50] == [200] * 50
     assert sorted(statuses[50:]) == [200] + [409] * 9

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.support.homework import Reply, add_replies, make_course, make_users, now
+from tests.support.homework import Reply, add_replies, make_course, make_users, now, own_queue
 from tests.support.web import register
 
 
@@ -23,6 +23,7 @@ def test_anonymous_homework_page_shows_a_new_reply_and_verdict_at_once(client: T
     from app.web.page_cache import PAGES
 
     slug = make_course({"code": "1-1"})
+    own_queue(slug)  # the queued row stays queued: no worker of another test serves this queue
     [author] = make_users(1)
     [first] = add_replies(slug, "1-1", [Reply(author, status="queued", score=None)])
     url = f"/courses/{slug}/assignments/1-1"

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.stacks import Stack, wait_for
 from tests.support.web import add_user, api_token, register
 
 URL = "/api/v1/courses/dl-bootcamp/assignments/{code}/submissions"
-
-
-@pytest.fixture
-def running_worker(stack: Stack) -> Stack:
-    if not any(p.poll() is None for p in stack.workers):
-        stack.start_worker()
-    return stack
 
 
 def graded(client: TestClient, submission_id: int, headers: dict[str, str]) -> dict[str, object]:

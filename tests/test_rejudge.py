@@ -20,13 +20,6 @@ CONV = {"kind": "conv_opcount", "input": [10, 3, 224, 224], "out_channels": 64, 
         "padding": 1, "bias": "count"}
 
 
-@pytest.fixture
-def running_worker(stack: Stack) -> Stack:
-    if not any(p.poll() is None for p in stack.workers):
-        stack.start_worker()
-    return stack
-
-
 def bearer(stack: Stack, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_token(stack, add_user(stack, role))}"}
 

@@ -18,21 +18,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.live import live_server
+from tests.support.live import Live
 from tests.support.stacks import DEMO_COURSE, Stack, drop_postgres_database, make_postgres_stack
 from tests.support.web import add_user, api_token
+
+# a PostgreSQL and Redis stack of its own (not the `pg_stack` fixture, which marks these itself)
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 SEED = "20261130"
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
+def fuzzed(tmp_path_factory: pytest.TempPathFactory, live: Live) -> Iterator[tuple[Stack, str]]:
     """A database of its own: the run creates replies, draws and users nobody else should see."""
     stack, db_name = make_postgres_stack(tmp_path_factory.mktemp("fuzz"))
     try:
         assert stack.camp("course", "load", str(DEMO_COURSE)).returncode == 0
-        with live_server(stack) as url:
+        with live(stack) as url:
             yield stack, url
     finally:
         stack.stop_workers()

@@ -11,6 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.support.live import free_port
 from tests.support.stacks import DEMO_COURSE, PROJECT_ROOT, Stack, wait_for
 
@@ -43,6 +45,7 @@ def request(url: str, token: str, data: bytes | None = None, content_type: str |
         return json.loads(r.read())
 
 
+@pytest.mark.slow  # starts `camp serve` and its worker
 def test_serve_grades_a_reply_and_stops_its_worker(tmp_path: Path) -> None:
     stack = Stack("serve", {"CAMP_DATA_DIR": str(tmp_path)}, tmp_path)
     assert stack.camp("db", "upgrade").returncode == 0

@@ -12,7 +12,7 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from tests.support.live import live_server
+from tests.support.live import Live
 from tests.support.stacks import Stack
 
 PATH = "/api/v1/courses/dl-bootcamp/assignments/7-1/submissions"
@@ -51,18 +51,18 @@ def status_of(s: socket.socket) -> tuple[int, dict[str, object]]:
 
 
 @pytest.mark.parametrize("count", [24, 100])
-def test_slow_uploads_leave_the_site_answering(embedded: Stack, count: int) -> None:
+def test_slow_uploads_leave_the_site_answering(embedded: Stack, count: int, live: Live) -> None:
     """The attack: 24 bodies at a byte a minute took every admission place and /healthz timed
     out for 60 s. Now they wait outside admission; /healthz answers (its time is printed, and
     docs/benchmarks.md records it; the test does not time it)."""
-    with live_server(embedded, CAMP_UPLOADS_PER_CLIENT="1000", CAMP_BODY_GRACE_SECONDS="120",
+    with live(embedded, CAMP_UPLOADS_PER_CLIENT="1000", CAMP_BODY_GRACE_SECONDS="120",
                      CAMP_BODY_IDLE_SECONDS="120") as url, slow_uploads(url, count):
         times = [healthz_seconds(url) for _ in range(10)]
     print(f"{count} slow uploads: /healthz max {max(times) * 1000:.0f} ms")
 
 
-def test_a_slow_sender_gets_408_and_one_address_only_a_few_at_once(embedded: Stack) -> None:
-    with live_server(embedded, CAMP_BODY_GRACE_SECONDS="1", CAMP_BODY_IDLE_SECONDS="1",
+def test_a_slow_sender_gets_408_and_one_address_only_a_few_at_once(embedded: Stack, live: Live) -> None:
+    with live(embedded, CAMP_BODY_GRACE_SECONDS="1", CAMP_BODY_IDLE_SECONDS="1",
                      CAMP_UPLOADS_PER_CLIENT="2") as url:
         with slow_uploads(url, 3) as (first, second, third):
             status, body = status_of(third)

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.support.homework import Reply, add_replies, make_course, make_users, now
+from tests.support.homework import Reply, add_replies, make_course, make_users, now, own_queue
 from tests.support.stacks import Stack
 from tests.support.staff import csrf, log_in, post_form, staff_client
 from tests.support.web import register
@@ -42,6 +42,7 @@ def test_staff_and_admin_pages_are_closed_to_others(embedded_client: TestClient,
 
 def _homework_with_replies() -> tuple[str, list[int]]:
     slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}})
+    own_queue(slug)  # the queued row stays queued: no worker of another test serves this queue
     alice, bob, carol = make_users(3, prefix="alice")
     ids = add_replies(slug, "7-1", [
         Reply(alice, score=1.0),

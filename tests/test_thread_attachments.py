@@ -20,7 +20,7 @@ from app.errors import TooLarge, UnsupportedMedia
 from app.services.images import strip_metadata
 from app.services.uploads import check_file
 from app.upload_reader import CHUNK, read_uploads
-from tests.support.live import live_server
+from tests.support.live import Live
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 from tests.support.thread import account, png_with_gps
 
@@ -43,15 +43,8 @@ def no_gps(data: bytes) -> bool:
         return 0x8825 not in exif and 0x010F not in exif and b"CampTestCamera" not in data
 
 
-@pytest.fixture
-def worker(stack: Stack) -> Stack:
-    if not any(p.poll() is None for p in stack.workers):
-        stack.start_worker()
-    return stack
-
-
-def test_two_screenshots_and_a_code_zip_are_stored_shown_and_graded(client: TestClient, worker: Stack) -> None:
-    _, auth = account(worker)
+def test_two_screenshots_and_a_code_zip_are_stored_shown_and_graded(client: TestClient, running_worker: Stack) -> None:
+    _, auth = account(running_worker)
     text = ("作业6-1：\n(4) 训练集和测试集的 Loss 曲线：![loss](loss.png)\n准确率见 acc.jpg\n"
             "作业6-2：LeNet 基线，代码和权重在附件里")
     loss, acc = png_with_gps(), png_with_gps(color=(20, 90, 200), fmt="JPEG")
@@ -72,7 +65,7 @@ def test_two_screenshots_and_a_code_zip_are_stored_shown_and_graded(client: Test
         assert served.headers["x-content-type-options"] == "nosniff"
         assert no_gps(served.content) and served.content != original  # re-encoded, metadata gone
         digest = hashlib.sha256(served.content).hexdigest()
-        assert (worker.data_dir / "blobs" / digest[:2] / digest[2:]).read_bytes() == served.content
+        assert (running_worker.data_dir / "blobs" / digest[:2] / digest[2:]).read_bytes() == served.content
 
     # shown inline: the named one where the Markdown put it, the other after the text
     page = client.get(parts["6-1"]["url"].split("#")[0], headers=auth).text
@@ -86,10 +79,10 @@ def test_two_screenshots_and_a_code_zip_are_stored_shown_and_graded(client: Test
         return body if body["status"] in ("scored", "failed", "rejected") else None
 
     code = wait_for(graded, timeout=120)
-    assert code["status"] == "scored" and code["verdict"] == "accepted", worker.worker_log()[-3000:]
+    assert code["status"] == "scored" and code["verdict"] == "accepted", running_worker.worker_log()[-3000:]
     assert 0.95 <= code["score"] <= 1.0
     assert [a["filename"] for a in code["attachments"]] == ["mnist-lenet.zip"]
-    stored = worker.data_dir / "blobs" / hashlib.sha256(package).hexdigest()[:2]
+    stored = running_worker.data_dir / "blobs" / hashlib.sha256(package).hexdigest()[:2]
     assert (stored / hashlib.sha256(package).hexdigest()[2:]).read_bytes() == package
 
 
@@ -115,9 +108,9 @@ def test_a_30_mb_image_is_refused(client: TestClient, stack: Stack) -> None:
     assert r.status_code == 413 and "MB" in r.json()["detail"]
 
 
-def test_a_30_mb_upload_is_answered_before_its_body_is_sent(embedded: Stack) -> None:
+def test_a_30_mb_upload_is_answered_before_its_body_is_sent(embedded: Stack, live: Live) -> None:
     """The server refuses on the declared length: the client sends headers and no body at all."""
-    with live_server(embedded) as url:
+    with live(embedded) as url:
         target = urlparse(url)
         with socket.create_connection((target.hostname, target.port), timeout=10) as sock:
             head = (f"POST {REPLIES} HTTP/1.1\r\nHost: {target.netloc}\r\n"

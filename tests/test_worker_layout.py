@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import select
 
 from app.queue import enqueue_grading
@@ -71,6 +72,7 @@ def alive(pid: int) -> bool:
         return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
+@pytest.mark.slow  # starts worker processes of its own
 def test_default_worker_runs_a_pool_per_queue_and_cheap_replies_pass_a_stuck_code_pool(
     stack: Stack,
 ) -> None:

@@ -34,4 +34,6 @@ celery_app = Celery("camp")
 celery_app.add_defaults(configuration)
 celery_app.autodiscover_tasks(["worker"], related_name="tasks", force=True)
 
-import worker.heartbeat  # noqa: E402, F401  (connects the heartbeat to the worker's signals)
+# connect to the worker's signals: heartbeats, and each grading process's warm sandboxes
+import worker.heartbeat  # noqa: E402
+import worker.warm_pool  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """All tables. Import models from here so every mapper is configured."""
 
 from app.models.base import Base, utcnow
-from app.models.courses import Assignment, Course
+from app.models.courses import Assignment, Course, CourseInstructor
 from app.models.draws import AuditEntry, Draw
 from app.models.idempotency import IdempotencyKey
 from app.models.integrity import Exclusion, SignUp, SimilarPair
@@ -29,6 +29,7 @@ __all__ = [
     "AuthThrottle",
     "Base",
     "Course",
+    "CourseInstructor",
     "CoursePost",
     "Draw",
     "Exclusion",

@@ -14,6 +14,7 @@ import zlib
 from pathlib import PurePosixPath
 
 from app.errors import Invalid
+from app.services.notebooks import defines_predict, read_notebook
 from app.services.uploads import CheckedFile
 from grader import catalog
 
@@ -26,10 +27,12 @@ def check_package(files: list[CheckedFile]) -> None:
     """Refuse (Invalid, the reason in the reader's language) a code upload the grader cannot run."""
     code = [f for f in files if f.kind == "code"]
     if len(code) > 1:
-        raise Invalid("Upload exactly one code package (.py or .zip); got: {names}",
+        raise Invalid("Upload exactly one code package (.py, .zip or .ipynb); got: {names}",
                       names=", ".join(f.filename for f in code))
     if code and code[0].filename.lower().endswith(".zip"):
         _check_zip(code[0])
+    if code and code[0].filename.lower().endswith(catalog.NOTEBOOK_SUFFIX):
+        defines_predict(code[0].filename, read_notebook(code[0].filename, code[0].data))
 
 
 def _check_zip(upload: CheckedFile) -> None:

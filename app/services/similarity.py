@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app import storage
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import CampError, Conflict, Invalid, NotFound
 from app.models import Assignment, Exclusion, Role, SimilarPair, Submission, User, utcnow
 from app.services.audit import record
+from app.services.notebooks import graded_code, read_notebook
 from app.services.similarity_core import code_pairs, text_pairs
 
 MAX_SOURCE_BYTES = 512 * 1024  # of Python read from one package (zip members included)
@@ -34,9 +35,15 @@ class RunResult:
 
 
 def package_source(data: bytes, filename: str) -> str:
-    """The Python source of a code attachment: a .py file, or the .py members of a zip."""
+    """The Python source of a code attachment: a .py file, the .py members of a zip, or the code
+    a notebook's cells make (as the grader runs it)."""
     if filename.lower().endswith(".py"):
         return data[:MAX_SOURCE_BYTES].decode("utf-8", "replace")
+    if filename.lower().endswith(".ipynb"):
+        try:
+            return graded_code(read_notebook(filename, data)).source[:MAX_SOURCE_BYTES]
+        except (CampError, ValueError):
+            return ""
     parts, budget = [], MAX_SOURCE_BYTES
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -7,6 +7,7 @@ from app.web import (  # noqa: F401 (student registers a template global)
     admin,
     auth,
     compose,
+    course_editor,
     course_thread,
     draws,
     events,
@@ -35,5 +36,6 @@ router.include_router(thread.router)
 router.include_router(compose.router)
 router.include_router(reviews.router)
 router.include_router(integrity.router)
+router.include_router(course_editor.router)
 router.include_router(staff.router)
 router.include_router(admin.router)

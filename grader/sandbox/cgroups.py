@@ -222,6 +222,12 @@ class RunCgroup:
         counters = dict(line.split() for line in events.splitlines() if len(line.split()) == 2)
         return Usage(cpu, int(peak) if peak else None, int(counters.get("oom_kill", 0)))
 
+    def memory_current(self) -> int | None:
+        """Memory the run's processes hold now (page cache and tmpfs included)."""
+        name = "memory.current" if self.version == "v2" else "memory.usage_in_bytes"
+        value = self._read("memory", name)
+        return int(value) if value else None
+
     def cpu_seconds(self) -> float | None:
         return self.usage().cpu_seconds
 

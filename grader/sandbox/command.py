@@ -73,6 +73,55 @@ def bwrap_argv(
     gpu: str | None,
 ) -> list[str]:
     """bwrap's arguments (without the privilege drop) for running `script` under the bootstrap."""
+    argv = _common(runtime, limits, seccomp_fd, limits.scratch_bytes + package_bytes, gpu)
+    argv += ["--ro-bind", str(BOOTSTRAP), "/camp/bootstrap.py", "--ro-bind", str(script), MAIN]
+    # the same directories as a warm sandbox has, empty where this run has nothing to put there
+    argv += ["--ro-bind", str(package), PKG] if package is not None else ["--dir", PKG]
+    argv += ["--dir", "/camp/in", "--dir", "/camp/out"]
+    for name, path in inputs.items():
+        argv += ["--ro-bind", str(path), inside_input(name)]
+    for name, path in outputs.items():
+        argv += ["--bind", str(path), inside_output(name)]
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR, "--"]
+    # -I: ignore PYTHON* variables and user site; -B: no .pyc; -u: output survives a kill
+    argv += [runtime.python, "-I", "-B", "-u", "/camp/bootstrap.py", str(status_fd), str(secret_fd), MAIN]
+    return argv + list(args)
+
+
+def package_allowance(limits: Limits) -> int:
+    """The most a package that passed `Limits` can take in the work dir's tmpfs (whole pages
+    per file plus a page per entry), for a warm sandbox that starts before its package exists."""
+    return limits.unpacked_bytes + 2 * 4096 * limits.package_files
+
+
+def warm_bwrap_argv(
+    *,
+    runtime: Runtime,
+    limits: Limits,
+    home: Path,
+    status_fd: int,
+    secret_fd: int,
+    request_fd: int,
+    seccomp_fd: int | None,
+    imports: Sequence[str],
+    gpu: str | None,
+) -> list[str]:
+    """bwrap's arguments for a warm sandbox: the same sandbox as `bwrap_argv`, started before its
+    run is known. `home` (a host directory made by the pool) holds `main.py` (empty until the
+    hand-off), and the directories `pkg`, `in` and `out`, empty too: the grader fills them at the
+    hand-off and they appear at the same paths as in a cold run."""
+    argv = _common(runtime, limits, seccomp_fd, limits.scratch_bytes + package_allowance(limits), gpu)
+    argv += ["--ro-bind", str(BOOTSTRAP), "/camp/bootstrap.py", "--ro-bind", str(home / "main.py"), MAIN]
+    argv += ["--ro-bind", str(home / "pkg"), PKG, "--ro-bind", str(home / "in"), "/camp/in",
+             "--bind", str(home / "out"), "/camp/out"]
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR, "--"]
+    return [*argv, runtime.python, "-I", "-B", "-u", "/camp/bootstrap.py", "--warm", str(status_fd),
+            str(secret_fd), str(request_fd), ",".join(imports), "1" if gpu is not None else "0"]
+
+
+def _common(
+    runtime: Runtime, limits: Limits, seccomp_fd: int | None, box_bytes: int, gpu: str | None
+) -> list[str]:
     scratch = str(limits.scratch_bytes)
     # Inside, every slot's uid looks like "nobody"; outside it is the slot's own uid. The trusted
     # bootstrap is pid 1: signals from inside its pid namespace cannot kill it.
@@ -93,15 +142,4 @@ def bwrap_argv(
     for target, link in runtime.symlinks:
         argv += ["--symlink", target, link]
     # the work dir holds a copy of the package plus `scratch_bytes` of the program's own files
-    argv += ["--size", str(limits.scratch_bytes + package_bytes), "--tmpfs", WORKDIR]
-    argv += ["--ro-bind", str(BOOTSTRAP), "/camp/bootstrap.py", "--ro-bind", str(script), MAIN]
-    if package is not None:
-        argv += ["--ro-bind", str(package), PKG]
-    for name, path in inputs.items():
-        argv += ["--ro-bind", str(path), inside_input(name)]
-    for name, path in outputs.items():
-        argv += ["--bind", str(path), inside_output(name)]
-    argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR, "--"]
-    # -I: ignore PYTHON* variables and user site; -B: no .pyc; -u: output survives a kill
-    argv += [runtime.python, "-I", "-B", "-u", "/camp/bootstrap.py", str(status_fd), str(secret_fd), MAIN]
-    return argv + list(args)
+    return [*argv, "--size", str(box_bytes), "--tmpfs", WORKDIR]

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.limits import Limits
@@ -67,6 +67,8 @@ class Outcome:
     oom_killed: bool = False
     #: killed because the run's processes together used `Limits.cpu_seconds` of CPU
     cpu_exceeded: bool = False
+    #: ran in a sandbox of the warm pool (started ahead of need), not a cold one
+    warm: bool = False
 
     @property
     def ok(self) -> bool:
@@ -134,17 +136,24 @@ def run_python(
     outputs: Mapping[str, Path] | None = None,
     sandbox: SandboxConfig | None = None,
 ) -> Outcome:
-    """Run `script` (bound read-only as /camp/main.py) in a fresh sandbox, cwd = copy of `package`.
+    """Run `script` (bound read-only as /camp/main.py) in a fresh sandbox, cwd = copy of `package`:
+    a warm one from this process's pool for these limits when there is one ready, else cold.
 
     `inputs` are bound read-only at /camp/in/NAME, `outputs` (created empty here) read-write at
     /camp/out/NAME. Host paths must live in a directory the sandbox user can traverse (see
     `workspace`). Raises `InfrastructureError` (`SandboxSetupError`) when the sandbox cannot
     start or cannot be cleaned up; those count towards the worker's sandbox health.
     """
+    from grader.sandbox import warm  # a warm sandbox is this run started early (warm.py)
+
+    config = sandbox or configured()
+    ins, outs = dict(inputs or {}), dict(outputs or {})
     try:
         _require_tools()
-        with isolation(limits, sandbox or configured()) as box:
-            outcome = _run_in(box, script, args, limits, package, dict(inputs or {}), dict(outputs or {}))
+        outcome = warm.run_warm(script, args, limits, package, ins, outs, config)
+        if outcome is None:
+            with isolation(limits, config) as box:
+                outcome = _run_in(box, script, args, limits, package, ins, outs)
     except SandboxSetupError as exc:
         health.record_failure(str(exc))
         raise
@@ -157,7 +166,7 @@ def _run_in(
     inputs: dict[str, Path], outputs: dict[str, Path],
 ) -> Outcome:
     rt = runtime()
-    gpu = limits.gpu if limits.gpu is not None and gpu_devices() else None  # else CPU fallback
+    gpu = gpu_for(limits)
     package_size = _prepare(package, inputs, outputs, box.uid)
     secret = secrets.token_hex(16).encode()
     status_r, status_w = os.pipe()
@@ -189,6 +198,12 @@ def _run_in(
     return _supervise(proc, box, status_r, secret, limits, started, gpu is not None)
 
 
+def gpu_for(limits: Limits) -> str | None:
+    """The GPU handed to the sandbox: the one asked for where the host has NVIDIA devices, else
+    None (the run falls back to the CPU)."""
+    return limits.gpu if limits.gpu is not None and gpu_devices() else None
+
+
 def _pipe_holding(data: bytes) -> int:
     read, write = os.pipe()
     try:
@@ -207,12 +222,17 @@ def _file_holding(data: bytes) -> int:
 
 def _supervise(
     proc: subprocess.Popen[bytes], box: Isolation, status_r: int, secret: bytes, limits: Limits,
-    started: float, gpu: bool,
+    started: float, gpu: bool, cpu_base: float = 0.0, warm: bool = False,
 ) -> Outcome:
+    """Watch the run from `started` on; `cpu_base` is the CPU time its cgroup had used before
+    (a warm sandbox's imports), which counts against no limit and is not reported."""
     assert proc.stdout is not None
     log, status = HeadTail(limits.output_bytes), bytearray()
     deadline = started + limits.wall_seconds
-    cpu = box.cgroup.cpu_seconds if box.cgroup is not None else lambda: None
+
+    def cpu() -> float | None:
+        used = box.cgroup.cpu_seconds() if box.cgroup is not None else None
+        return None if used is None else used - cpu_base
     exited: list[int] = []
 
     def finished() -> bool:
@@ -236,13 +256,15 @@ def _supervise(
         _end_everything(box, proc.pid)
         wait_status = exited[0] if exited else _wait(proc.pid, None)
         usage = box.terminate()
+        if usage.cpu_seconds is not None:
+            usage = replace(usage, cpu_seconds=max(0.0, usage.cpu_seconds - cpu_base))
         # output written just before the end (every holder is dead now, so this ends quickly)
         _pump(selector, time.monotonic() + _DRAIN_SECONDS, status, limits, lambda: None, lambda: False)
     proc.stdout.close()
     os.close(status_r)
     assert wait_status is not None
     proc.returncode = os.waitstatus_to_exitcode(wait_status)  # reaped above: Popen must not wait
-    return _outcome(wait_status, stop, bytes(status), secret, log, started, gpu, usage)
+    return _outcome(wait_status, stop, bytes(status), secret, log, started, gpu, usage, warm)
 
 
 def _over_cpu(cpu: Callable[[], float | None], limits: Limits) -> bool:
@@ -305,7 +327,7 @@ def _authenticated(status: bytes, secret: bytes) -> list[bytes]:
 
 def _outcome(
     wait_status: int, stop: str | None, status: bytes, secret: bytes, log: HeadTail,
-    started: float, gpu: bool, usage: Usage,
+    started: float, gpu: bool, usage: Usage, warm: bool = False,
 ) -> Outcome:
     code = os.waitstatus_to_exitcode(wait_status)
     lines = _authenticated(status, secret)
@@ -332,6 +354,7 @@ def _outcome(
         memory_peak_bytes=usage.memory_peak_bytes,
         oom_killed=usage.oom_kills > 0,
         cpu_exceeded=stop == "cpu",
+        warm=warm,
     )
 
 

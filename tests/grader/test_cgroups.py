@@ -15,7 +15,8 @@ import pytest
 from grader.sandbox.cgroups import RunCgroup, Support, _below, _mounts, _own_paths, detect, remove_stale
 from tests.support import sandbox as test_sandbox
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="cgroups are created by root")
+# each test kills and times real processes in cgroups of their own (seconds each)
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="cgroups are created by root"), pytest.mark.slow]
 
 
 def spawn_into(group: RunCgroup) -> subprocess.Popen[bytes]:

@@ -55,6 +55,7 @@ def test_the_perturbation_is_fixed_by_the_seed_and_differs_per_course() -> None:
     assert not any(im.tobytes() in public for im in one)  # no byte-exact public digit is left
 
 
+@pytest.mark.slow  # the baseline over 2,000 digits, four times
 def test_the_baseline_loses_under_one_point() -> None:
     images, labels = public_digits()
     hidden, truth = images[-2000:], labels[-2000:]

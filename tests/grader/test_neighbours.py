@@ -3,6 +3,10 @@
 Every hostile package is graded at the same time as the baseline package: the hostile one must
 end with a clear verdict, the innocent one must be scored exactly as when it runs alone, and
 afterwards no process of this test run's sandbox uids may be left (`ps -U` is empty).
+
+Each attack runs twice: in cold sandboxes, and in warm ones (grader/sandbox/warm.py: started
+ahead of need, then handed the package). In the warm case both gradings must have run every one
+of their runs in a warm sandbox (a hostile one may end after its first run), and stopping the pools must leave no process behind.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import pytest
 import grader
 from grader.datasets import DEMO_DIR, load_split
 from grader.limits import Limits
+from grader.sandbox import configured, warm
 from tests.grader.graderkit import BASELINE_ACCURACY, FAST, zip_bytes
 from tests.support import sandbox as test_sandbox
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]  # attack replays on the real sandbox
 
 #: the hostile runs get a little longer than FAST: they must be graded *while* the neighbour runs
 HOSTILE = Limits(**{**FAST.__dict__, "wall_seconds": 20, "cpu_seconds": 4})
@@ -32,12 +37,14 @@ MEMORY = Limits(**{**HOSTILE.__dict__, "memory_bytes": 512 * 1024**2})
 UIDS = [test_sandbox.UID_FIRST + i for i in range(test_sandbox.UID_COUNT)]
 
 
-def slot_processes() -> list[str]:
-    """`ps` for every uid of this test run's slots: one line per process still alive."""
+def slot_processes(idle: frozenset[int] = frozenset()) -> list[str]:
+    """`ps` for every uid of this test run's slots: one line per process still alive (those of
+    the `idle` uids, warm sandboxes still waiting for a run, left out)."""
     result = subprocess.run(["ps", "-o", "pid=,uid=,stat=,args=", "-U", ",".join(map(str, UIDS))],
                             capture_output=True, text=True, timeout=30)
     # a zombie runs nothing and holds nothing: it only waits for the host's init to reap it
-    return [line for line in result.stdout.splitlines() if not line.split()[2].startswith("Z")]
+    return [line for line in result.stdout.splitlines()
+            if not line.split()[2].startswith("Z") and int(line.split()[1]) not in idle]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -52,13 +59,20 @@ def predict_py(body: str) -> str:
     return f"import numpy as np\n\ndef predict(images):\n{inner}\n    return np.zeros(len(images), dtype=np.int64)\n"
 
 
-@pytest.fixture
-def neighbours(baseline_zip: bytes) -> Iterator[Callable[..., tuple[grader.Report, grader.Report]]]:
+@pytest.fixture(params=["cold", "warm"])
+def neighbours(request: pytest.FixtureRequest,
+               baseline_zip: bytes) -> Iterator[Callable[..., tuple[grader.Report, grader.Report]]]:
     """Grade a hostile package, then (once `ready()` holds) the baseline beside it."""
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    pools: list[warm.WarmPool] = []
+
+    def prepare(*limits: Limits) -> None:
+        if request.param == "warm":  # both gradings' runs (sample and hidden) find a warm sandbox
+            pools.extend(warm_pools(*limits))
 
     def run(code: str, ready: Callable[[], bool], limits: Limits = HOSTILE,
             config: dict | None = None) -> tuple[grader.Report, grader.Report]:
+        prepare(limits, INNOCENT)
         hostile = pool.submit(grader.grade, "mnist", assignment="6-2", limits=limits,
                               files={"pkg.zip": zip_bytes({"predict.py": code})}, config=config or {})
         wait_until(lambda: ready() or hostile.done())
@@ -66,10 +80,28 @@ def neighbours(baseline_zip: bytes) -> Iterator[Callable[..., tuple[grader.Repor
                                files={"lenet.zip": baseline_zip})
         return hostile.result(timeout=120), innocent.result(timeout=120)
 
+    run.prepare = prepare  # type: ignore[attr-defined]  # for a test that grades on its own
     assert slot_processes() == []
-    yield run
-    pool.shutdown(wait=True)
+    try:
+        yield run
+        pool.shutdown(wait=True)
+        for used in pools:
+            assert used.stats.cold == 0 and used.stats.used >= 1, used.stats
+    finally:
+        warm.stop()
     assert slot_processes() == [], "processes of the sandbox outlived their run"
+
+
+def warm_pools(*limits: Limits) -> list[warm.WarmPool]:
+    settings = warm.WarmSettings(size=2, imports=("numpy",), wait_seconds=120)
+    pools = [warm.start(settings, each, configured()) for each in limits]
+    assert all(p is not None and p.wait_ready(timeout=120) for p in pools), "no warm sandbox started"
+    return [p for p in pools if p is not None]
+
+
+def idle_uids() -> frozenset[int]:
+    """Uids of warm sandboxes that are still waiting: not the hostile run's processes."""
+    return frozenset(uid for p in warm.pools() for uid in p.idle_uids())
 
 
 def assert_innocent(report: grader.Report) -> None:
@@ -100,7 +132,7 @@ def test_ptrace_of_pid_1_and_parked_processes(neighbours) -> None:
         time.sleep(4)    # the neighbour is graded now
         return np.zeros(len(images), dtype=np.int64)
     """)
-    hostile, innocent = neighbours(code, ready=lambda: len(slot_processes()) >= 20,
+    hostile, innocent = neighbours(code, ready=lambda: len(slot_processes(idle_uids())) >= 20,
                                    config={"min_accuracy": 0.5})
     assert hostile.verdict == "wrong", hostile
     assert "ptrace refused, errno 1" in hostile.log
@@ -160,7 +192,7 @@ def test_cpu_hogs_share_one_quota(neighbours) -> None:
         while True:
             pass
     """)
-    hostile, innocent = neighbours(code, ready=lambda: len(slot_processes()) >= 10)
+    hostile, innocent = neighbours(code, ready=lambda: len(slot_processes(idle_uids())) >= 10)
     assert hostile.verdict == "time_limit", hostile
     assert "CPU" in hostile.messages["en"]
     cpu, wall = hostile.detail["cpu_seconds"], hostile.detail["wall_seconds"]
@@ -189,6 +221,7 @@ def test_a_deep_zip_is_bad_package(neighbours, baseline_zip: bytes) -> None:
     """A 1000-level directory path raised RecursionError in the unpacker."""
     deep = "/".join(["d"] * 1000) + "/x.txt"
     package = zip_bytes({"predict.py": predict_py("return np.zeros(len(images), dtype=np.int64)"), deep: "x"})
+    neighbours.prepare(INNOCENT)  # the hostile package never reaches a sandbox
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
     hostile = pool.submit(grader.grade, "mnist", assignment="6-2", files={"deep.zip": package}, limits=HOSTILE)
     innocent = pool.submit(grader.grade, "mnist", assignment="6-2", files={"lenet.zip": baseline_zip},
@@ -269,7 +302,7 @@ def test_without_cgroups_parked_processes_die_by_uid(neighbours) -> None:
     process the run left, and the run's budgets are still its own uid's."""
     from dataclasses import replace
 
-    from grader.sandbox import configure, configured
+    from grader.sandbox import configure
 
     code = predict_py("""
         import os, time

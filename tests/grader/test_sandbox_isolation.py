@@ -174,6 +174,7 @@ def test_disk_filling_is_capped_by_tmpfs_sizes():
     assert results["huge"] == "File too large"
 
 
+@pytest.mark.slow  # waits out the time limit
 def test_fork_bomb_is_contained_and_the_next_run_works():
     outcome = run("""
         import os
@@ -266,8 +267,9 @@ def test_chatty_but_finite_output_keeps_head_and_tail():
 @pytest.mark.parametrize(
     ("code", "verdict"),
     [
-        ("while True: pass", "time_limit"),  # CPU limit (SIGXCPU) before the wall limit
-        ("import time\ntime.sleep(1000)", "time_limit"),
+        # each waits out a time limit
+        pytest.param("while True: pass", "time_limit", marks=pytest.mark.slow),  # CPU limit (SIGXCPU) first
+        pytest.param("import time\ntime.sleep(1000)", "time_limit", marks=pytest.mark.slow),
         ("x = []\nwhile True: x.append(bytearray(64 << 20))", "memory_limit"),
         ("import numpy\nnumpy.ones((1 << 20, 1 << 10))", "memory_limit"),
         ("raise ValueError('boom')", "runtime_error"),

@@ -6,13 +6,17 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from tests.support.stacks import PROJECT_ROOT, Stack, wait_for
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never a browser downloaded by Playwright
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+
+
+#: the `live` fixture: `with live(stack, CAMP_X="1") as url:` runs one server for a test
+Live = Callable[..., AbstractContextManager[str]]
 
 
 def free_port() -> int:

@@ -23,9 +23,12 @@ def config() -> SandboxConfig:
 
 
 def env() -> dict[str, str]:
-    """The same range for worker processes started by the tests (read by app.config)."""
+    """The same range for worker processes started by the tests (read by app.config). Their warm
+    pools are off: a worker started per test would spend CPU importing Paddle for sandboxes it
+    never uses, and hold slots that the hostile tests count (tests/test_warm_pool_worker.py turns
+    it on)."""
     return {"CAMP_SANDBOX_UID_FIRST": str(UID_FIRST), "CAMP_SANDBOX_UID_COUNT": str(UID_COUNT),
-            "CAMP_SANDBOX_CGROUP_NAME": CGROUP_NAME}
+            "CAMP_SANDBOX_CGROUP_NAME": CGROUP_NAME, "CAMP_WARM_POOL_SIZE": "0"}
 
 
 def remove_cgroup_dirs() -> None:

@@ -1,0 +1,277 @@
+"""Warm sandboxes (grader/sandbox/warm.py): the same sandbox as a cold one, used exactly once.
+
+Each test starts its own pool with this test run's slots, runs real bubblewrap, and stops the
+pool; afterwards no process of the run's slot uids may be left (`ps -U`), no slot held and no
+run cgroup left.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import resource
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grader.limits import Limits
+from grader.sandbox import command as sandbox_command
+from grader.sandbox import configured, processes_of, run_python, warm, workspace
+from grader.sandbox import process as sandbox_process
+from grader.sandbox.slots import kill_uid
+from tests.grader.graderkit import FAST
+from tests.support import sandbox as test_sandbox
+
+pytestmark = pytest.mark.sandbox
+
+UIDS = [test_sandbox.UID_FIRST + i for i in range(test_sandbox.UID_COUNT)]
+NUMPY = warm.WarmSettings(size=1, imports=("numpy",), wait_seconds=120)
+
+
+def slot_processes() -> list[str]:
+    result = subprocess.run(["ps", "-o", "pid=,uid=,stat=,args=", "-U", ",".join(map(str, UIDS))],
+                            capture_output=True, text=True, timeout=30)
+    return [line for line in result.stdout.splitlines() if not line.split()[2].startswith("Z")]
+
+
+def run_cgroups() -> list[Path]:
+    return [p for p in Path("/sys/fs/cgroup").glob(f"*/**/{test_sandbox.CGROUP_NAME}/run-*") if p.is_dir()]
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left() -> Iterator[None]:
+    assert slot_processes() == []
+    try:
+        yield
+    finally:
+        warm.stop()
+    assert slot_processes() == [], "a warm sandbox outlived its pool"
+    assert run_cgroups() == []
+
+
+def start(settings: warm.WarmSettings = NUMPY, limits: Limits = FAST) -> warm.WarmPool:
+    pool = warm.start(settings, limits, configured())
+    assert pool is not None and pool.wait_ready(timeout=120), "the pool never warmed up"
+    return pool
+
+
+def run(code: str, limits: Limits = FAST, package: dict[str, str] | None = None,
+        args: tuple[str, ...] = ()) -> sandbox_process.Outcome:
+    with workspace() as ws:
+        script = ws / "main.py"
+        script.write_text(textwrap.dedent(code))
+        pkg = None
+        if package is not None:
+            pkg = ws / "pkg"
+            pkg.mkdir()
+            for name, text in package.items():
+                (pkg / name).write_text(text)
+        return run_python(script, args, limits=limits, package=pkg)
+
+
+def reported(outcome: sandbox_process.Outcome) -> dict:
+    for line in reversed(outcome.log.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise AssertionError(f"no JSON report in log: {outcome.log[-2000:]}")
+
+
+PROBE = """
+    import json, os, resource, sys
+    def status(key):
+        for line in open("/proc/self/status"):
+            if line.startswith(key + ":"):
+                return line.split(":", 1)[1].strip()
+    limits = {name: resource.getrlimit(getattr(resource, name)) for name in
+              ("RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CORE", "RLIMIT_DATA")}
+    cpu = resource.getrlimit(resource.RLIMIT_CPU)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "env": dict(os.environ),
+        "cwd": os.getcwd(), "root": sorted(os.listdir("/")), "camp": sorted(os.listdir("/camp")),
+        "files": sorted(os.listdir(".")), "tmp": sorted(os.listdir("/tmp")), "argv": sys.argv,
+        "in": sorted(os.listdir("/camp/in")), "limits": limits,
+        "cpu_left": cpu[0] - (used.ru_utime + used.ru_stime),
+        "seccomp": status("Seccomp"), "nnp": status("NoNewPrivs"), "caps": status("CapEff"),
+        "cgroup": open("/proc/self/cgroup").read(), "hostname": os.uname().nodename,
+    }))
+"""
+
+
+def test_a_warm_sandbox_looks_like_a_cold_one() -> None:
+    """What a program can see of its sandbox is the same warm and cold: identity, environment,
+    file system, rlimits, seccomp, capabilities; and the CPU time left counts from the hand-off."""
+    cold = run(PROBE, package={"weights.txt": "w"}, args=("a", "b"))
+    pool = start()
+    hot = run(PROBE, package={"weights.txt": "w"}, args=("a", "b"))
+    assert cold.ok and hot.ok, (cold.log, hot.log)
+    assert not cold.warm and hot.warm and pool.stats.used == 1
+    seen_cold, seen_warm = reported(cold), reported(hot)
+    cpu_cold, cpu_warm = seen_cold.pop("cpu_left"), seen_warm.pop("cpu_left")
+    assert seen_warm == seen_cold
+    assert seen_warm["files"] == ["weights.txt"] and seen_warm["argv"] == ["/camp/main.py", "a", "b"]
+    assert seen_warm["seccomp"] == "2" and seen_warm["caps"] == "0000000000000000"
+    # the program gets the whole budget from the hand-off, not what the imports left of it
+    assert FAST.cpu_seconds - 0.5 <= cpu_warm <= FAST.cpu_seconds + 1 and cpu_cold <= FAST.cpu_seconds
+
+
+def test_each_warm_sandbox_serves_one_run() -> None:
+    """A second run never finds what the first one left: files in the work dir, /tmp and
+    /dev/shm, module state, environment variables, processes."""
+    pool = start(replace(NUMPY, size=2))
+    first = run("""
+        import os, subprocess, sys, numpy
+        for path in ("/box/left", "/tmp/left", "/dev/shm/left"):
+            open(path, "w").write("first student")
+        numpy.camp_left = "first student"
+        sys.modules["camp_left"] = numpy
+        os.environ["CAMP_LEFT"] = "first student"
+        if os.fork() == 0:
+            os.setsid()
+            import time
+            time.sleep(600)
+        print("planted")
+    """)
+    assert first.ok and first.warm and "planted" in first.log, first.log
+    second = run("""
+        import json, os, sys, numpy
+        print(json.dumps({
+            "files": [p for p in ("/box/left", "/tmp/left", "/dev/shm/left") if os.path.exists(p)],
+            "module": hasattr(numpy, "camp_left") or "camp_left" in sys.modules,
+            "env": "CAMP_LEFT" in os.environ,
+            "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        }))
+    """)
+    assert second.ok and second.warm, second.log
+    seen = reported(second)
+    assert seen["files"] == [] and not seen["module"] and not seen["env"]
+    assert len(seen["processes"]) <= 2, seen  # pid 1 (the bootstrap) and the program itself
+    assert pool.stats.used == 2 and pool.stats.cold == 0
+
+
+def test_the_wall_clock_starts_at_the_hand_off() -> None:
+    """A sandbox that waited in the pool longer than the wall limit still gets its whole time."""
+    limits = replace(FAST, wall_seconds=2)
+    pool = start(limits=limits)
+    time.sleep(2.5)
+    outcome = run("import time; time.sleep(0.5); print('done')", limits=limits)
+    assert outcome.warm and outcome.ok and not outcome.timed_out, outcome
+    assert pool.stats.used == 1
+
+
+def test_cpu_limit_is_the_runs_own() -> None:
+    """A busy loop is stopped at `cpu_seconds` of its own, counted from the hand-off; the CPU
+    time of the imports is not reported as the run's. (A long wall limit: on a busy machine the
+    loop gets a fraction of a CPU.)"""
+    limits = replace(FAST, wall_seconds=120, cpu_seconds=2)
+    start(limits=limits)
+    outcome = run("while True: pass", limits=limits)
+    assert outcome.warm and outcome.timed_out and outcome.cpu_exceeded, outcome
+    assert outcome.cpu_seconds is not None and 2 <= outcome.cpu_seconds < 2 + 1.5, outcome
+
+
+def test_the_files_arrive_only_at_the_hand_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm sandbox started before the package existed: its processes' command lines hold no
+    package path, and secrets put in the grader's environment afterwards never reach it."""
+    pool = start()
+    secret = "camp-test-secret-" + os.urandom(8).hex()
+    monkeypatch.setenv("CAMP_SECRET_KEY", secret)
+    outcome = run("""
+        import json, os
+        seen = []
+        for pid in os.listdir("/proc"):
+            for name in ("cmdline", "environ"):
+                try:
+                    seen.append(open(f"/proc/{pid}/{name}", "rb").read().decode(errors="replace"))
+                except OSError:
+                    pass
+        print(json.dumps({"seen": seen, "env": dict(os.environ), "weights": open("weights.txt").read()}))
+    """, package={"weights.txt": secret[:8]})
+    assert outcome.warm and outcome.ok, outcome.log
+    seen = reported(outcome)
+    assert seen["weights"] == secret[:8]
+    assert secret not in json.dumps(seen["seen"]) and secret not in json.dumps(seen["env"])
+    assert not any("camp-grade-" in text or "camp-warm-" in text for text in seen["seen"])
+    assert pool.stats.used == 1
+
+
+def test_a_dead_warm_sandbox_is_replaced_and_the_run_still_happens() -> None:
+    pool = start()
+    for uid in pool.idle_uids():
+        assert kill_uid(uid)  # SIGKILL to every process of that slot's uid
+    outcome = run("print('ran')")
+    assert outcome.ok and "ran" in outcome.log
+    assert pool.stats.discarded == 1, pool.stats
+
+
+def test_a_failing_warm_up_falls_back_to_cold() -> None:
+    pool = warm.start(replace(NUMPY, imports=("camp_no_such_module",), wait_seconds=0), FAST, configured())
+    assert pool is not None
+    deadline = time.monotonic() + 60
+    while pool.stats.failed == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    outcome = run("print('ran')")
+    assert outcome.ok and not outcome.warm and "ran" in outcome.log
+    assert pool.stats.failed >= 1 and pool.stats.used == 0
+
+
+def test_other_limits_run_cold() -> None:
+    pool = start()
+    outcome = run("print('ran')", limits=replace(FAST, wall_seconds=5))
+    assert outcome.ok and not outcome.warm and pool.stats.used == 0
+
+
+def test_stopping_the_pool_leaves_nothing() -> None:
+    """Waiting sandboxes hold processes, slots and cgroups; `stop` ends all of them."""
+    start(replace(NUMPY, size=3))
+    assert slot_processes() != [] and run_cgroups() != []
+    warm.stop()
+    assert slot_processes() == [] and run_cgroups() == []
+    lock_dir = configured().lock_dir
+    for uid in UIDS:  # every slot is free again
+        fd = os.open(lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+
+
+@pytest.mark.slow
+def test_gpu_warm_up_creates_cuda_only_in_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a GPU asked for, the warm child (the process that will run the program) imports
+    Paddle and would create its CUDA context there; pid 1 (the bootstrap) and the grader never
+    load Paddle. This machine has no GPU and a CPU build of Paddle: the GPU code path runs (the
+    device handed in, CUDA_VISIBLE_DEVICES set, RLIMIT_DATA instead of RLIMIT_AS) and creates
+    no context; docs/grading.md says what was run on a real GPU."""
+    monkeypatch.setattr(sandbox_process, "gpu_devices", lambda: ["/dev/null"])
+    monkeypatch.setattr(sandbox_command, "gpu_devices", lambda: ["/dev/null"])
+    limits = Limits(gpu="0")
+    pool = start(warm.WarmSettings(size=1, imports=("numpy", "paddle"), wait_seconds=300), limits)
+    [uid] = pool.idle_uids()
+    loaders = [pid for pid in processes_of(uid) if "libpaddle" in Path(f"/proc/{pid}/maps").read_text()]
+    assert len(loaders) == 1, "exactly one process of the sandbox (the warm child) loaded Paddle"
+    outcome = run("""
+        import json, os, resource, sys
+        print(json.dumps({"cuda": os.environ["CUDA_VISIBLE_DEVICES"], "paddle": "paddle" in sys.modules,
+                          "data": resource.getrlimit(resource.RLIMIT_DATA)[0],
+                          "as": resource.getrlimit(resource.RLIMIT_AS)[0]}))
+    """, limits=limits)
+    assert outcome.warm and outcome.ok and outcome.gpu, outcome.log
+    seen = reported(outcome)
+    assert seen == {"cuda": "0", "paddle": True, "data": limits.memory_bytes, "as": resource.RLIM_INFINITY}
+    assert _grader_never_imports_paddle()
+
+
+def _grader_never_imports_paddle() -> bool:
+    """In a fresh interpreter: a warm pool with Paddle warm-up leaves the grader without Paddle."""
+    code = ("import sys; from grader.sandbox import warm; "
+            "print('paddle' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return result.stdout.strip() == "False"
