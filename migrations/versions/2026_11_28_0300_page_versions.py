@@ -25,7 +25,7 @@ depends_on: str | Sequence[str] | None = None
 #: kept in step with app.models.page_versions.UNTRACKED_TABLES (a test compares them)
 UNTRACKED = ("api_tokens", "worker_heartbeats", "page_versions", "alembic_version",
              "auth_throttle",  # created later (0009), named here for the test
-             # created later (0014_notifications): not page content either
+             # created later (0015_notifications): not page content either
              "notifications", "notification_prefs", "prize_claims")
 
 BUMP = """

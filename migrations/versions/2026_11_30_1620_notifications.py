@@ -4,9 +4,9 @@ The in-app inbox (`notifications`, one row per user and event key), what each us
 e-mail (`notification_prefs`) and winners' delivery details (`prize_claims`, erased after the
 retention period). Not page content: no page-version trigger.
 
-Revision ID: 0014_notifications
-Revises: 0013_course_instructors
-Create Date: 2026-11-30 16:10:00
+Revision ID: 0015_notifications
+Revises: 0014_search_index
+Create Date: 2026-11-30 16:20:00
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy.dialects import postgresql
 
 from app.models.base import UTCDateTime
 
-revision: str = "0014_notifications"
-down_revision: str | None = "0013_course_instructors"
+revision: str = "0015_notifications"
+down_revision: str | None = "0014_search_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
