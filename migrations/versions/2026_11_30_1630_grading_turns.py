@@ -6,9 +6,9 @@ that grew with every grading: 8 ms per pick at 1,000 submissions, 29 ms at 20,00
 worker of the queue waited for it). Filled from the attempts so far. An index on
 `grading_attempts.finished_at` for the ETA's latest finished gradings.
 
-Revision ID: 0015_grading_turns
-Revises: 0014_search_index
-Create Date: 2026-11-30 16:20:00
+Revision ID: 0016_grading_turns
+Revises: 0015_notifications
+Create Date: 2026-11-30 16:30:00
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from alembic import op
 
 import app.models.base
 
-revision: str = "0015_grading_turns"
-down_revision: str | None = "0014_search_index"
+revision: str = "0016_grading_turns"
+down_revision: str | None = "0015_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
