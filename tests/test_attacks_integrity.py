@@ -128,3 +128,27 @@ def _until_done_or_waiting(thread: threading.Thread) -> None:
         if waiting:
             return
         thread.join(0.05)
+
+
+ANSWER = ("作业8：Gradient descent moves the parameters against the gradient of the loss; with momentum "
+          "the update keeps a running average of past gradients, so oscillations across a narrow valley "
+          "cancel and progress along its floor speeds up. That is why Adam converged faster here.")
+LOOK_ALIKE = str.maketrans({"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у",
+                            "i": "і", "A": "Α", "G": "Ԍ"})  # Cyrillic and Greek twins
+
+
+def test_a_copy_disguised_with_look_alike_letters_is_still_found() -> None:
+    """The copy reads exactly like the original, but every a/e/o/p/c/i is Cyrillic: it shared
+    no 5-character shingle with the original and the similarity review never queued the pair."""
+    from app.services.similarity_core import text_pairs
+
+    disguised = ANSWER.translate(LOOK_ALIKE)
+    assert disguised != ANSWER
+    [pair] = text_pairs({1: ANSWER, 2: disguised})
+    assert (pair.first, pair.second) == (1, 2) and pair.similarity >= 0.95
+    # zero-width and soft-hyphen padding were already dropped with the punctuation
+    padded = "\u200b".join(ANSWER[:60]) + "\u00ad" + ANSWER[60:]
+    assert text_pairs({1: ANSWER, 2: padded})
+    # different Chinese answers stay apart (Chinese characters are never folded)
+    assert text_pairs({1: "作业8：" + "梯度下降法沿损失的负梯度方向更新参数" * 3,
+                       2: "作业8：" + "随机森林通过多棵决策树的投票来降低方差" * 3}) == []

@@ -91,6 +91,9 @@ ROUTES: dict[str, frozenset[str]] = {
     "/": NONE,
     "/courses/{slug}": NONE,
     "/courses/{slug}/assignments/{code}": REPLY,
+    # searched for every state's text marker (`urls`): snippets of text only
+    "/courses/{slug}/search": frozenset({T}),
+    "/courses/{slug}/assignments/{code}/search": frozenset({T}),
     "/me/submissions": REPLY,
     "/files/{attachment_id}": frozenset({IMG, C}),
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
@@ -249,6 +252,8 @@ def urls(path: str, world: World, state: str | None) -> list[str]:
         return [path.replace("{attachment_id}", str(f)) for f in world.files[state]]
     for key, value in fill.items():
         path = path.replace(key, value)
+    if path.endswith("/search"):
+        path += "?q=TXT-"  # every state's text marker starts so
     return [path]
 
 

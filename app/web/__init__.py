@@ -16,6 +16,7 @@ from app.web import (  # noqa: F401 (student registers a template global)
     leaderboard,
     pages,
     reviews,
+    search,
     staff,
     student,
     thread,
@@ -34,6 +35,7 @@ router.include_router(thread.router)
 router.include_router(compose.router)
 router.include_router(reviews.router)
 router.include_router(integrity.router)
+router.include_router(search.router)
 router.include_router(course_editor.router)
 router.include_router(staff.router)
 router.include_router(admin.router)

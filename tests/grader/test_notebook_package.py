@@ -66,7 +66,10 @@ def test_unpack_writes_predict_py_and_a_note(tmp_path) -> None:  # type: ignore[
     size, note = unpack({"作业6-2.ipynb": lenet_notebook()}, tmp_path, FAST)
     written = (tmp_path / "predict.py").read_text(encoding="utf-8")
     assert size == len(written.encode()) and "def predict(" in written
-    assert note.startswith("=== notebook: 4 code cells taken as predict.py ===")
+    assert note.startswith("=== notebook: 4 code cells taken as predict.py ===\n"
+                           "lines of predict.py: cell 1 = 2-7, cell 2 = 8-10, cell 3 = 11-12, cell 4 = 13-")
+    lines = written.splitlines()
+    assert lines[1] == "# --- cell 1 ---" and lines[12] == "# --- cell 4 ---"
     assert "left out (IPython magic): cell 1, line 1: %pip install paddlepaddle" in note
     assert "left out (shell command): cell 1, line 2: !ls /home/aistudio/data" in note
     assert "left out (cell magic): cell 3, line 1: %%bash" in note
@@ -89,4 +92,5 @@ def test_a_crashing_notebook_is_a_runtime_error_pointing_at_predict_py() -> None
     report = grader.grade("mnist", assignment="6-2", files={"hw.ipynb": crash}, config={}, limits=FAST)
     assert report.verdict == "runtime_error"
     assert "ZeroDivisionError" in report.log and "predict.py" in report.log
+    assert "lines of predict.py: cell 1 = 2-4, cell 2 = 5-7" in report.log
 
