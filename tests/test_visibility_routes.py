@@ -67,6 +67,11 @@ ROUTES: dict[str, frozenset[str]] = {
     "/account": NONE,
     "/password/forgot": NONE,
     "/password/reset": NONE,
+    # the inbox shows what happened, never a reply's text or score (app/services/notifications.py)
+    "/inbox": NONE,
+    "/prizes/{draw_id}/claim": NONE,  # the winner's own delivery details
+    "/admin/claims": NONE,  # delivery details: admins only (tests/test_notifications_claims.py)
+    "/admin/claims.csv": NONE,
     "/api/v1/courses/{slug}/assignments/{code}/leaderboard": frozenset({R, S}),
     "/api/v1/courses/{slug}/assignments/{code}/leaderboard.csv": STAFF_ONLY,
     "/api/v1/courses/{slug}/assignments/{code}/draws": NONE,

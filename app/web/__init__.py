@@ -12,6 +12,7 @@ from app.web import (  # noqa: F401 (student registers a template global)
     draws,
     events,
     files,
+    inbox,
     integrity,
     leaderboard,
     pages,
@@ -25,6 +26,7 @@ from app.web import (  # noqa: F401 (student registers a template global)
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(account.router)
+router.include_router(inbox.router)
 router.include_router(pages.router)
 router.include_router(files.router)
 router.include_router(events.router)
