@@ -1,10 +1,15 @@
-"""Rendered Markdown, stored once: `DATA_DIR/rendered/<sha256>.html`, shared by every web process
+"""Rendered Markdown and notebooks, stored once:
+`DATA_DIR/rendered/<sha256>.html`, shared by every web process
 that shares the data directory (docker-compose mounts one volume for all of them).
 
 Some texts take markdown-it seconds (64 KB of `[`: ten such replies made every view of their
 page take 9.6 s). A text is rendered the first time a page shows it, then read back; the key
 covers the text, the attachments it may show and `RENDERER`, so a change of the renderer or of
 an edited reply's text renders anew. A small in-memory LRU saves the file read for hot texts.
+
+Notebook attachments are stored the same way, keyed by the file's SHA-256, the reader's language
+(the notes inside are translated) and both renderers' versions: a notebook is read from the blob
+store and rendered once, the first time a page shows it.
 """
 
 from __future__ import annotations
@@ -19,11 +24,16 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from app import storage
 from app.config import get_settings
 from app.rich_text import NamedFile, render_markdown
+from app.services.notebook_render import render_notebook
+from app.services.notebooks import read_notebook
 
 #: bump when app/rich_text.py renders differently, so stored pages are not reused
 RENDERER = "3"  # 2: `*` between numbers stays a multiplication; 3: math as MathML
+#: bump when app/services/notebook_render.py renders differently
+NOTEBOOK_RENDERER = "1"
 
 
 def stored_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> Markup:
@@ -31,6 +41,25 @@ def stored_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> 
     images = tuple(sorted((f.filename, f.id) for f in files if f.kind == "image"))
     key = hashlib.sha256(json.dumps([RENDERER, text or "", images]).encode()).hexdigest()
     return _stored(get_settings().data_dir / "rendered", key, text or "", images)
+
+
+def stored_notebook(sha256: str, filename: str, locale: str) -> Markup:
+    """A stored `.ipynb` attachment as static HTML (app/services/notebook_render.py)."""
+    key = hashlib.sha256(json.dumps(["notebook", NOTEBOOK_RENDERER, RENDERER, sha256, locale])
+                         .encode()).hexdigest()
+    return _stored_notebook(get_settings().data_dir / "rendered", key, sha256, filename, locale)
+
+
+def _stored_notebook(folder: Path, key: str, sha256: str, filename: str, locale: str) -> Markup:
+    """Not kept in memory as well: a rendering can be megabytes, and the file read is cheap."""
+    path = folder / key[:2] / f"{key}.html"
+    try:
+        return Markup(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        pass
+    html = str(render_notebook(read_notebook(filename, storage.get(sha256)), locale))
+    _write(path, key, html)
+    return Markup(html)
 
 
 @lru_cache(maxsize=512)
@@ -41,11 +70,15 @@ def _stored(folder: Path, key: str, text: str, images: tuple[tuple[str, int], ..
     except FileNotFoundError:
         pass
     html = str(render_markdown(text, [_File(name, file_id) for name, file_id in images]))
+    _write(path, key, html)
+    return Markup(html)
+
+
+def _write(path: Path, key: str, html: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{key}.{secrets.token_hex(4)}")
     tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, path)  # whole or absent: a reader never sees half a page
-    return Markup(html)
 
 
 class _File:

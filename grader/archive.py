@@ -22,8 +22,9 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NoReturn
 
-from grader.catalog import PACKAGE_ENTRY
+from grader.catalog import NOTEBOOK_SUFFIX, PACKAGE_ENTRY, package_entry
 from grader.limits import Limits
+from grader.notebook import NotebookError, notebook_package
 
 ENTRY = PACKAGE_ENTRY
 #: deeper or longer paths are refused: a 1000-level path made the unpacker recurse to death
@@ -48,39 +49,70 @@ def _mib(size: int) -> str:
 
 def choose_package(files: Mapping[str, bytes]) -> tuple[str, bytes]:
     """The one code file among a submission's uploads (other attachments, like plots, are ignored)."""
-    code = {n: d for n, d in files.items() if n.lower().endswith((".zip", ".py"))}
+    code = {n: d for n, d in files.items() if n.lower().endswith((".zip", ".py", NOTEBOOK_SUFFIX))}
     if not code:
         raise PackageError(
-            "没有找到代码包：请上传 predict.py，或包含 predict.py 的 .zip 文件。",
-            "No code package found: upload predict.py, or a .zip holding predict.py.",
+            "没有找到代码包：请上传 predict.py、包含 predict.py 的 .zip 文件，"
+            "或定义了 predict 的 .ipynb 笔记本。",
+            "No code package found: upload predict.py, a .zip holding predict.py, "
+            "or an .ipynb notebook that defines predict.",
         )
     if len(code) > 1:
         names = ", ".join(sorted(code))
         raise PackageError(
-            f"请只上传一个代码包（.py 或 .zip），现在有：{names}",
-            f"Upload exactly one code package (.py or .zip); got: {names}",
+            f"请只上传一个代码包（.py、.zip 或 .ipynb），现在有：{names}",
+            f"Upload exactly one code package (.py, .zip or .ipynb); got: {names}",
         )
     return next(iter(code.items()))
 
 
 def unpack_package(files: Mapping[str, bytes], dest: Path, limits: Limits) -> int:
     """Write the submission's code package into the empty directory `dest`; return its size."""
+    return unpack(files, dest, limits)[0]
+
+
+def unpack(files: Mapping[str, bytes], dest: Path, limits: Limits) -> tuple[int, str]:
+    """As `unpack_package`, with a note for the student's log ("" unless the package was a
+    notebook: then which cells became predict.py and which lines were left out)."""
     name, data = choose_package(files)
     if len(data) > limits.package_bytes:
         raise PackageError(
             f"代码包太大（{_mib(len(data))}），上限是 {_mib(limits.package_bytes)}。",
             f"The package is too large ({_mib(len(data))}); the limit is {_mib(limits.package_bytes)}.",
         )
-    if name.lower().endswith(".py"):
+    note = ""
+    if name.lower().endswith(NOTEBOOK_SUFFIX):
+        try:
+            made = notebook_package(data)
+        except NotebookError as exc:
+            raise PackageError(exc.zh, exc.en) from exc
+        data, note = made.source, made.note
+    if name.lower().endswith((".py", NOTEBOOK_SUFFIX)):
         with _create(dest / ENTRY) as out:
             out.write(data)
-        return len(data)
+        return len(data), note
     try:
-        return extract_zip(data, dest, limits)
+        written = extract_zip(data, dest, limits)
+        if not (dest / ENTRY).exists():  # the zip's entry point is its notebook (_root)
+            return written, _notebook_entry(dest)
+        return written, note
     except (RecursionError, MemoryError) as exc:  # whatever the checks above missed: still the package's
         raise PackageError(
             "压缩包结构过于复杂，无法解压。", f"The zip is too complex to unpack ({type(exc).__name__})."
         ) from exc
+
+
+def _notebook_entry(dest: Path) -> str:
+    """A zip whose root holds one notebook and no predict.py: the notebook becomes predict.py,
+    beside the package's other files (weights)."""
+    (notebook,) = [p for p in dest.iterdir() if p.name.lower().endswith(NOTEBOOK_SUFFIX) and p.is_file()]
+    try:
+        made = notebook_package(notebook.read_bytes())
+    except NotebookError as exc:
+        raise PackageError(exc.zh, exc.en) from exc
+    with _create(dest / ENTRY) as out:
+        out.write(made.source)
+    return made.note
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
@@ -152,17 +184,17 @@ def _too_big(limits: Limits) -> NoReturn:
 
 
 def _root(entries: list[tuple[zipfile.ZipInfo, PurePosixPath]]) -> PurePosixPath:
-    """`predict.py` at the top, or inside the single top folder that holds everything."""
-    paths = [p for _, p in entries if p.parts]
-    if PurePosixPath(ENTRY) in paths:
-        return PurePosixPath()
-    tops = {p.parts[0] for p in paths}
-    if len(tops) == 1 and PurePosixPath(next(iter(tops)), ENTRY) in paths:
-        return PurePosixPath(next(iter(tops)))
-    raise PackageError(
-        "压缩包的根目录（或唯一的顶层文件夹）里没有 predict.py。",
-        "predict.py is missing from the root of the zip (or of its single top folder).",
-    )
+    """`predict.py` at the top, or inside the single top folder that holds everything; failing
+    that, the one notebook (`.ipynb`) there, which becomes predict.py (catalog.package_entry)."""
+    paths = [str(p) for info, p in entries if p.parts and not info.is_dir()]
+    found = package_entry(paths)
+    if found is None:
+        raise PackageError(
+            "压缩包的根目录（或唯一的顶层文件夹）里没有 predict.py，也没有唯一的 .ipynb 笔记本。",
+            "predict.py is missing from the root of the zip (or of its single top folder), "
+            "and there is no single .ipynb notebook there either.",
+        )
+    return PurePosixPath(found).parent
 
 
 def extract_zip(data: bytes, dest: Path, limits: Limits) -> int:

@@ -54,6 +54,102 @@ PACKAGE_ENTRY = "predict.py"
 PACKAGE_UNPACKED_BYTES = 128 * 1024**2
 PACKAGE_FILES = 1000
 
+#: a Jupyter notebook (what AI Studio saves) is a code package too: its code cells become
+#: `predict.py` (docs/grading.md, "Notebooks"). Caps on what the web app and the grader read.
+NOTEBOOK_SUFFIX = ".ipynb"
+NOTEBOOK_CONTENT_TYPE = "application/x-ipynb+json"
+NOTEBOOK_BYTES = 16 * 1024**2
+NOTEBOOK_CELLS = 2000
+#: a code cell carrying this tag (cell metadata `tags`) is left out of the graded code
+NOTEBOOK_SKIP_TAG = "camp-skip"
+#: cell magics whose body is still Python: the magic line goes, the body stays
+_PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A line of a notebook's code that the grader does not run, and why ("magic", "shell",
+    "cell magic", "tag"); `cell` and `line` count from 1, code cells only."""
+
+    cell: int
+    line: int
+    text: str
+    why: str
+
+
+@dataclass(frozen=True)
+class NotebookCode:
+    source: str
+    cells: int  # code cells taken
+    skipped: tuple[Skipped, ...]
+
+
+def cell_text(source: object) -> str:
+    """A cell's `source`: nbformat 4 allows a string or a list of strings."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(part, str) for part in source):
+        return "".join(source)
+    raise ValueError("a cell's source must be a string or a list of strings")
+
+
+def notebook_code(cells: list[dict[str, object]]) -> NotebookCode:
+    """The Python the grader runs for a notebook: its code cells in order, each headed by a
+    `# --- cell N ---` comment. IPython-only lines are not Python and are left out, each as a
+    `pass` at the same indent (a block stays a block): line magics (`%pip install ...`), shell
+    lines (`!ls`), a cell magic's whole cell (`%%bash`; `%%time` and `%%capture` keep their
+    Python body), and cells tagged `camp-skip` (training cells, say). The web app's pre-check and
+    the grader's unpacking both build the code here, so they agree on what runs."""
+    parts: list[str] = []
+    skipped: list[Skipped] = []
+    taken = 0
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        taken += 1
+        lines = cell_text(cell.get("source", "")).splitlines()
+        metadata = cell.get("metadata")
+        tags = metadata.get("tags") if isinstance(metadata, dict) else None
+        if isinstance(tags, list) and NOTEBOOK_SKIP_TAG in tags:
+            skipped.append(Skipped(taken, 1, lines[0] if lines else "", "tag"))
+            parts.append(f"# --- cell {taken} (tagged {NOTEBOOK_SKIP_TAG}: not run) ---\n")
+            continue
+        first = lines[0].strip() if lines else ""
+        if first.startswith("%%"):
+            skipped.append(Skipped(taken, 1, lines[0], "cell magic"))
+            magic = first[2:].split(maxsplit=1)[0] if first[2:].strip() else ""
+            if magic not in _PYTHON_CELL_MAGICS:
+                parts.append(f"# --- cell {taken} ({first.split()[0]}: not Python, not run) ---\n")
+                continue
+            lines = ["", *lines[1:]]
+        out = []
+        for number, line in enumerate(lines, 1):
+            stripped = line.lstrip()
+            if stripped.startswith(("%", "!")):
+                skipped.append(Skipped(taken, number, line, "magic" if stripped[0] == "%" else "shell"))
+                line = line[: len(line) - len(stripped)] + "pass  # [camp] IPython line left out"
+            out.append(line)
+        parts.append(f"# --- cell {taken} ---\n" + "\n".join(out) + "\n")
+    return NotebookCode("\n".join(parts), taken, tuple(skipped))
+
+
+def package_entry(paths: list[str]) -> str | None:
+    """The entry point among a zip's file paths (`/`-separated, as stored): `predict.py` at the
+    top or in the single top folder that holds everything; failing that, the one notebook
+    (`.ipynb`) there, whose code cells become predict.py. None when there is neither."""
+    tops = {p.split("/", 1)[0] for p in paths}
+    roots = [""] + ([next(iter(tops)) + "/"] if len(tops) == 1 else [])
+    for root in roots:
+        if root + PACKAGE_ENTRY in paths:
+            return root + PACKAGE_ENTRY
+    for root in roots:
+        notebooks = [p for p in paths if p.startswith(root) and "/" not in p[len(root):]
+                     and p.lower().endswith(NOTEBOOK_SUFFIX)]
+        if len(notebooks) == 1:
+            return notebooks[0]
+    return None
+
+
 CPU, GPU = "cpu", "gpu"
 QUEUES = (CPU, GPU)
 
@@ -107,18 +203,23 @@ WRITTEN_CODE = rf"[{DIGITS}]+(?:[ \t]*[{DASHES}][ \t]*[{DIGITS}]+)*"
 #: what surrounds it whether it is a prefix (app/services/reply_routing.py); the similarity check
 #: strips it from the start of a reply
 ANY_PREFIX = re.compile(rf"{PREFIX_WORD}[ \t\u3000]*(?P<code>{WRITTEN_CODE})")
+#: opening brackets (regex class contents) that may follow the code directly:
+#: `作业3-1(1)…`, `作业3-1（1）…`, `作业3-1【1】…`
+OPENERS = "(（\\[【"
 
 
 def prefix_pattern(code: str) -> re.Pattern[str]:
     """The strict prefix a homework's own reply starts with, as the grader checks it:
     `作业7-1：`, `作业 7-1:`, `作业7-1 ：`, `作业8\\n…`, but not `作业7-10:` for code `7-1`.
 
-    The code must be followed by a colon (ASCII or full-width) or by white space, so that
-    `作业7-1已完成` does not pass as well formed. (The thread's router reads prefixes more
-    leniently: `ANY_PREFIX`.)
+    The code must be followed by a colon (ASCII or full-width), by white space, or by an opening
+    bracket that starts the answer's numbered parts (`作业3-1(1)…(2)…`, the format homework 3-1
+    states), so that `作业7-1已完成` does not pass as well formed. The bracket stays part of the
+    answer. (The thread's router reads prefixes more leniently: `ANY_PREFIX`.)
     """
     return re.compile(
-        rf"^\s*{PREFIX_WORD}\s*{re.escape(code)}(?![\d\-])(?:\s*[{COLONS}]|\s+|$)\s*", re.UNICODE
+        rf"^\s*{PREFIX_WORD}\s*{re.escape(code)}(?![\d\-])(?:\s*[{COLONS}]|\s+|$|(?=\s*[{OPENERS}]))\s*",
+        re.UNICODE,
     )
 
 

@@ -86,7 +86,7 @@ def test_course_upload_loads_and_explains_errors(embedded_client: TestClient, em
 
     invalid = _upload(client, GOOD_COURSE.format(slug=slug).replace('"1-1"', '"7-x"').encode())
     assert invalid.status_code == 422 and "课程文件无效" in invalid.text
-    assert "assignments[0] (7-x).code" in invalid.text and "a homework code looks like 7 or 7-1" in invalid.text
+    assert "assignments[0] (7-x).code" in invalid.text and "作业编号的形式是 7 或 7-1" in invalid.text
 
     backwards = GOOD_COURSE.format(slug=slug).replace('"-1d"', '"+9d"').encode()
     assert "截止时间早于开放时间" in _upload(client, backwards).text or _upload(client, backwards).status_code == 422

@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tests.support.stacks import PROJECT_ROOT
 
 
@@ -37,20 +39,32 @@ def imported_modules(package: str) -> set[tuple[str, str]]:
     return found
 
 
-def test_the_grader_catalog_needs_only_the_standard_library() -> None:
-    """The app imports grader.catalog (the contract allows that one module): it must not pull
-    the tasks, the sandbox or NumPy into the web process."""
-    tree = ast.parse((PROJECT_ROOT / "grader" / "catalog.py").read_text(encoding="utf-8"))
+#: the grader modules the web app may import (import-linter allows these): standard library only
+APP_VISIBLE = ("catalog.py", "formats.py", "opcount_parse.py")
+
+
+@pytest.mark.parametrize("module", APP_VISIBLE)
+def test_what_the_app_reads_of_the_grader_needs_only_the_standard_library(module: str) -> None:
+    """The app imports grader.catalog and grader.formats (the contract allows those): they must
+    not pull the tasks, the sandbox or NumPy into the web process."""
+    tree = ast.parse((PROJECT_ROOT / "grader" / module).read_text(encoding="utf-8"))
     names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert {n.split(".")[0] for n in names} <= set(sys.stdlib_module_names) | {"__future__"}, names
+    allowed = set(sys.stdlib_module_names) | {"__future__"}
+    grader_modules = {n for n in names if n.startswith("grader.")}
+    assert {f"{n.split('.')[1]}.py" for n in grader_modules} <= set(APP_VISIBLE), names
+    assert {n.split(".")[0] for n in names - grader_modules} <= allowed, names
 
 
-def test_importing_the_catalog_loads_no_grading_code() -> None:
-    code = "import sys, grader.catalog; print(sorted(m for m in sys.modules if m.startswith(('grader', 'numpy'))))"
+@pytest.mark.parametrize(("module", "loaded"), [
+    ("grader.catalog", ["grader", "grader.catalog"]),
+    ("grader.formats", ["grader", "grader.catalog", "grader.formats", "grader.opcount_parse"]),
+])
+def test_importing_what_the_app_reads_loads_no_grading_code(module: str, loaded: list[str]) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith(('grader', 'numpy'))))"
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
                             timeout=60)
-    assert result.stdout.strip() == "['grader', 'grader.catalog']", result.stdout + result.stderr
+    assert result.stdout.strip() == str(loaded), result.stdout + result.stderr
 
 
 def test_every_registered_task_is_in_the_catalog() -> None:

@@ -65,12 +65,12 @@ COURSE = "slug: bad-course\ntitle: t\n{zone}assignments:\n  - {{code: '1-1', tit
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    (COURSE.format(zone="timezone: Mars/Olympus\n", opens="-1d", grading=""), "unknown time zone"),
+    (COURSE.format(zone="timezone: Mars/Olympus\n", opens="-1d", grading=""), "Unknown time zone"),
     (COURSE.format(zone="", opens="+99999999d", grading=""), "Cannot read the time"),
-    (COURSE.format(zone="", opens="+9999d", grading=""), "at most 3650 days"),
+    (COURSE.format(zone="", opens="+9999d", grading=""), "At most 3650 days"),
     (COURSE.format(zone="", opens="-1d@99:00", grading=""), "Cannot read the time"),
     (COURSE.format(zone="", opens="'0001-01-01T00:00'", grading=""), "between 1970 and 2200"),
-    (COURSE.format(zone="", opens="-1d", grading=", grading: {kind: telepathy}"), "unknown grading kind"),
+    (COURSE.format(zone="", opens="-1d", grading=", grading: {kind: telepathy}"), "Unknown grading kind"),
     ("slug: x\ntitle: t\nbody: &a [1, 2]\nassignments: *a\n", "aliases (*name) are not accepted"),
     ("slug: x\ntitle: " + "[" * 100 + "]" * 100 + "\nassignments: []\n", "nested deeper than 20"),
 ])

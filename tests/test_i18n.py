@@ -19,7 +19,8 @@ KEYWORDS = {
 
 
 def extracted_msgids() -> set[str]:
-    method_map = [("app/**.py", "python"), ("grader/catalog.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("app/**.py", "python"), ("grader/catalog.py", "python"), ("grader/formats.py", "python"),
+                  ("templates/**.html", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(PROJECT_ROOT), method_map=method_map, keywords=KEYWORDS

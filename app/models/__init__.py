@@ -1,10 +1,11 @@
 """All tables. Import models from here so every mapper is configured."""
 
 from app.models.base import Base, utcnow
-from app.models.courses import Assignment, Course
+from app.models.courses import Assignment, Course, CourseInstructor
 from app.models.draws import AuditEntry, Draw
 from app.models.idempotency import IdempotencyKey
 from app.models.integrity import Exclusion, SignUp, SimilarPair
+from app.models.notifications import Notification, NotificationPrefs, PrizeClaim
 from app.models.page_versions import PageVersion
 from app.models.submissions import (
     FINAL_STATUSES,
@@ -28,6 +29,7 @@ __all__ = [
     "AuthThrottle",
     "Base",
     "Course",
+    "CourseInstructor",
     "CoursePost",
     "Draw",
     "Exclusion",
@@ -35,7 +37,10 @@ __all__ = [
     "IdempotencyKey",
     "Like",
     "LikeEvent",
+    "Notification",
+    "NotificationPrefs",
     "PageVersion",
+    "PrizeClaim",
     "Role",
     "SignUp",
     "SimilarPair",

@@ -58,3 +58,14 @@ class Assignment(Base):
 
     def is_late(self, now: datetime) -> bool:
         return now > self.due_at
+
+
+class CourseInstructor(Base):
+    """An instructor who may edit this course in the editor (admins may edit every course)."""
+
+    __tablename__ = "course_instructors"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,50 +1,22 @@
-"""Reading a course file that an admin uploads, with every problem located for the page."""
+"""Reading a course file that an admin uploads, with every problem located for the page
+(the checks themselves are app/services/course_check.py, shared with the CLI and the editor)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import yaml
-from pydantic import ValidationError
 
-from app.i18n import LazyText, lazy
+from app.config import get_settings
+from app.i18n import lazy
+from app.services.course_check import CourseFileError, Problem, check_course
 from app.services.courses import CourseSpec, load_yaml
+
+__all__ = ["MAX_COURSE_FILE_BYTES", "CourseFileError", "Problem", "parse_course_bytes", "raw_course_bytes"]
 
 MAX_COURSE_FILE_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Problem:
-    where: str
-    message: str
-
-
-class CourseFileError(Exception):
-    """The file cannot be loaded: a translated summary and the located problems."""
-
-    def __init__(self, summary: LazyText, problems: list[Problem] | None = None) -> None:
-        super().__init__(summary)
-        self.summary = summary
-        self.problems = problems or []
-
-
-def _where(loc: tuple[int | str, ...], raw: object) -> str:
-    """`assignments[3] (7-1).due` from pydantic's location, naming the homework by its code."""
-    parts: list[str] = []
-    node = raw
-    for item in loc:
-        if isinstance(item, int):
-            code = node[item].get("code") if isinstance(node, list) and item < len(node) and \
-                isinstance(node[item], dict) else None
-            parts[-1] += f"[{item}]" + (f" ({code})" if code else "")
-            node = node[item] if isinstance(node, list) and item < len(node) else None
-        else:
-            parts.append(str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-    return ".".join(parts) or "(file)"
-
-
-def parse_course_bytes(data: bytes) -> CourseSpec:
+def raw_course_bytes(data: bytes) -> object:
+    """The YAML data of an uploaded course file (not yet validated)."""
     if len(data) > MAX_COURSE_FILE_BYTES:
         raise CourseFileError(lazy("The course file is too large (at most 1 MB)"))
     try:
@@ -60,8 +32,9 @@ def parse_course_bytes(data: bytes) -> CourseSpec:
         raise CourseFileError(lazy("The course file is not valid YAML"), [Problem(where, problem)]) from None
     if not isinstance(raw, dict):
         raise CourseFileError(lazy("A course file is a YAML mapping with slug, title and assignments"))
-    try:
-        return CourseSpec.model_validate(raw)
-    except ValidationError as exc:
-        problems = [Problem(_where(tuple(e["loc"]), raw), e["msg"]) for e in exc.errors()]
-        raise CourseFileError(lazy("The course file is not valid"), problems) from None
+    return raw
+
+
+def parse_course_bytes(data: bytes) -> CourseSpec:
+    """An uploaded course file, through the one validation (app/services/course_check.py)."""
+    return check_course(raw_course_bytes(data), get_settings().default_timezone)

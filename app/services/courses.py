@@ -9,13 +9,13 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import Invalid, NotFound
-from app.models import Assignment, Course, User, utcnow
+from app.models import Assignment, Course, CourseInstructor, Role, User, utcnow
 from app.services.audit import record
 from grader.catalog import KINDS, example_prefix, queue_of
 
@@ -91,6 +91,8 @@ class CourseSpec(BaseModel):
     #: the course's zone for times written without one; by default the site's (CAMP_DEFAULT_TIMEZONE)
     timezone: str | None = None
     fairness: FairnessSpec = Field(default_factory=FairnessSpec)
+    #: user names of the instructors who may edit this course (None: leave them as they are)
+    instructors: list[str] | None = None
     assignments: list[AssignmentSpec]
 
     @field_validator("timezone")
@@ -165,19 +167,24 @@ def load_yaml(text: str) -> Any:
 
 
 def parse_course_file(path: Path) -> CourseSpec:
+    """A course file from disk, through the one validation (app/services/course_check.py)."""
+    from app.services.course_check import CourseFileError, check_course
+
     try:
         raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise Invalid("Cannot read the course file: {error}", error=str(exc)) from None
     try:
-        return CourseSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise Invalid("The course file is not valid: {error}", error=str(exc)) from None
+        return check_course(raw, get_settings().default_timezone)
+    except CourseFileError as exc:
+        problems = "\n".join(f"  {p.where}: {p.message}" for p in exc.problems)
+        raise Invalid("The course file is not valid: {error}", error="\n" + problems) from None
 
 
 def load_course(session: Session, spec: CourseSpec, actor: User | None = None,
-                now: datetime | None = None) -> Course:
-    """Create or update a course and its homework by slug and code. Floors are never touched."""
+                now: datetime | None = None, action: str = "course.load") -> Course:
+    """Create or update a course and its homework by slug and code. Floors are never touched.
+    `action` names the audit entry (None: the caller writes its own)."""
     now = now or utcnow()
     timezone = spec.timezone or get_settings().default_timezone
     zone = ZoneInfo(timezone)
@@ -205,9 +212,35 @@ def load_course(session: Session, spec: CourseSpec, actor: User | None = None,
         assignment.queue, assignment.reward_rules = queue_of(assignment.grading_kind), item.rewards
         session.add(assignment)
     session.flush()
-    record(session, actor, "course.load", f"course:{course.slug}",
-           {"assignments": [a.code for a in spec.assignments]})
+    if spec.instructors is not None:
+        set_instructors(session, course, spec.instructors)
+    if action:
+        record(session, actor, action, f"course:{course.slug}",
+               {"assignments": [a.code for a in spec.assignments]})
     return course
+
+
+def set_instructors(session: Session, course: Course, names: list[str]) -> None:
+    """Exactly these instructors may edit the course (admins always may)."""
+    users = {u.name: u for u in session.scalars(select(User).where(User.name.in_(names)))}
+    for index, name in enumerate(names):
+        user = users.get(name)
+        if user is None:
+            raise Invalid("instructors[{index}]: no user named {name}", index=index, name=name)
+        if user.role != Role.instructor.value and user.role != Role.admin.value:
+            raise Invalid("instructors[{index}]: {name} is not an instructor", index=index, name=name)
+    wanted = {users[n].id for n in names}
+    session.execute(delete(CourseInstructor).where(CourseInstructor.course_id == course.id,
+                                                   CourseInstructor.user_id.not_in(wanted)))
+    have = set(session.scalars(select(CourseInstructor.user_id)
+                               .where(CourseInstructor.course_id == course.id)))
+    session.add_all(CourseInstructor(course_id=course.id, user_id=uid) for uid in sorted(wanted - have))
+    session.flush()
+
+
+def instructor_names(session: Session, course: Course) -> list[str]:
+    return list(session.scalars(select(User.name).join(CourseInstructor, CourseInstructor.user_id == User.id)
+                                .where(CourseInstructor.course_id == course.id).order_by(User.name)))
 
 
 def get_course(session: Session, slug: str) -> Course:

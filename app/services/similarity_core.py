@@ -29,6 +29,7 @@ from itertools import combinations
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from app.names import fold_look_alikes
 from grader.catalog import ANY_PREFIX, COLONS
 
 SHINGLE = 5
@@ -57,7 +58,9 @@ class Pair:
 
 
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # look-alike letters folded too: a copy with Cyrillic `а`/`о`/`е` in place of the Latin
+    # ones reads the same and shared no shingle with its original
+    text = fold_look_alikes(unicodedata.normalize("NFKC", text).casefold())
     return NOT_CONTENT.sub("", PREFIX.sub("", text))
 
 

@@ -13,9 +13,13 @@ from app.errors import Invalid, TooLarge, UnsupportedMedia
 from app.i18n import megabytes
 from app.oversized_form import FORM_ROOM_BYTES
 from app.services.images import MAX_IMAGE_BYTES, strip_metadata
+from app.services.notebooks import read_notebook
 from grader import catalog
 
-CODE_SUFFIXES = {".py": "text/x-python", ".zip": "application/zip"}
+#: code packages; a notebook is one too (kind "code": private to its author and the staff,
+#: handed to the grader), after `read_notebook` accepted it
+CODE_SUFFIXES = {".py": "text/x-python", ".zip": "application/zip",
+                 catalog.NOTEBOOK_SUFFIX: catalog.NOTEBOOK_CONTENT_TYPE}
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 MAX_FILES = 10
@@ -39,13 +43,15 @@ class UploadLimits:
     image_mb: str
     request_mb: str
     unpacked_mb: str
+    notebook_mb: str
 
 
 def upload_limits(max_upload_bytes: int) -> UploadLimits:
     return UploadLimits(MAX_FILES, megabytes(max_upload_bytes),
                         megabytes(min(MAX_IMAGE_BYTES, max_upload_bytes)),
                         megabytes(max_upload_bytes + FORM_ROOM_BYTES),
-                        megabytes(catalog.PACKAGE_UNPACKED_BYTES))
+                        megabytes(catalog.PACKAGE_UNPACKED_BYTES),
+                        megabytes(min(catalog.NOTEBOOK_BYTES, max_upload_bytes)))
 
 
 def clean_filename(name: str) -> str:
@@ -70,6 +76,8 @@ def check_file(name: str, data: bytes, max_bytes: int) -> CheckedFile:
     if not data:
         raise Invalid("The file {name} is empty", name=filename)
     suffix = PurePosixPath(filename).suffix.lower()
+    if suffix == catalog.NOTEBOOK_SUFFIX:
+        read_notebook(filename, data)  # refused here, with the reason, if it cannot be read or shown
     if suffix in CODE_SUFFIXES:
         return CheckedFile(filename, data, "code", CODE_SUFFIXES[suffix])
     if suffix in IMAGE_SUFFIXES:
@@ -84,7 +92,8 @@ def check_file(name: str, data: bytes, max_bytes: int) -> CheckedFile:
         fmt = next(f for f, t in IMAGE_FORMATS.items() if t == content_type)
         return CheckedFile(filename, strip_metadata(filename, data, fmt), "image", content_type)
     raise UnsupportedMedia(
-        "The file {name} is not accepted: upload images (PNG, JPEG, WebP, GIF) or code (.py, .zip)",
+        "The file {name} is not accepted: upload images (PNG, JPEG, WebP, GIF), code (.py, .zip) or "
+        "notebooks (.ipynb)",
         name=filename,
     )
 

@@ -2,6 +2,13 @@
 // and updates its chip, score and message in place, without reloading the page.
 "use strict";
 
+// One block scope for the whole file: a page that ends up running this script twice (a page
+// fetched and written into the document, a cached copy) must not stop on
+// "Identifier 'clocks' has already been declared" at the top level.
+{
+if (!window.campLive) {
+window.campLive = true;
+
 function follow(el) {
   const id = el.dataset.submissionId;
   const source = new EventSource("/submissions/" + id + "/events");
@@ -91,3 +98,5 @@ function panel(el, s) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-submission-id][data-final=false]").forEach(follow);
 });
+}
+}

@@ -20,6 +20,7 @@ from app.i18n import lazy, translate
 from app.models import Assignment, utcnow
 from app.services import dashboard
 from app.services.chart import score_chart
+from app.services.course_editor import can_edit
 from app.services.courses import get_assignment, get_course
 from app.services.leaderboard import view
 from app.services.rejudge import rejudge_assignment, rejudge_submission
@@ -45,7 +46,8 @@ def course_overview(slug: str, request: Request, session: SessionDep, staff: Sta
     course = get_course(session, slug)
     counts = dashboard.counts_by_assignment(session, [a.id for a in course.assignments])
     return render(request, "staff_course.html", course=course, counts=counts, now=utcnow(),
-                  timezone=course.timezone, statuses=dashboard.STATUSES)
+                  timezone=course.timezone, statuses=dashboard.STATUSES,
+                  can_edit=can_edit(session, staff, course))
 
 
 def _filters(status: str, verdict: str, late: str, name: str) -> dashboard.Filters:

@@ -193,6 +193,14 @@ class RunCgroup:
             _optional(self.dirs["cpu"] / "cpu.cfs_period_us", str(_PERIOD_US))
             _optional(self.dirs["cpu"] / "cpu.cfs_quota_us", str(quota))
 
+    def weigh(self, idle: bool) -> None:
+        """CPU weight against the other runs: the lowest while a warm sandbox imports and waits,
+        the default (as every cold run has) once it runs a program."""
+        if self.version == "v2":
+            _optional(self.dirs["unified"] / "cpu.weight", "1" if idle else "100")
+        elif "cpu" in self.dirs:
+            _optional(self.dirs["cpu"] / "cpu.shares", "2" if idle else "1024")
+
     def procs_fds(self) -> list[int]:
         """Open `cgroup.procs` files: writing "0" to each moves the writer into the run's group
         (done between fork and exec, so the sandbox starts inside it)."""

@@ -25,10 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from grader.formats import split_answer
+from grader.opcount_parse import OpCounts, parse_opcounts
 from grader.registry import Job, ReferenceTask, register
 from grader.report import ACCEPTED, NOT_UNDERSTOOD, WRONG, ConfigError, Report, say
-from grader.tasks.opcount_parse import OpCounts, parse_opcounts
-from grader.tasks.reply_format import split_answer
 
 BIAS_POLICIES = ("count", "ignore", "either")
 

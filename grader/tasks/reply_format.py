@@ -1,22 +1,17 @@
 """`reply_format`: does a reply follow its homework's format (`作业7-1:answer`)?
 
 This is the check every homework in the seed course implies: the reply starts with the
-homework prefix, with an ASCII or full-width colon, and carries a non-empty answer.
+homework prefix, with an ASCII or full-width colon (or a space, or the opening bracket of
+numbered parts: `作业3-1(1)…`), and carries a non-empty answer. `split_answer` lives in
+`grader/formats.py`, where the web app checks a homework's stated format with it.
 """
 
 from __future__ import annotations
 
-from grader.catalog import example_prefix, prefix_pattern
+from grader.catalog import example_prefix
+from grader.formats import split_answer
 from grader.registry import Job, ReferenceTask, register
 from grader.report import ACCEPTED, FORMAT_ERROR, Report, say
-
-
-def split_answer(code: str, text: str) -> str | None:
-    """The answer after the homework prefix, or None when the prefix is missing."""
-    match = prefix_pattern(code).match(text)
-    if match is None:
-        return None
-    return text[match.end() :].strip()
 
 
 @register

@@ -276,3 +276,19 @@ def _grader_never_imports_paddle() -> bool:
             "print('paddle' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     return result.stdout.strip() == "False"
+
+
+def test_waiting_sandboxes_yield_the_cpu_to_runs() -> None:
+    """A warm-up competes with gradings on the same cores: it runs (and waits) at the lowest
+    CPU weight of the run cgroups; the hand-off gives it the default weight every cold run has."""
+    pool = start()
+    [sandbox] = pool._ready
+    cgroup = sandbox.box.cgroup
+    if cgroup is None or not ({"cpu", "unified"} & set(cgroup.dirs)):
+        pytest.skip("no cpu controller on this host")  # the weight is a nicety; limits hold anyway
+    weight = cgroup.dirs.get("cpu", cgroup.dirs.get("unified"))
+    assert weight is not None
+    name = "cpu.shares" if cgroup.version == "v1" else "cpu.weight"
+    assert (weight / name).read_text().strip() == ("2" if cgroup.version == "v1" else "1")
+    outcome = run("print('ran')")
+    assert outcome.warm and outcome.ok

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.archive import PackageError, unpack_package
+from grader.archive import PackageError, unpack
 from grader.datasets.mnist import DEMO_DIR, DatasetError, load_split, split_files
 from grader.registry import Job, ReferenceTask, register
 from grader.report import ACCEPTED, BAD_OUTPUT, BAD_PACKAGE, WRONG, ConfigError, Report, say
@@ -148,16 +148,16 @@ def _run(job: Job, config: MnistConfig, images: np.ndarray, work: Path) -> Repor
     for the staff): a failure Report or the hidden predictions with the student's log."""
     (work / "pkg").mkdir()
     try:
-        unpack_package(job.files, work / "pkg", job.limits)
+        _, note = unpack(job.files, work / "pkg", job.limits)
     except PackageError as exc:
         return Report(BAD_PACKAGE, 0.0, say(exc.zh, exc.en))
-    student_log = ""
+    student_log = note
     samples = _samples(config)
     if samples is not None:
         tried, _ = _predict(job, samples[0], work, "sample")
         if isinstance(tried, Report):  # public digits only: the whole log is the student's
-            return replace(tried, log=sample_header(len(samples[0])) + tried.log)
-        student_log = (sample_header(len(samples[0])) + tried.outcome.log
+            return replace(tried, log=note + sample_header(len(samples[0])) + tried.log)
+        student_log = (note + sample_header(len(samples[0])) + tried.outcome.log
                        + sample_footer(tried.labels.tolist(), samples[1].tolist()))
     hidden, outcome = _predict(job, images, work, "hidden")
     if isinstance(hidden, Report):

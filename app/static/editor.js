@@ -1,0 +1,51 @@
+// The course editor's homework text: a Preview button that shows the Markdown as the homework
+// page will show it, rendered and sanitised by the server (the form itself is not submitted).
+// Labels come from the form's data-label-* attributes, already in the reader's language.
+"use strict";
+
+function setupBodyPreview(form) {
+  const body = form.querySelector("textarea[name=body]");
+  const button = form.querySelector("[data-role=preview-body]");
+  const shown = form.querySelector("[data-role=body-preview]");
+  if (!body || !button || !shown || !form.dataset.markdownUrl) return;
+  const token = form.querySelector("input[name=csrf_token]").value;
+  let previewing = false;
+  const write = () => {
+    previewing = false;
+    shown.hidden = true;
+    body.hidden = false;
+    button.textContent = form.dataset.labelPreview;
+    button.setAttribute("aria-pressed", "false");
+  };
+  button.hidden = false;
+  button.setAttribute("aria-pressed", "false");
+  button.addEventListener("click", async () => {
+    if (previewing) return write();
+    const data = new FormData();
+    data.append("text", body.value);
+    try {
+      const response = await fetch(form.dataset.markdownUrl, {
+        method: "POST", body: data, credentials: "same-origin", headers: {"X-CSRF-Token": token},
+      });
+      if (!response.ok) return write();
+      const html = (await response.json()).html;
+      shown.innerHTML = html.trim() ? html : "";
+      if (!html.trim()) {
+        const empty = document.createElement("p");
+        empty.className = "muted";
+        empty.textContent = form.dataset.labelEmpty;
+        shown.append(empty);
+      }
+      shown.style.minHeight = body.offsetHeight + "px";
+      body.hidden = true;
+      shown.hidden = false;
+      previewing = true;
+      button.textContent = form.dataset.labelWrite;
+      button.setAttribute("aria-pressed", "true");
+    } catch (error) {
+      write();
+    }
+  });
+}
+
+document.querySelectorAll("form[data-role=homework-form]").forEach(setupBodyPreview);
