@@ -102,6 +102,8 @@ ROUTES: dict[str, frozenset[str]] = {
     "/me/submissions": REPLY,
     "/files/{attachment_id}": frozenset({IMG, C}),
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
+    # the homework's replies as the thread page renders them, pushed to an open page
+    "/courses/{slug}/assignments/{code}/replies/events": REPLY,
     "/courses/{slug}/assignments/{code}/leaderboard": frozenset({R, S}),
     "/draws/{draw_id}": NONE,
     "/courses/{slug}/assignments/{code}/draws": NONE,
@@ -116,6 +118,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/staff/courses/{slug}/edit": NONE,
     "/staff/courses/{slug}/edit/homework/{code}": NONE,
     "/staff/courses/{slug}/edit/new": NONE,
+    "/staff/courses/{slug}/edit/course": NONE,
     "/staff/courses/{slug}/course.yaml": NONE,
     "/favicon.ico": NONE,
     "/admin": STAFF_ONLY,
