@@ -1,4 +1,5 @@
-"""The `camp` command: serve, worker, sweeper, db upgrade, course load, user add, token create."""
+"""The `camp` command: serve, worker, sweeper, db upgrade, course load, user add, token create,
+notify digest, claims erase."""
 
 from __future__ import annotations
 
@@ -404,6 +405,35 @@ def audit_verify() -> None:
         click.echo(f"audit log BROKEN at entry #{broken} (of {total}): it was changed or removed")
         sys.exit(1)
     click.echo(f"audit log intact: {total} entries")
+
+
+@main.group()
+def notify() -> None:
+    """Notification mail."""
+
+
+@notify.command("digest")
+def notify_digest() -> None:
+    """Send today's digest to everyone who asked for one and has unread items (at most one per
+    user and day, however often it runs; the sweeper also sends them from CAMP_DIGEST_HOUR on)."""
+    from app import notify_jobs
+
+    click.echo(f"digests sent: {notify_jobs.send_digests()}")
+
+
+@main.group()
+def claims() -> None:
+    """Prize winners' delivery details."""
+
+
+@claims.command("erase")
+def claims_erase() -> None:
+    """Erase the delivery details given more than CAMP_CLAIM_RETENTION_DAYS ago (the sweeper
+    also runs this every hour)."""
+    from app import notify_jobs
+
+    days = get_settings().claim_retention_days
+    click.echo(f"prize claims erased (older than {days} days): {notify_jobs.erase_expired_claims()}")
 
 
 if __name__ == "__main__":

@@ -112,7 +112,15 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     #: the site's address as users reach it (`https://camp.example.org`), for links in mail;
     #: required with `smtp_host`: a link built from the request's Host header could point anywhere
+    #: (notification mail and digests are written by workers, which have no request at all)
     public_url: str = ""
+    #: the hour (site time zone) from which the sweeper sends the day's notification digests
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    #: tries of one notification mail before it is marked failed (the inbox item stays)
+    notification_mail_tries: int = Field(default=3, ge=1)
+    #: prize winners' delivery details (name, address, phone) are erased this many days after
+    #: they were given (`camp claims erase`; the sweeper runs it too)
+    claim_retention_days: int = Field(default=90, ge=1)
     # Log-in and registration limits (app/services/throttle.py).
     #: wrong passwords for one account before each try must wait longer (1 s, 2 s, 4 s, ...)
     login_free_failures: int = Field(default=5, ge=1)

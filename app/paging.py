@@ -18,6 +18,9 @@ REVIEW_PAGE = 30
 LEADERBOARD_PAGE = 100
 #: posts per page of a course's own thread
 COURSE_POST_PAGE = 20
+#: search results per page, and how many pages deep a search goes
+SEARCH_PAGE = 20
+MAX_SEARCH_PAGES = 25
 
 
 def page_count(total: int, size: int) -> int:

@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 GRADE_TASK = "camp.grade_submission"
 REQUEUE_TASK = "camp.requeue_stale"
+MAIL_TASK = "camp.send_notification_mail"
+DIGEST_TASK = "camp.send_digests"
+#: mail and digests go to the cheap pool's queue: never behind a long code grading
+MAIL_QUEUE = "cpu"
 QUEUES = catalog.QUEUES
 
 
@@ -83,3 +87,12 @@ def enqueue_grading(submission_id: int, queue: str) -> None:
         client().send_task(GRADE_TASK, args=[submission_id], queue=queue)
     except Exception:  # the database row is the truth; losing this message loses nothing
         log.exception("could not enqueue submission %s; the sweep will retry", submission_id)
+
+
+def enqueue_mail(notification_id: int) -> None:
+    """Send a notification's mail off the request path; if the broker is down the item stays
+    `pending` and the sweeper sends it later (worker/sweeper.py)."""
+    try:
+        client().send_task(MAIL_TASK, args=[notification_id], queue=MAIL_QUEUE)
+    except Exception:
+        log.exception("could not enqueue the mail of notification %s; the sweep will retry", notification_id)

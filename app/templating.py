@@ -15,9 +15,11 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import paging
 from app.config import PROJECT_ROOT
+from app.db import session_scope
 from app.deps import get_locale
 from app.errors import CampError
 from app.i18n import (
@@ -30,7 +32,7 @@ from app.i18n import (
     translate,
 )
 from app.rendered_store import stored_markdown, stored_notebook
-from app.services import visibility
+from app.services import notifications, visibility
 from app.services.uploads import upload_limits
 from grader.catalog import NOTEBOOK_CONTENT_TYPE
 
@@ -69,6 +71,24 @@ def _shown(ctx: Context, submission: Any) -> visibility.Shown:
 
 
 @pass_context
+def _unread(ctx: Context) -> int:
+    """The viewer's unread inbox items, for the header: one indexed count, once per request.
+    Logged-in pages are never cached (app/web/page_cache.py), so nobody sees another's count."""
+    viewer, request = ctx.get("user"), ctx.get("request")
+    if viewer is None or request is None:
+        return 0
+    cached = getattr(request.state, "unread_count", None)
+    if cached is None:
+        try:
+            with session_scope() as session:
+                cached = notifications.unread_count(session, viewer.id)
+        except SQLAlchemyError:  # an error page about the database itself still renders
+            cached = 0
+        request.state.unread_count = cached
+    return int(cached)
+
+
+@pass_context
 def _notebook(ctx: Context, attachment: Any) -> Markup:
     """A `.ipynb` attachment shown as static HTML (rendered once, app/rendered_store.py)."""
     try:
@@ -95,7 +115,8 @@ def environment() -> Environment:
                        STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS,
                        VERDICT_LABELS=VERDICT_LABELS, chip_of=chip_of, shown=_shown,
                        floor_url=paging.floor_url,
-                       form_token=new_form_token)
+                       form_token=new_form_token, unread_count=_unread,
+                       BADGE_MAX=notifications.BADGE_MAX)
     env.globals.update(_page_helpers())
     env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown,
                        notebook=_notebook)
@@ -115,10 +136,10 @@ def _page_helpers() -> dict[str, Any]:
             "EXCLUSION_REASONS": REASONS, "my_submissions_view": my_submissions_view}
 
 
-def render(request: Request, template: str, status_code: int = 200, /, **context: Any) -> HTMLResponse:
-
-
-    base = {
+def base_context(request: Request) -> dict[str, Any]:
+    """What every template may use, taken from the request (a stream keeps it after the
+    request's own work is done)."""
+    return {
         "request": request,
         "user": getattr(request.state, "viewer", None),
         "locale": get_locale(request),
@@ -127,5 +148,12 @@ def render(request: Request, template: str, status_code: int = 200, /, **context
         "site_timezone": request.app.state.settings.default_timezone,
         "upload_limits": upload_limits(request.app.state.settings.max_upload_bytes),
     }
-    html = environment().get_template(template).render({**base, **context})
-    return HTMLResponse(html, status_code=status_code)
+
+
+def render(request: Request, template: str, status_code: int = 200, /, **context: Any) -> HTMLResponse:
+    return HTMLResponse(fragment(template, base_context(request), **context), status_code=status_code)
+
+
+def fragment(template: str, base: dict[str, Any], /, **context: Any) -> str:
+    """A template rendered to text with a `base_context` (pages, and pieces pushed to a page)."""
+    return environment().get_template(template).render({**base, **context})

@@ -64,12 +64,31 @@ def notebook_package(data: bytes) -> NotebookPackage:
     except ValueError:
         raise NotebookError("笔记本里有单元格的 source 不是文本。",
                             "A cell's source in the notebook is not text.") from None
-    header = ("# predict.py made from the code cells of a notebook (IPython-only lines left out)\n")
-    return NotebookPackage((header + code.source).encode("utf-8", "replace"), log_note(code))
+    source = HEADER + code.source
+    return NotebookPackage(source.encode("utf-8", "replace"), log_note(code, source))
 
 
-def log_note(code: NotebookCode) -> str:
+HEADER = "# predict.py made from the code cells of a notebook (IPython-only lines left out)\n"
+
+
+def cell_lines(source: str) -> list[tuple[int, int, int]]:
+    """(cell, first line, last line) of each code cell inside predict.py, from its header comment,
+    so that a traceback's `predict.py, line 40` can be found in the notebook."""
+    found: list[tuple[int, int, int]] = []
+    lines = source.splitlines()
+    for number, line in enumerate(lines, 1):
+        if line.startswith("# --- cell ") and line.endswith("---"):
+            if found:
+                found[-1] = (found[-1][0], found[-1][1], number - 1)
+            found.append((int(line.split()[3]), number, len(lines)))
+    return found
+
+
+def log_note(code: NotebookCode, source: str) -> str:
     lines = [f"=== notebook: {code.cells} code cells taken as predict.py ==="]
+    spans = [f"cell {c} = {a}-{b}" for c, a, b in cell_lines(source)]
+    if spans:
+        lines.append("lines of predict.py: " + ", ".join(spans))
     for item in code.skipped[:_LISTED]:
         shown = item.text.strip()
         shown = shown if len(shown) <= 80 else shown[:79] + "…"

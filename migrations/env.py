@@ -10,12 +10,19 @@ from app.models import Base
 target_metadata = Base.metadata
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Search structures are made by their migration, not described by the models (SQLite FTS5
+    tables and their shadow tables, PostgreSQL trigram indexes): autogenerate leaves them alone."""
+    return not (type_ in ("table", "index") and (name or "").startswith("search_"))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=get_engine().url.render_as_string(hide_password=False),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -36,6 +43,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can only ALTER through table copies
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -67,3 +67,25 @@ def test_reset_mail_never_links_to_the_host_a_request_names(embedded: Stack) -> 
         body = _body(raw)
         assert "evil.example" not in body
         assert re.search(r"https://camp\.example\.org/password/reset\?token=\S+", body), body
+
+
+@pytest.mark.parametrize("name", ["admin", "Admin_1", "аdmin", "ａｄｍｉｎ", "ad.min", "管理员", "飞桨官方",
+                                  "张老师", "助教小王", "Camp", "official-news"])
+def test_students_cannot_register_names_that_pass_for_the_staff(embedded: Stack, name: str) -> None:
+    """A student registered `助教` (teaching assistant) or a look-alike of `admin` and posted
+    "winners' list, send your address here" in the thread."""
+    client = app_client()
+    form = {"name": name, "password": "12345678", "password2": "12345678",
+            "csrf_token": csrf_of(client, "/register")}
+    r = client.post("/register", data=form, follow_redirects=False)
+    assert r.status_code == 422 and "留给 Camp 的工作人员" in r.text
+    assert client.get("/api/v1/me/submissions").status_code == 401
+
+
+@pytest.mark.parametrize("name", ["adam", "modest", "张伟", "tanaka", "mina_2024"])
+def test_ordinary_names_still_register(embedded: Stack, name: str) -> None:
+    client = app_client()
+    unique = name + unique_name("")[-4:]
+    form = {"name": unique, "password": "12345678", "password2": "12345678",
+            "csrf_token": csrf_of(client, "/register")}
+    assert client.post("/register", data=form, follow_redirects=False).status_code == 303

@@ -128,3 +128,58 @@ def _until_done_or_waiting(thread: threading.Thread) -> None:
         if waiting:
             return
         thread.join(0.05)
+
+
+ANSWER = ("作业8：Gradient descent moves the parameters against the gradient of the loss; with momentum "
+          "the update keeps a running average of past gradients, so oscillations across a narrow valley "
+          "cancel and progress along its floor speeds up. That is why Adam converged faster here.")
+LOOK_ALIKE = str.maketrans({"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у",
+                            "i": "і", "A": "Α", "G": "Ԍ"})  # Cyrillic and Greek twins
+
+
+def test_a_copy_disguised_with_look_alike_letters_is_still_found() -> None:
+    """The copy reads exactly like the original, but every a/e/o/p/c/i is Cyrillic: it shared
+    no 5-character shingle with the original and the similarity review never queued the pair."""
+    from app.services.similarity_core import text_pairs
+
+    disguised = ANSWER.translate(LOOK_ALIKE)
+    assert disguised != ANSWER
+    [pair] = text_pairs({1: ANSWER, 2: disguised})
+    assert (pair.first, pair.second) == (1, 2) and pair.similarity >= 0.95
+    # zero-width and soft-hyphen padding were already dropped with the punctuation
+    padded = "\u200b".join(ANSWER[:60]) + "\u00ad" + ANSWER[60:]
+    assert text_pairs({1: ANSWER, 2: padded})
+    # different Chinese answers stay apart (Chinese characters are never folded)
+    assert text_pairs({1: "作业8：" + "梯度下降法沿损失的负梯度方向更新参数" * 3,
+                       2: "作业8：" + "随机森林通过多棵决策树的投票来降低方差" * 3}) == []
+
+
+def test_a_placeholder_edited_into_an_answer_does_not_keep_its_early_place(client: TestClient,
+                                                                            stack: Stack) -> None:
+    """Floor squatting: a student posted a placeholder first (not in the reply format, so not an
+    entry), an honest student then finished, and the squatter edited the placeholder into an
+    answer, taking first place in a "first finisher wins" race."""
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import Submission, User
+    from app.services.edits import edit_text
+
+    slug = make_course({"code": "1-1", "grading": {"kind": "reply_format", "answers": "open"},
+                        "rewards": [{"kind": "fixed_ranks", "ranks": "1"}]})
+    (squatter, _), (honest, _), (third, _) = (account(stack) for _ in range(3))
+    base = now() - timedelta(hours=1)
+    held, done, early = add_replies(slug, "1-1", [
+        Reply(user_id(squatter), verdict="format_error", score=0.0, at=base),
+        Reply(user_id(honest), at=base + timedelta(minutes=1)),
+        # clocks of two web processes disagree: floor order still decides among unedited replies
+        Reply(user_id(third), at=base + timedelta(seconds=30)),
+    ])
+    with session_scope() as session:
+        edit_text(session, session.get(Submission, held), session.get(User, user_id(squatter)),  # type: ignore[arg-type]
+                  "作业1-1：已跑通", now=base + timedelta(minutes=10))
+    with session_scope() as session:  # graded again: now a valid answer
+        session.execute(update(Submission).where(Submission.id == held).values(
+            status="scored", verdict="accepted", score=1.0))
+    _, staff = account(stack, "instructor")
+    assert _positions(client, slug, staff) == [done, early, held]

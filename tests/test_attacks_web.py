@@ -55,3 +55,52 @@ def test_a_forged_request_with_the_cookie_but_no_token_changes_nothing(client: T
         refused.append((method, path, r.status_code))
     wrong = [x for x in refused if x[2] != 403]
     assert not wrong, wrong
+
+
+def test_script_and_bad_links_in_a_reply_stay_inert(client: TestClient, stack: Stack) -> None:
+    from tests.support.thread import account
+
+    _, auth = account(stack)
+    text = ("作业1-1：<script>alert(1)</script> [x](javascript:alert(1)) [d](data:text/html,hi) "
+            "![a](data:image/svg+xml,<svg onload=alert(1)>) <a href=javascript:1>y</a> [v](vbscript:x) "
+            "$\\href{javascript:alert(1)}{m}$")
+    r = client.post("/api/v1/courses/dl-bootcamp/replies", data={"text": text}, headers=auth)
+    assert r.status_code == 201, r.text
+    part = r.json()["parts"][0]
+    page = client.get(part["url"].split("#")[0]).text
+    reply = page.split(f'id="floor-{part["floor"]}"')[1].split("</li>")[0]
+    assert "<script" not in reply and "<svg" not in reply
+    for scheme in ("javascript:", "data:", "vbscript:"):
+        assert f'href="{scheme}' not in reply and f'src="{scheme}' not in reply
+
+
+def test_error_pages_and_redirects_do_not_echo_or_leave_the_site(client: TestClient) -> None:
+    page = client.get("/nope/<script>alert(1)</script>", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "<script>alert(1)" not in page.text
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example", "/%09/evil.example"):
+        r = client.get("/lang/en", params={"next": target}, follow_redirects=False)
+        location = r.headers["location"]
+        assert r.status_code == 303 and location.startswith("/") and not location.startswith("//")
+        assert "\t" not in location and "\\" not in location
+
+
+def test_huge_or_negative_page_numbers_are_refused(client: TestClient) -> None:
+    for url in ("/courses/dl-bootcamp/assignments/1-1?page=1000000000000", "/courses/dl-bootcamp?page=0",
+                "/courses/dl-bootcamp/assignments/6-2/leaderboard?page=-3",
+                "/api/v1/courses/dl-bootcamp/posts?offset=99999999999999", "/api/v1/courses/dl-bootcamp/posts?limit=-1",
+                "/api/v1/courses/dl-bootcamp/posts?limit=100000"):
+        assert client.get(url).status_code == 422, url
+
+
+def test_extra_fields_cannot_set_scores_or_authors(client: TestClient, stack: Stack) -> None:
+    from tests.support.thread import account
+
+    _, auth = account(stack)
+    r = client.post("/api/v1/courses/dl-bootcamp/assignments/1-1/submissions",
+                    data={"text": "作业1-1：ok", "author_id": "1", "score": "1", "status": "scored"}, headers=auth)
+    assert r.status_code == 201 and r.json()["status"] == "queued" and r.json()["score"] is None
+    sid = r.json()["id"]
+    edited = client.patch(f"/api/v1/submissions/{sid}", json={"text": "作业1-1：ok2", "score": 1.0}, headers=auth)
+    assert edited.status_code == 422
+    review = client.put(f"/api/v1/submissions/{sid}/review", json={"score": 100}, headers=auth)
+    assert review.status_code == 403

@@ -67,6 +67,11 @@ ROUTES: dict[str, frozenset[str]] = {
     "/account": NONE,
     "/password/forgot": NONE,
     "/password/reset": NONE,
+    # the inbox shows what happened, never a reply's text or score (app/services/notifications.py)
+    "/inbox": NONE,
+    "/prizes/{draw_id}/claim": NONE,  # the winner's own delivery details
+    "/admin/claims": NONE,  # delivery details: admins only (tests/test_notifications_claims.py)
+    "/admin/claims.csv": NONE,
     "/api/v1/courses/{slug}/assignments/{code}/leaderboard": frozenset({R, S}),
     "/api/v1/courses/{slug}/assignments/{code}/leaderboard.csv": STAFF_ONLY,
     "/api/v1/courses/{slug}/assignments/{code}/draws": NONE,
@@ -91,9 +96,14 @@ ROUTES: dict[str, frozenset[str]] = {
     "/": NONE,
     "/courses/{slug}": NONE,
     "/courses/{slug}/assignments/{code}": REPLY,
+    # searched for every state's text marker (`urls`): snippets of text only
+    "/courses/{slug}/search": frozenset({T}),
+    "/courses/{slug}/assignments/{code}/search": frozenset({T}),
     "/me/submissions": REPLY,
     "/files/{attachment_id}": frozenset({IMG, C}),
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
+    # the homework's replies as the thread page renders them, pushed to an open page
+    "/courses/{slug}/assignments/{code}/replies/events": REPLY,
     "/courses/{slug}/assignments/{code}/leaderboard": frozenset({R, S}),
     "/draws/{draw_id}": NONE,
     "/courses/{slug}/assignments/{code}/draws": NONE,
@@ -108,6 +118,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/staff/courses/{slug}/edit": NONE,
     "/staff/courses/{slug}/edit/homework/{code}": NONE,
     "/staff/courses/{slug}/edit/new": NONE,
+    "/staff/courses/{slug}/edit/course": NONE,
     "/staff/courses/{slug}/course.yaml": NONE,
     "/favicon.ico": NONE,
     "/admin": STAFF_ONLY,
@@ -248,6 +259,8 @@ def urls(path: str, world: World, state: str | None) -> list[str]:
         return [path.replace("{attachment_id}", str(f)) for f in world.files[state]]
     for key, value in fill.items():
         path = path.replace(key, value)
+    if path.endswith("/search"):
+        path += "?q=TXT-"  # every state's text marker starts so
     return [path]
 
 

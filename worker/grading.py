@@ -31,7 +31,7 @@ import grader
 from app import storage
 from app.config import get_settings
 from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
-from app.services import grading_order
+from app.services import grading_order, notifications
 from grader.sandbox import SandboxConfig
 from grader.sandbox import configure as configure_sandbox
 from grader.sandbox.capture import printable
@@ -266,6 +266,8 @@ def store_verdict(session: Session, claimed: ClaimRef, report: grader.Report) ->
     if stored:
         _close_attempt(session, claimed, outcome="scored", verdict=report.verdict, score=report.score,
                        detail=detail)
+        # in the same transaction as the verdict, keyed by the attempt: made exactly once
+        notifications.graded(session, claimed.submission_id, claimed.attempt)
     return stored
 
 
@@ -287,4 +289,6 @@ def store_infrastructure_failure(session: Session, claimed: Claim, error: str, r
                          graded_at=utcnow())
     if stored:
         _close_attempt(session, claimed, outcome="infrastructure_error", error=error[:4000])
+        if not again:  # failed for good: the author hears of it (the staff see it on their pages)
+            notifications.graded(session, claimed.submission_id, claimed.attempt)
     return stored and again

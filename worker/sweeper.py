@@ -25,17 +25,22 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import storage
+from app import notify_jobs, storage
 from app.config import get_settings
 from app.db import session_scope
+from app.mail import mail_configured
 from app.models import Attachment, IdempotencyKey, utcnow
-from app.queue import enqueue_grading
+from app.queue import DIGEST_TASK, MAIL_QUEUE, client, enqueue_grading, enqueue_mail
+from app.services.notify_mail import local_hour
 from worker.sweep import Swept, sweep
 
 log = logging.getLogger("camp.sweeper")
 
 #: idempotency keys are kept this long (a client retries within minutes, not days)
 KEEP_IDEMPOTENCY_KEYS = timedelta(days=2)
+#: how often lost notification mails are looked for, and the hourly chores (digests, old claims)
+MAIL_CHECK_SECONDS = 60.0
+HOURLY_SECONDS = 3600.0
 
 
 class Sweeper:
@@ -44,6 +49,8 @@ class Sweeper:
         self.settle = self.settings.worker_heartbeat_seconds * self.settings.worker_heartbeat_misses
         #: since when the database has answered without a break (monotonic clock)
         self.reachable_since = time.monotonic()
+        self.next_mail_check = 0.0
+        self.next_hourly = 0.0
 
     def once(self) -> Swept | None:
         """One sweep; None when the database could not be reached."""
@@ -84,6 +91,26 @@ class Sweeper:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def notification_chores(self) -> None:
+        """Mails whose task was lost are sent again (every minute); once an hour old prize claims
+        are erased and, from `digest_hour` on, the day's digests are handed to a worker (the
+        digest is one per user and day however often this runs; SMTP never blocks the sweep)."""
+        now = time.monotonic()
+        if now < self.next_mail_check:
+            return
+        self.next_mail_check = now + MAIL_CHECK_SECONDS
+        if mail_configured(self.settings):
+            for notification_id in notify_jobs.resend_stale_mail():
+                enqueue_mail(notification_id)
+        if now < self.next_hourly:
+            return
+        self.next_hourly = now + HOURLY_SECONDS
+        erased = notify_jobs.erase_expired_claims()
+        if erased:
+            log.info("sweep: delivery details of %d prize claims erased (retention period over)", erased)
+        if mail_configured(self.settings) and local_hour(self.settings) >= self.settings.digest_hour:
+            client().send_task(DIGEST_TASK, queue=MAIL_QUEUE)
+
     def run(self, stop: threading.Event) -> None:
         log.info("sweeper started: every %g s", self.settings.sweep_interval_seconds)
         while not stop.is_set():
@@ -92,6 +119,10 @@ class Sweeper:
                 self.once()
             except Exception:  # a sweep must never end the sweeper
                 log.exception("sweep failed")
+            try:
+                self.notification_chores()
+            except Exception:
+                log.exception("notification chores failed")
             stop.wait(max(0.0, self.settings.sweep_interval_seconds - (time.monotonic() - started)))
         log.info("sweeper stopped")
 

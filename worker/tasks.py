@@ -24,7 +24,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.models import utcnow
 from app.queue import GRADE_TASK, REQUEUE_TASK, enqueue_grading
-from worker import grading, inflight, sandbox_health, spool
+from worker import grading, inflight, notify_tasks, sandbox_health, spool  # noqa: F401 (registers its tasks)
 from worker.celery_app import celery_app
 from worker.sweep import sweep
 

@@ -5,6 +5,7 @@ from app.models.courses import Assignment, Course, CourseInstructor
 from app.models.draws import AuditEntry, Draw
 from app.models.idempotency import IdempotencyKey
 from app.models.integrity import Exclusion, SignUp, SimilarPair
+from app.models.notifications import Notification, NotificationPrefs, PrizeClaim
 from app.models.page_versions import PageVersion
 from app.models.submissions import (
     FINAL_STATUSES,
@@ -36,7 +37,10 @@ __all__ = [
     "IdempotencyKey",
     "Like",
     "LikeEvent",
+    "Notification",
+    "NotificationPrefs",
     "PageVersion",
+    "PrizeClaim",
     "Role",
     "SignUp",
     "SimilarPair",

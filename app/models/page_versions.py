@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import Base
 
 #: tables whose writes do not change any page (no trigger)
-UNTRACKED_TABLES = frozenset({"api_tokens", "worker_heartbeats", "page_versions", "auth_throttle"})
+UNTRACKED_TABLES = frozenset({"api_tokens", "worker_heartbeats", "page_versions", "auth_throttle",
+                            "notifications", "notification_prefs", "prize_claims"})
 
 
 class PageVersion(Base):

@@ -36,6 +36,7 @@ from app.draws import (
 )
 from app.errors import CampError, Conflict, Forbidden, Invalid, NotFound
 from app.models import Assignment, AuditEntry, Course, Draw, Submission, User, utcnow
+from app.services import notifications
 from app.services.audit import record as audit
 from app.services.draw_signing import sign_record
 from app.services.entries import (
@@ -428,6 +429,8 @@ def reveal_draw(session: Session, draw_id: int, actor: User, *, public_value: st
         "winners": [w.entry_id for w in revealed.winners],
     })
     _keep_head(session, draw, entry)
+    assignment, _course = _names(session, draw)
+    notifications.won(session, draw.id, draw.title or draw.prize, assignment.code, draw.winners or [])
     return draw
 
 

@@ -262,8 +262,8 @@ def _rows(session: Session, assignment: Assignment, at: datetime, phase_keys: tu
     query = (
         select(
             Submission.id, Submission.floor, Submission.author_id, Submission.hidden,
-            Submission.created_at, Submission.status, Submission.verdict, Submission.score,
-            Submission.review_score, value.label("value"), User.name, User.role,
+            Submission.created_at, Submission.edited_at, Submission.status, Submission.verdict,
+            Submission.score, Submission.review_score, value.label("value"), User.name, User.role,
             case((final, True), else_=False).label("final"),
         )
         .join(User, User.id == Submission.author_id)
@@ -337,6 +337,8 @@ def collect_entries(session: Session, assignment: Assignment, rule: Rule, option
     """The entries of `rule` among the replies that exist at `at`, and every exclusion."""
     phase = phase_at(assignment, at)
     rows = _rows(session, assignment, at, PUBLIC_KEYS if phase == "public" else PRIVATE_KEYS)
+    order = _race_order(rows) if rule.kind == "fixed_ranks" else {r.id: i for i, r in enumerate(rows)}
+    rows.sort(key=lambda r: order[r.id])
     excluded: list[Exclusion] = []
     valid: dict[int, list[Any]] = defaultdict(list)
     pending = 0
@@ -359,12 +361,28 @@ def collect_entries(session: Session, assignment: Assignment, rule: Rule, option
         reason = "duplicate" if mode == "first" else "not_chosen"
         excluded.extend(Exclusion(r.id, r.floor, r.name, reason, {"floor": pick.floor})
                         for r in candidates if r is not pick)
-    chosen.sort(key=lambda r: r.floor)
+    chosen.sort(key=lambda r: order[r.id])
     excluded.sort(key=lambda e: e.floor)
     ids = [r.id for r in chosen]
     likes = likes_at(session, ids, at, options, assignment) if rule.kind == "top_likes" else {}
     entries = [_entry(row, rule, options, likes) for row in chosen]
     return EntrySet(entries, excluded, pending)
+
+
+def _race_order(rows: list[Any]) -> dict[int, int]:
+    """Fixed ranks are a race: a reply edited after posting runs from its last edit.
+
+    Without this a student held an early floor with a placeholder (not in the reply format, so
+    not an entry) and edited it into an answer later, taking a place among the first finishers
+    they never were. Unedited replies keep floor order exactly (their times are made monotone
+    in floor order, so clocks never reorder them); an edited one goes after every reply posted
+    before its edit."""
+    keys, latest = {}, None
+    for row in rows:  # in floor order
+        latest = row.created_at if latest is None or row.created_at > latest else latest
+        keys[row.id] = (row.edited_at if row.edited_at is not None and row.edited_at > latest else latest,
+                        row.floor)
+    return {row_id: i for i, row_id in enumerate(sorted(keys, key=lambda k: keys[k]))}
 
 
 def _entry(row: Any, rule: Rule, options: Options, likes: dict[int, int]) -> Entry:

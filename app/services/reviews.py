@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.errors import Invalid
 from app.i18n import lazy
 from app.models import Assignment, Role, Submission, User, utcnow
+from app.services import notifications
 from app.services.audit import record
 from app.services.submissions import LIST_LOADING
 
@@ -49,6 +50,7 @@ def review(session: Session, submission: Submission, staff: User, score: float |
     session.flush()
     record(session, staff, "submission.review", f"submission:{submission.id}",
            {"score": score, "featured": featured, "comment_chars": len(comment)})
+    notifications.reviewed(session, submission, staff)
     return submission
 
 

@@ -29,6 +29,8 @@ from itertools import combinations
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from app.names import fold_look_alikes
+
 SHINGLE = 5
 PERMUTATIONS = 128
 MIN_TEXT_CHARS = 40  # shorter answers ("已跑通", a number) are alike by nature: not compared
@@ -55,7 +57,9 @@ class Pair:
 
 
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # look-alike letters folded too: a copy with Cyrillic `а`/`о`/`е` in place of the Latin
+    # ones reads the same and shared no shingle with its original
+    text = fold_look_alikes(unicodedata.normalize("NFKC", text).casefold())
     return NOT_CONTENT.sub("", PREFIX.sub("", text))
 
 

@@ -15,6 +15,7 @@ from app.db import after_commit
 from app.errors import Forbidden, Invalid, NotFound, TooLarge
 from app.models import Assignment, Attachment, Status, Submission, User, utcnow
 from app.queue import enqueue_grading
+from app.services import notifications
 from app.services.homework_settings import grades_code
 from app.services.limits import check_code_quota
 from app.services.package_check import check_package
@@ -88,6 +89,7 @@ def submit(
             )
         )
     session.flush()
+    notifications.replied(session, submission)
     submission_id, queue = submission.id, assignment.queue
     after_commit(session, lambda: enqueue_grading(submission_id, queue))
     return submission
@@ -112,6 +114,17 @@ def thread(session: Session, assignment: Assignment, offset: int = 0, limit: int
             .limit(limit)
         )
     )
+
+
+def thread_after(session: Session, assignment_id: int, floor: int, limit: int = 20) -> list[Submission]:
+    """The replies after `floor`, in floor order (what a live thread page has not shown yet)."""
+    return list(session.scalars(
+        select(Submission)
+        .where(Submission.assignment_id == assignment_id, Submission.floor > floor)
+        .options(selectinload(Submission.author), selectinload(Submission.attachments))
+        .order_by(Submission.floor)
+        .limit(limit)
+    ))
 
 
 #: what a list of submissions shows with each row, loaded with the page, not per row

@@ -13,7 +13,7 @@ from app.errors import CampError
 from app.i18n import translate
 from app.mail import mail_configured, send_mail
 from app.models import User
-from app.services import login_limits
+from app.services import login_limits, notifications
 from app.services.accounts import change_password, find_user, set_password, validate_email
 from app.services.password_reset import reset_token, user_for_reset_token
 from app.services.tokens import MAX_TOKEN_DAYS, create_token, revoke_token, tokens_of
@@ -26,20 +26,23 @@ router = APIRouter()
 Text = Annotated[str, Form(max_length=300)]
 
 
-def _page(request: Request, session: SessionDep, user: User, status: int = 200, **extra: object) -> Response:
+def account_view(request: Request, session: SessionDep, user: User, status: int = 200,
+                 **extra: object) -> Response:
     context = {"notice": None, "new_token": None, "password_error": None, "token_error": None,
-               "email_error": None, **extra}
+               "email_error": None, "prefs_error": None, **extra}
     return render(request, "account.html", status, tokens=tokens_of(session, user), user_email=user.email,
-                  **context)
+                  prefs=notifications.prefs_of(session, user.id), NOTIFY_KINDS=notifications.KINDS,
+                  NOTIFY_LABELS=notifications.KIND_LABELS, **context)
 
 
 @router.get("/account")
 def account_page(request: Request, session: SessionDep, user: CurrentUser, changed: int = 0,
-                 email_saved: int = 0) -> Response:
+                 email_saved: int = 0, prefs_saved: int = 0) -> Response:
     locale = get_locale(request)
     notice = translate(locale, "Password changed") if changed else None
     notice = translate(locale, "E-mail address saved") if email_saved else notice
-    return _page(request, session, user, notice=notice)
+    notice = translate(locale, "Notification settings saved") if prefs_saved else notice
+    return account_view(request, session, user, notice=notice)
 
 
 @router.post("/account/email", dependencies=[CsrfChecked])
@@ -48,7 +51,7 @@ def change_email_form(request: Request, session: SessionDep, user: CurrentUser, 
     try:
         user.email = validate_email(email)
     except CampError as exc:
-        return _page(request, session, user, exc.status_code,
+        return account_view(request, session, user, exc.status_code,
                      email_error=translate(get_locale(request), exc.message, **exc.params))
     return redirect("/account?email_saved=1")
 
@@ -59,12 +62,12 @@ def change_password_form(request: Request, session: SessionDep, user: CurrentUse
     locale = get_locale(request)
     if new != new2:
         error = translate(locale, "The two passwords differ")
-        return _page(request, session, user, 422, password_error=error)
+        return account_view(request, session, user, 422, password_error=error)
     try:
         change_password(session, user, current, new)
     except CampError as exc:
         session.rollback()
-        return _page(request, session, user, exc.status_code,
+        return account_view(request, session, user, exc.status_code,
                      password_error=translate(locale, exc.message, **exc.params))
     log_in(request, user)  # this browser stays logged in; every other one is logged out
     return redirect("/account?changed=1")
@@ -77,9 +80,9 @@ def create_token_form(request: Request, session: SessionDep, user: CurrentUser, 
     expires = int(days) if days.strip().isdigit() else None
     if not label.strip() or (days.strip() and (expires is None or not 1 <= expires <= MAX_TOKEN_DAYS)):
         error = translate(locale, "A token needs a name, and days between 1 and {most}", most=MAX_TOKEN_DAYS)
-        return _page(request, session, user, 422, token_error=error)
+        return account_view(request, session, user, 422, token_error=error)
     token = create_token(session, user, label, expires)
-    response = _page(request, session, user, new_token=token)
+    response = account_view(request, session, user, new_token=token)
     response.headers["cache-control"] = "no-store"
     return response
 

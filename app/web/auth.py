@@ -8,9 +8,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.deps import LANG_COOKIE, CsrfChecked, OptionalUser, SessionDep, get_locale
-from app.errors import CampError
+from app.errors import CampError, Invalid
 from app.i18n import normalize, translate
 from app.models import User
+from app.names import looks_like_staff
 from app.security import new_csrf_token
 from app.services import login_limits
 from app.services.accounts import add_user, authenticate, end_sessions
@@ -65,6 +66,8 @@ def register(
         error = translate(locale, "The two passwords differ")
         return render(request, "register.html", 422, error=error, **form)
     try:
+        if looks_like_staff(name):  # staff accounts are made by an admin (`camp user add`)
+            raise Invalid("The name {name} is kept for Camp's staff; choose another", name=name.strip()[:40])
         user = add_user(session, name, password, email=email)
     except CampError as exc:
         error = translate(locale, exc.message, **exc.params)
