@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NoReturn
 
-from grader.catalog import NOTEBOOK_SUFFIX, PACKAGE_ENTRY
+from grader.catalog import NOTEBOOK_SUFFIX, PACKAGE_ENTRY, package_entry
 from grader.limits import Limits
 from grader.notebook import NotebookError, notebook_package
 
@@ -92,11 +92,27 @@ def unpack(files: Mapping[str, bytes], dest: Path, limits: Limits) -> tuple[int,
             out.write(data)
         return len(data), note
     try:
-        return extract_zip(data, dest, limits), note
+        written = extract_zip(data, dest, limits)
+        if not (dest / ENTRY).exists():  # the zip's entry point is its notebook (_root)
+            return written, _notebook_entry(dest)
+        return written, note
     except (RecursionError, MemoryError) as exc:  # whatever the checks above missed: still the package's
         raise PackageError(
             "压缩包结构过于复杂，无法解压。", f"The zip is too complex to unpack ({type(exc).__name__})."
         ) from exc
+
+
+def _notebook_entry(dest: Path) -> str:
+    """A zip whose root holds one notebook and no predict.py: the notebook becomes predict.py,
+    beside the package's other files (weights)."""
+    (notebook,) = [p for p in dest.iterdir() if p.name.lower().endswith(NOTEBOOK_SUFFIX) and p.is_file()]
+    try:
+        made = notebook_package(notebook.read_bytes())
+    except NotebookError as exc:
+        raise PackageError(exc.zh, exc.en) from exc
+    with _create(dest / ENTRY) as out:
+        out.write(made.source)
+    return made.note
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
@@ -168,17 +184,17 @@ def _too_big(limits: Limits) -> NoReturn:
 
 
 def _root(entries: list[tuple[zipfile.ZipInfo, PurePosixPath]]) -> PurePosixPath:
-    """`predict.py` at the top, or inside the single top folder that holds everything."""
-    paths = [p for _, p in entries if p.parts]
-    if PurePosixPath(ENTRY) in paths:
-        return PurePosixPath()
-    tops = {p.parts[0] for p in paths}
-    if len(tops) == 1 and PurePosixPath(next(iter(tops)), ENTRY) in paths:
-        return PurePosixPath(next(iter(tops)))
-    raise PackageError(
-        "压缩包的根目录（或唯一的顶层文件夹）里没有 predict.py。",
-        "predict.py is missing from the root of the zip (or of its single top folder).",
-    )
+    """`predict.py` at the top, or inside the single top folder that holds everything; failing
+    that, the one notebook (`.ipynb`) there, which becomes predict.py (catalog.package_entry)."""
+    paths = [str(p) for info, p in entries if p.parts and not info.is_dir()]
+    found = package_entry(paths)
+    if found is None:
+        raise PackageError(
+            "压缩包的根目录（或唯一的顶层文件夹）里没有 predict.py，也没有唯一的 .ipynb 笔记本。",
+            "predict.py is missing from the root of the zip (or of its single top folder), "
+            "and there is no single .ipynb notebook there either.",
+        )
+    return PurePosixPath(found).parent
 
 
 def extract_zip(data: bytes, dest: Path, limits: Limits) -> int:

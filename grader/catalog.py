@@ -133,6 +133,23 @@ def notebook_code(cells: list[dict[str, object]]) -> NotebookCode:
     return NotebookCode("\n".join(parts), taken, tuple(skipped))
 
 
+def package_entry(paths: list[str]) -> str | None:
+    """The entry point among a zip's file paths (`/`-separated, as stored): `predict.py` at the
+    top or in the single top folder that holds everything; failing that, the one notebook
+    (`.ipynb`) there, whose code cells become predict.py. None when there is neither."""
+    tops = {p.split("/", 1)[0] for p in paths}
+    roots = [""] + ([next(iter(tops)) + "/"] if len(tops) == 1 else [])
+    for root in roots:
+        if root + PACKAGE_ENTRY in paths:
+            return root + PACKAGE_ENTRY
+    for root in roots:
+        notebooks = [p for p in paths if p.startswith(root) and "/" not in p[len(root):]
+                     and p.lower().endswith(NOTEBOOK_SUFFIX)]
+        if len(notebooks) == 1:
+            return notebooks[0]
+    return None
+
+
 CPU, GPU = "cpu", "gpu"
 QUEUES = (CPU, GPU)
 

@@ -107,8 +107,13 @@ def test_a_notebook_on_an_essay_is_shown_rendered_to_its_author_and_staff_only(
     assert_static('<div class="notebook"' + box.split('<div class="notebook"', 1)[1])
     assert box.count('<img class="nb-img" src="data:image/png;base64,') == 1
     assert calls == ["zh_CN"]  # three views, one rendering
-    staff = _reply(embedded_client.get(page, headers=_bearer(embedded, "instructor")).text, body["floor"])
+    instructor = _bearer(embedded, "instructor")
+    staff = _reply(embedded_client.get(page, headers=instructor).text, body["floor"])
     assert "<h1>作业6-1 训练曲线</h1>" in staff
+    review = embedded_client.get(f"{page}/reviews?state=all", headers=instructor)
+    assert review.status_code == 200 and "<h1>作业6-1 训练曲线</h1>" in review.text
+    detail = embedded_client.get(f"/staff/submissions/{body['id']}", headers=instructor)
+    assert detail.status_code == 200 and "<h1>作业6-1 训练曲线</h1>" in detail.text
     other = _bearer(embedded)
     theirs = _reply(embedded_client.get(page, headers=other).text, body["floor"])
     assert "笔记本（仅作者和工作人员可见）" in theirs and "训练曲线</h1>" not in theirs

@@ -182,3 +182,34 @@ def test_the_package_check_counts_a_notebook_as_the_one_package() -> None:
     with pytest.raises(Invalid):
         check_package([without])
 
+
+
+def test_a_zip_whose_entry_is_a_notebook_is_checked_like_a_lone_notebook() -> None:
+    from tests.grader.graderkit import zip_bytes
+
+    weights = b"\0" * 100
+    good = zip_bytes({"hw/main.ipynb": dumps(notebook(code("def predict(x):\n    return x"))), "hw/w.npz": weights})
+    check_package([check_file("hw.zip", good, 20 * MB)])
+    without = zip_bytes({"main.ipynb": dumps(notebook(code("print(1)"))), "w.npz": weights})
+    with pytest.raises(Invalid) as none:
+        check_package([check_file("hw.zip", without, 20 * MB)])
+    assert "predict(images)" in none.value.message and none.value.params["name"] == "main.ipynb"
+    two = zip_bytes({"a.ipynb": dumps(notebook()), "b.ipynb": dumps(notebook())})
+    with pytest.raises(Invalid) as neither:
+        check_package([check_file("two.zip", two, 20 * MB)])
+    assert "nor a single notebook" in neither.value.message
+    broken = zip_bytes({"main.ipynb": b"{not json"})
+    with pytest.raises(Invalid) as bad:
+        check_package([check_file("b.zip", broken, 20 * MB)])
+    assert "not valid JSON" in bad.value.message
+
+
+def test_the_similarity_review_compares_the_code_a_notebook_runs() -> None:
+    from app.services.similarity import package_source
+    from tests.grader.graderkit import zip_bytes
+
+    data = dumps(notebook(code("%pip install x\ndef predict(images):\n    return images", [stream("z" * 900_000)])))
+    alone = package_source(data, "a.ipynb")
+    assert "def predict(images)" in alone and "%pip" not in alone and "zzz" not in alone
+    zipped = package_source(zip_bytes({"hw/main.ipynb": data, "hw/util.py": "X = 1\n"}), "hw.zip")
+    assert "def predict(images)" in zipped and "X = 1" in zipped

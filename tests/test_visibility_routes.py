@@ -116,6 +116,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/staff/courses/{slug}/edit": NONE,
     "/staff/courses/{slug}/edit/homework/{code}": NONE,
     "/staff/courses/{slug}/edit/new": NONE,
+    "/staff/courses/{slug}/edit/course": NONE,
     "/staff/courses/{slug}/course.yaml": NONE,
     "/favicon.ico": NONE,
     "/admin": STAFF_ONLY,

@@ -44,7 +44,14 @@ def _check_zip(upload: CheckedFile) -> None:
             if entry.flag_bits & 0x1:
                 raise Invalid("The zip {name} is encrypted; upload it without a password",
                               name=upload.filename)
-            if entry.file_size <= _ENTRY_READ_BYTES:
+            notebook = entry.filename.lower().endswith(catalog.NOTEBOOK_SUFFIX)
+            if notebook and entry.file_size > catalog.NOTEBOOK_BYTES:
+                raise Invalid("The zip {name} holds a notebook over {limit} MB", name=upload.filename,
+                              limit=catalog.NOTEBOOK_BYTES // 1024**2)
+            if notebook:  # the entry point is a notebook: it must define predict, as a lone one must
+                inner = PurePosixPath(entry.filename).name
+                defines_predict(inner, read_notebook(inner, zf.read(entry)))
+            elif entry.file_size <= _ENTRY_READ_BYTES:
                 zf.read(entry)  # inflated and its CRC checked: a truncated upload fails here
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError,
             ValueError, zlib.error):
@@ -62,14 +69,11 @@ def _check_sizes(name: str, infos: list[zipfile.ZipInfo]) -> None:
 
 
 def _entry(name: str, infos: list[zipfile.ZipInfo]) -> zipfile.ZipInfo:
-    """`predict.py` at the top, or in the single top folder that holds everything."""
-    by_path = {PurePosixPath(i.filename.replace("\\", "/")): i for i in infos if not i.is_dir()}
-    if (top := by_path.get(PurePosixPath(catalog.PACKAGE_ENTRY))) is not None:
-        return top
-    tops = {p.parts[0] for p in by_path if p.parts}
-    if len(tops) == 1:
-        inside = by_path.get(PurePosixPath(next(iter(tops)), catalog.PACKAGE_ENTRY))
-        if inside is not None:
-            return inside
-    raise Invalid("The zip {name} has no predict.py at its root (or in its single top folder); "
-                  "nothing was posted and no attempt was used", name=name)
+    """`predict.py` at the top, or in the single top folder that holds everything; else the one
+    notebook there (the grader's rule: `catalog.package_entry`)."""
+    by_path = {str(PurePosixPath(i.filename.replace("\\", "/"))): i for i in infos if not i.is_dir()}
+    found = catalog.package_entry(list(by_path))
+    if found is not None:
+        return by_path[found]
+    raise Invalid("The zip {name} has no predict.py at its root (or in its single top folder), nor a "
+                  "single notebook there; nothing was posted and no attempt was used", name=name)

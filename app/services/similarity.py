@@ -23,6 +23,7 @@ from app.models import Assignment, Exclusion, Role, SimilarPair, Submission, Use
 from app.services.audit import record
 from app.services.notebooks import graded_code, read_notebook
 from app.services.similarity_core import code_pairs, text_pairs
+from grader import catalog
 
 MAX_SOURCE_BYTES = 512 * 1024  # of Python read from one package (zip members included)
 
@@ -36,25 +37,34 @@ class RunResult:
 
 def package_source(data: bytes, filename: str) -> str:
     """The Python source of a code attachment: a .py file, the .py members of a zip, or the code
-    a notebook's cells make (as the grader runs it)."""
+    a notebook's cells make, as the grader runs it (a lone notebook or one inside a zip)."""
     if filename.lower().endswith(".py"):
         return data[:MAX_SOURCE_BYTES].decode("utf-8", "replace")
     if filename.lower().endswith(".ipynb"):
-        try:
-            return graded_code(read_notebook(filename, data)).source[:MAX_SOURCE_BYTES]
-        except (CampError, ValueError):
-            return ""
+        return _notebook_source(data, filename)[:MAX_SOURCE_BYTES]
     parts, budget = [], MAX_SOURCE_BYTES
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in sorted(archive.infolist(), key=lambda i: i.filename):
-                if budget <= 0 or not info.filename.endswith(".py") or info.file_size > budget:
+                notebook = info.filename.endswith(".ipynb")
+                cap = catalog.NOTEBOOK_BYTES if notebook else budget  # a notebook's outputs are not code
+                if budget <= 0 or not (notebook or info.filename.endswith(".py")) or info.file_size > cap:
                     continue
-                parts.append(archive.read(info).decode("utf-8", "replace"))
-                budget -= info.file_size
+                member = archive.read(info)
+                text = (_notebook_source(member, info.filename) if notebook
+                        else member.decode("utf-8", "replace"))
+                parts.append(text[:budget])
+                budget -= len(text.encode())
     except (zipfile.BadZipFile, OSError, ValueError):
         return ""
     return "\n".join(parts)
+
+
+def _notebook_source(data: bytes, filename: str) -> str:
+    try:
+        return graded_code(read_notebook(filename, data)).source
+    except (CampError, ValueError):
+        return ""
 
 
 def _replies(session: Session, assignment: Assignment) -> list[Submission]:

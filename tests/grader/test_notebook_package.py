@@ -12,8 +12,15 @@ import grader
 from grader.archive import PackageError, unpack
 from grader.catalog import notebook_code
 from grader.limits import Limits
-from tests.grader.graderkit import BASELINE_ACCURACY, FAST
-from tests.support.notebooks import code, dumps, lenet_notebook, markdown, notebook
+from tests.grader.graderkit import BASELINE, BASELINE_ACCURACY, FAST, zip_bytes
+from tests.support.notebooks import (
+    code,
+    dumps,
+    lenet_notebook,
+    lenet_notebook_beside_its_weights,
+    markdown,
+    notebook,
+)
 
 
 def test_magics_and_shell_lines_are_left_out_and_listed() -> None:
@@ -94,3 +101,27 @@ def test_a_crashing_notebook_is_a_runtime_error_pointing_at_predict_py() -> None
     assert "ZeroDivisionError" in report.log and "predict.py" in report.log
     assert "lines of predict.py: cell 1 = 2-4, cell 2 = 5-7" in report.log
 
+
+
+def test_in_a_zip_predict_py_wins_and_a_lone_notebook_is_the_entry(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    predict = b"def predict(x):\n    return [0] * len(x)\n"
+    both = zip_bytes({"predict.py": predict, "explore.ipynb": dumps(notebook(code("x = 1")))})
+    (tmp_path / "a").mkdir()
+    assert unpack({"p.zip": both}, tmp_path / "a", FAST)[1] == ""  # no notebook note: predict.py ran
+    assert (tmp_path / "a" / "predict.py").read_bytes() == predict
+    two = zip_bytes({"a.ipynb": dumps(notebook()), "b.ipynb": dumps(notebook()), "w.npz": b"x"})
+    (tmp_path / "b").mkdir()
+    with pytest.raises(PackageError) as caught:
+        unpack({"p.zip": two}, tmp_path / "b", FAST)
+    assert "single .ipynb" in caught.value.en
+
+
+@pytest.mark.sandbox
+def test_a_zip_of_a_notebook_and_its_weights_scores_as_the_baseline() -> None:
+    package = zip_bytes({"hw6-2/main.ipynb": lenet_notebook_beside_its_weights(),
+                         "hw6-2/lenet.npz": (BASELINE / "lenet.npz").read_bytes()})
+    report = grader.grade("mnist", assignment="6-2", files={"hw6-2.zip": package}, config={}, limits=FAST)
+    assert report.verdict == "accepted", report.log
+    assert report.score == pytest.approx(BASELINE_ACCURACY)
+    assert report.log.startswith("=== notebook: 2 code cells taken as predict.py ===")
+    assert "left out (shell command): cell 1, line 1: !unzip -o data.zip" in report.log

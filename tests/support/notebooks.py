@@ -121,6 +121,21 @@ def lenet_notebook(extra_cells: list[dict[str, Any]] | None = None) -> bytes:
     ))
 
 
+def lenet_notebook_beside_its_weights() -> bytes:
+    """The baseline as a notebook that loads `lenet.npz` from its working directory, as it would
+    in AI Studio: zipped with the weights, the notebook is the package's entry point."""
+    source = (BASELINE / "predict.py").read_text(encoding="utf-8")
+    body = source.split("from __future__ import annotations\n", 1)[1].replace(
+        '_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lenet.npz")',
+        '_WEIGHTS = "lenet.npz"')
+    assert '_WEIGHTS = "lenet.npz"' in body
+    return dumps(notebook(
+        markdown("# 作业6-2\n权重 lenet.npz 和笔记本放在同一个文件夹里。"),
+        code("!unzip -o data.zip\n%matplotlib inline", count=1),
+        code(body, count=2),
+    ))
+
+
 class _Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
