@@ -274,3 +274,33 @@ def test_a_grading_change_offers_a_rejudge(embedded_client: TestClient, embedded
     page = client.get(saved.headers["location"]).text
     assert 'data-role="rejudge-offer"' in page and f"/staff/courses/{slug}/assignments/3-1/rejudge" in page
     assert csrf(client, saved.headers["location"])
+
+
+def test_admins_choose_the_instructors_in_the_browser(embedded_client: TestClient, embedded: Stack) -> None:
+    client = embedded_client
+    staff_client(client, embedded, "admin")
+    slug = _course()
+    teacher, student = add_user(embedded, "instructor"), add_user(embedded)
+    page = client.get(f"/staff/courses/{slug}/edit/course")
+    fields = form_fields(page.text, "course-form")
+    refused = client.post(f"/staff/courses/{slug}/edit/review-course",
+                          data={**fields, "instructors": f"{teacher}, nobody-{teacher}, {student}"})
+    assert refused.status_code == 422
+    listed = problems(refused.text)
+    assert f"instructors[1] 没有名为 nobody-{teacher} 的用户" in " ".join(listed.split())
+    assert f"instructors[2] {student} 不是讲师" in " ".join(listed.split())
+    reviewed = client.post(f"/staff/courses/{slug}/edit/review-course", data={**fields, "instructors": teacher})
+    assert reviewed.status_code == 200 and 'data-path="instructors"' in reviewed.text
+    assert confirm(client, slug, reviewed).status_code == 303
+    (entry,) = _audit(f"course:{slug}")[-1:]
+    assert entry.action == "course.edit"  # type: ignore[attr-defined]
+
+    log_in(client, teacher)
+    assert client.get(f"/staff/courses/{slug}/edit").status_code == 200
+    fields = form_fields(client.get(f"/staff/courses/{slug}/edit/course").text, "course-form")
+    assert "readonly" in client.get(f"/staff/courses/{slug}/edit/course").text
+    # a forged field cannot make an instructor choose the course's staff: it is ignored
+    reviewed = client.post(f"/staff/courses/{slug}/edit/review-course",
+                           data={**fields, "title": "新标题", "instructors": f"{teacher}, {student}"})
+    assert reviewed.status_code == 200 and 'data-path="instructors' not in reviewed.text
+    assert confirm(client, slug, reviewed).status_code == 303

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, Invalid
+from app.i18n import lazy
 from app.models import Assignment, Course, CourseInstructor, Role, Submission, User, utcnow
 from app.services.audit import record
-from app.services.course_check import check_course
+from app.services.course_check import FAIRNESS_KEYS, CourseFileError, Problem, check_course
 from app.services.courses import instructor_names, load_course
 
 #: what an audit entry keeps of one changed value (a homework text can be long)
@@ -93,8 +94,9 @@ def course_document(session: Session, course: Course) -> dict[str, Any]:
         "description": course.description,
         "timezone": course.timezone,
     }
-    if course.settings:
-        document["fairness"] = copy.deepcopy(course.settings)
+    fairness = {k: v for k, v in (course.settings or {}).items() if k in FAIRNESS_KEYS}
+    if fairness:
+        document["fairness"] = copy.deepcopy(fairness)
     document["instructors"] = instructor_names(session, course)
     document["assignments"] = [homework_document(a, zone) for a in course.assignments]
     return document
@@ -194,7 +196,24 @@ def proposed(session: Session, course: Course, document: dict[str, Any]) -> list
     if document.get("slug") != course.slug:
         raise Invalid("The slug of a course cannot be changed in the editor")
     check_course(document, get_settings().default_timezone)
+    _check_instructors(session, document.get("instructors"))
     return diff(course_document(session, course), document)
+
+
+def _check_instructors(session: Session, names: Any) -> None:
+    """Every listed name is an instructor's (or an admin's) account."""
+    if not isinstance(names, list):
+        return
+    roles = dict(session.execute(select(User.name, User.role).where(User.name.in_(names))).all())
+    problems = []
+    for index, name in enumerate(names):
+        if name not in roles:
+            problems.append(Problem(f"instructors[{index}]", lazy("No user named {name}"), {"name": name}))
+        elif roles[name] not in (Role.instructor.value, Role.admin.value):
+            problems.append(Problem(f"instructors[{index}]", lazy("{name} is not an instructor"),
+                                    {"name": name}))
+    if problems:
+        raise CourseFileError(lazy("The course file is not valid"), problems)
 
 
 def save(session: Session, course: Course, document: dict[str, Any], base_version: str, actor: User) -> Saved:
@@ -212,6 +231,7 @@ def save(session: Session, course: Course, document: dict[str, Any], base_versio
     if actor.role != Role.admin.value and document.get("instructors") != before.get("instructors"):
         raise Forbidden("Only admins may change who teaches a course")
     spec = check_course(document, get_settings().default_timezone)
+    _check_instructors(session, document.get("instructors"))
     changes = diff(before, document)
     if not changes:
         raise Invalid("Nothing was changed")

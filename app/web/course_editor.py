@@ -3,6 +3,8 @@
     GET  /staff/courses/{slug}/edit                  homework list, YAML export, what changed
     GET  /staff/courses/{slug}/edit/homework/{code}  one homework's form (`/edit/new`: a new one)
     POST /staff/courses/{slug}/edit/review           validate the form; errors inline, else the diff
+    GET  /staff/courses/{slug}/edit/course           the course's title, description, instructors
+    POST /staff/courses/{slug}/edit/review-course    as /review, for that form
     POST /staff/courses/{slug}/edit/save             store the reviewed document (version checked)
     GET  /staff/courses/{slug}/course.yaml           the course file (same validation as an upload)
 
@@ -13,6 +15,7 @@ and sanitised on the server; the form is not submitted). Every POST checks the C
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.deps import CsrfChecked, SessionDep, StaffUser, get_locale
 from app.errors import CampError, Invalid, NotFound
 from app.i18n import lazy, translate
-from app.models import Course, User
+from app.models import Course, Role, User
 from app.services import course_editor as editor
 from app.services.course_check import CourseFileError, Problem
 from app.services.course_form import (
@@ -268,8 +271,7 @@ async def review(
         version=version,
         document=json.dumps(changed, ensure_ascii=False, default=str),
         code=homework.get("code"),
-        original=original,
-        new=not original,
+        back=f"/staff/courses/{slug}/edit/" + (f"homework/{original}" if original else "new"),
     )
 
 
@@ -357,3 +359,56 @@ def save(
     return redirect(
         f"/staff/courses/{slug}/edit?saved={len(saved.changes)}" + (f"&rejudge={rejudge}" if rejudge else "")
     )
+
+
+# --- the course's own fields -----------------------------------------------------------------
+
+
+def _course_page(request: Request, course: Course, values: dict[str, str], *, version: str, admin: bool,
+                 problems: list[Problem] | None = None, error: str | None = None,
+                 status_code: int = 200) -> Response:
+    locale = get_locale(request)
+    inline: dict[str, list[str]] = {}
+    for problem in problems or []:
+        inline.setdefault(problem.where.split("[", 1)[0].split(".", 1)[0], []).append(problem.text(locale))
+    return render(request, "course_settings_edit.html", status_code, course=course, values=values,
+                  version=version, admin=admin, problems=problems or [], inline=inline, error=error,
+                  locale=locale)
+
+
+@router.get("/edit/course")
+def edit_course_fields(slug: str, request: Request, session: SessionDep, staff: StaffUser) -> Response:
+    course = _course(session, slug, staff)
+    document = editor.course_document(session, course)
+    values = {"title": document["title"], "description": document["description"],
+              "instructors": ", ".join(document["instructors"])}
+    return _course_page(request, course, values, version=editor.version_of(document),
+                        admin=staff.role == Role.admin.value)
+
+
+def _names(text: str) -> list[str]:
+    return [n for n in re.split(r"[\s,，、;；]+", text) if n]
+
+
+@router.post("/edit/review-course", dependencies=[CsrfChecked])
+def review_course(slug: str, request: Request, session: SessionDep, staff: StaffUser, version: Line,
+                  title: Line = "", description: Text = "", instructors: Line = "") -> Response:
+    course = _course(session, slug, staff)
+    document = editor.course_document(session, course)
+    admin = staff.role == Role.admin.value
+    changed = {**document, "title": title.strip(), "description": description.replace("\r\n", "\n")}
+    if admin:  # only admins choose who teaches a course
+        changed["instructors"] = _names(instructors)
+    values = {"title": title, "description": description,
+              "instructors": instructors if admin else ", ".join(document["instructors"])}
+    try:
+        changes = editor.proposed(session, course, changed)
+    except CourseFileError as exc:
+        return _course_page(request, course, values, version=version, admin=admin, problems=exc.problems,
+                            status_code=422)
+    if not changes:
+        return _course_page(request, course, values, version=version, admin=admin, status_code=422,
+                            error=translate(get_locale(request), "Nothing was changed"))
+    return render(request, "course_edit_diff.html", course=course, changes=changes, version=version,
+                  document=json.dumps(changed, ensure_ascii=False, default=str), code=None,
+                  back=f"/staff/courses/{slug}/edit/course")
