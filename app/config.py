@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(default=15, ge=1)
     #: new accounts from one address per hour
     registrations_per_address_per_hour: int = Field(default=10, ge=2)
+    #: argon2id cost of a new password hash: passes and memory (KiB); the defaults are argon2-cffi's
+    #: (RFC 9106's low-memory choice). A hash keeps its own cost, so changing these affects new
+    #: hashes only. The test suite lowers them: it makes thousands of accounts.
+    password_hash_iterations: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=64 * 1024, ge=64)
     # Request bodies are read before a request takes an admission slot (app/body_reader.py).
     #: slowest average upload rate accepted (bytes/s), after a grace period; slower ones get 408
     body_min_rate_bytes: int = Field(default=10_000, ge=1)

@@ -136,10 +136,10 @@ def _page_helpers() -> dict[str, Any]:
             "EXCLUSION_REASONS": REASONS, "my_submissions_view": my_submissions_view}
 
 
-def render(request: Request, template: str, status_code: int = 200, /, **context: Any) -> HTMLResponse:
-
-
-    base = {
+def base_context(request: Request) -> dict[str, Any]:
+    """What every template may use, taken from the request (a stream keeps it after the
+    request's own work is done)."""
+    return {
         "request": request,
         "user": getattr(request.state, "viewer", None),
         "locale": get_locale(request),
@@ -148,5 +148,12 @@ def render(request: Request, template: str, status_code: int = 200, /, **context
         "site_timezone": request.app.state.settings.default_timezone,
         "upload_limits": upload_limits(request.app.state.settings.max_upload_bytes),
     }
-    html = environment().get_template(template).render({**base, **context})
-    return HTMLResponse(html, status_code=status_code)
+
+
+def render(request: Request, template: str, status_code: int = 200, /, **context: Any) -> HTMLResponse:
+    return HTMLResponse(fragment(template, base_context(request), **context), status_code=status_code)
+
+
+def fragment(template: str, base: dict[str, Any], /, **context: Any) -> str:
+    """A template rendered to text with a `base_context` (pages, and pieces pushed to a page)."""
+    return environment().get_template(template).render({**base, **context})

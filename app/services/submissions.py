@@ -116,6 +116,17 @@ def thread(session: Session, assignment: Assignment, offset: int = 0, limit: int
     )
 
 
+def thread_after(session: Session, assignment_id: int, floor: int, limit: int = 20) -> list[Submission]:
+    """The replies after `floor`, in floor order (what a live thread page has not shown yet)."""
+    return list(session.scalars(
+        select(Submission)
+        .where(Submission.assignment_id == assignment_id, Submission.floor > floor)
+        .options(selectinload(Submission.author), selectinload(Submission.attachments))
+        .order_by(Submission.floor)
+        .limit(limit)
+    ))
+
+
 #: what a list of submissions shows with each row, loaded with the page, not per row
 LIST_LOADING = (
     joinedload(Submission.assignment).joinedload(Assignment.course),

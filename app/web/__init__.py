@@ -21,6 +21,7 @@ from app.web import (  # noqa: F401 (student registers a template global)
     staff,
     student,
     thread,
+    thread_events,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -30,6 +31,7 @@ router.include_router(inbox.router)
 router.include_router(pages.router)
 router.include_router(files.router)
 router.include_router(events.router)
+router.include_router(thread_events.router)
 router.include_router(leaderboard.router)
 router.include_router(draws.router)
 router.include_router(course_thread.router)

@@ -26,6 +26,7 @@ router = APIRouter()
 POLL_SECONDS = 0.5
 MAX_STREAM_SECONDS = 300  # the browser's EventSource reconnects by itself after this
 LOG_TAIL_CHARS = 2000
+STREAM_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
 
 QUEUE_AHEAD = lazy("Queued: {n} submissions ahead of yours")
 QUEUE_AHEAD_ETA = lazy("Queued: {n} submissions ahead of yours, verdict in about {seconds} s")
@@ -94,22 +95,42 @@ STREAMS_PER_CLIENT = 6
 _open_streams: defaultdict[str, WeakSet[AsyncIterator[bytes]]] = defaultdict(WeakSet)
 
 
+def refuse_too_many(request: Request, locale: str) -> JSONResponse | None:
+    """429 when this address has `STREAMS_PER_CLIENT` live streams open (of any kind)."""
+    if len(_open_streams.get(client_of(request), ())) < STREAMS_PER_CLIENT:
+        return None
+    text = translate(locale, "Too many live views open from your address; close some tabs")
+    return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
+                        headers={"retry-after": str(MAX_STREAM_SECONDS // 10)})
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def register(request: Request, stream: AsyncIterator[bytes]) -> None:
+    """Count an open stream against its address until it ends."""
+    for gone in [k for k, streams in _open_streams.items() if not streams]:
+        del _open_streams[gone]  # addresses whose streams all ended
+    _open_streams[client_of(request)].add(stream)
+
+
+async def stream_viewer(request: Request) -> int | None:
+    """The session's user id, checked once when a stream starts (no session held open)."""
+    return await run_in_threadpool(_cookie_viewer, request.session.get("user_id"), request.session.get("sv"))
+
+
 @router.get("/submissions/{submission_id}/events", response_model=None)
 async def submission_events(submission_id: int, request: Request) -> EventSourceResponse | JSONResponse:
     locale = get_locale(request)
-    client = request.client.host if request.client else "?"
-    if len(_open_streams.get(client, ())) >= STREAMS_PER_CLIENT:
-        text = translate(locale, "Too many live views open from your address; close some tabs")
-        return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
-                            headers={"retry-after": str(MAX_STREAM_SECONDS // 10)})
+    refused = refuse_too_many(request, locale)
+    if refused is not None:
+        return refused
     # no database session held open by the stream: the check uses one briefly
-    viewer_id = await run_in_threadpool(_cookie_viewer, request.session.get("user_id"),
-                                        request.session.get("sv"))
+    viewer_id = await stream_viewer(request)
     stream = _events(submission_id, request, locale, viewer_id)
-    for gone in [k for k, streams in _open_streams.items() if not streams]:
-        del _open_streams[gone]  # addresses whose streams all ended
-    _open_streams[client].add(stream)
-    return EventSourceResponse(stream, headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+    register(request, stream)
+    return EventSourceResponse(stream, headers=STREAM_HEADERS)
 
 
 async def _events(submission_id: int, request: Request, locale: str,

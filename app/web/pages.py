@@ -88,6 +88,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
         replies=replies,
         page=page,
         pages=paging.page_count(total, paging.THREAD_PAGE),
+        thread_page_size=paging.THREAD_PAGE,
         total=total,
         now=utcnow(),
         timezone=assignment.course.timezone,

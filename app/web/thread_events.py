@@ -1,0 +1,111 @@
+"""Others' new replies on an open homework page, without a reload (server-sent events).
+
+The page names the last floor it shows; the stream checks the homework's floor counter every
+`POLL_SECONDS` (one row by its key) and, when floors were added, renders the new replies with
+the page's own template for this viewer (`_reply.html`, which asks `app.services.visibility`:
+a sealed answer arrives sealed, a hidden reply as its placeholder) and sends them as HTML. The
+browser inserts them, or, while the reader is elsewhere in the thread or typing, keeps them
+behind an "N new replies" button (`app/static/thread_live.js`). Streams count against the same
+per-address cap as the grading streams (`app.web.events`), and hold no database session between
+polls. A stream ends after one event, or after `MAX_STREAM_SECONDS` without one; the browser's
+EventSource reconnects by itself and names the last floor it got (the event id), so nothing is
+sent twice and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
+from starlette.concurrency import run_in_threadpool
+
+from app import paging
+from app.db import get_sessionmaker
+from app.deps import Viewer, get_locale
+from app.models import Assignment, User
+from app.services.courses import get_assignment
+from app.services.submissions import thread_after
+from app.templating import base_context, fragment
+from app.web import events
+from app.web.thread import thread_view
+
+router = APIRouter()
+POLL_SECONDS = 2.0
+#: replies sent in one event (a burst arrives over a few reconnections)
+BATCH = 20
+#: after an event the stream ends; the browser comes back this soon, from the floor it got to
+RECONNECT_MS = 500
+
+
+@dataclass(frozen=True)
+class Pushed:
+    last: int  # the highest floor sent so far
+    html: list[str]
+    floors: list[int]
+
+
+def _homework(slug: str, code: str) -> int:
+    with get_sessionmaker()() as session:
+        return get_assignment(session, slug, code).id
+
+
+@router.get("/courses/{slug}/assignments/{code}/replies/events", response_model=None)
+async def reply_events(
+    slug: str, code: str, request: Request, after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> EventSourceResponse | JSONResponse:
+    locale = get_locale(request)
+    refused = events.refuse_too_many(request, locale)
+    if refused is not None:
+        return refused
+    assignment_id = await run_in_threadpool(_homework, slug, code)
+    resumed = request.headers.get("last-event-id", "")
+    if resumed.isdigit() and len(resumed) < 10:
+        after = max(after, int(resumed))
+    viewer_id = await events.stream_viewer(request)
+    stream = _stream(request, assignment_id, after, viewer_id, base_context(request))
+    events.register(request, stream)
+    return EventSourceResponse(stream, headers=events.STREAM_HEADERS)
+
+
+async def _stream(request: Request, assignment_id: int, after: int, viewer_id: int | None,
+                  base: dict[str, Any]) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + events.MAX_STREAM_SECONDS
+    while loop.time() < deadline and not await request.is_disconnected():
+        pushed = await run_in_threadpool(new_replies, assignment_id, after, viewer_id, base)
+        if pushed is None:
+            yield format_sse_event(event="gone", data_str="{}")
+            return
+        if pushed.html:
+            after = pushed.last
+            data = {"floors": pushed.floors, "html": pushed.html}
+            yield format_sse_event(event="replies", data_str=json.dumps(data, ensure_ascii=False),
+                                   id=str(pushed.last), retry=RECONNECT_MS)
+            return  # the browser reconnects at once, naming the last floor it got
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def new_replies(assignment_id: int, after: int, viewer_id: int | None, base: dict[str, Any]) -> Pushed | None:
+    """The replies after floor `after`, rendered for this viewer; None when the homework is gone."""
+    with get_sessionmaker()() as session:
+        assignment = session.get(Assignment, assignment_id)
+        if assignment is None:
+            return None
+        if assignment.next_floor - 1 <= after:
+            return Pushed(after, [], [])
+        replies = thread_after(session, assignment_id, after, BATCH)
+        if not replies:
+            return Pushed(after, [], [])
+        user = session.get(User, viewer_id) if viewer_id is not None else None
+        viewer = Viewer(user.id, user.name, user.role, user.locale) if user and user.is_active else None
+        view = thread_view(session, assignment, replies, viewer)
+        context = {**base, "user": viewer, "timezone": assignment.course.timezone}
+        html = [fragment("_reply.html", context, s=s, assignment=assignment, course=assignment.course,
+                         view=view, page=paging.thread_page(s.floor)) for s in replies]
+        return Pushed(replies[-1].floor, html, [s.floor for s in replies])

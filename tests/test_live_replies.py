@@ -1,0 +1,87 @@
+"""Others' new replies pushed to an open homework page (server-sent events): rendered on the
+server for the viewer (a sealed answer arrives sealed), resumed from the last floor sent, under
+the same per-address cap as the grading streams."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import timedelta
+
+import httpx
+
+from tests.support.homework import Reply, add_replies, make_course, now
+from tests.support.live import Live
+from tests.support.stacks import Stack
+from tests.support.thread import log_in, user_id
+from tests.support.web import add_user
+
+SEALED = {"code": "7-1", "grading": {"kind": "conv_opcount"}}
+OPEN = {"code": "8", "grading": {"kind": "reply_format", "answers": "open"}}
+
+
+def first_event(client: httpx.Client, url: str, **headers: str) -> dict[str, list]:
+    """The first `replies` event of a stream (the stream is then closed)."""
+    with client.stream("GET", url, headers=headers) as response:
+        assert response.status_code == 200, response.read()
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event == "replies":
+                return json.loads(line.split(":", 1)[1])
+    raise AssertionError("the stream ended without replies")
+
+
+def texts(slug: str, code: str, bodies: list[str]) -> None:
+    from sqlalchemy import select, update
+
+    from app.db import session_scope
+    from app.models import Assignment, Course, Submission
+
+    with session_scope() as session:
+        aid = session.scalar(select(Assignment.id).join(Course).where(Course.slug == slug, Assignment.code == code))
+        for floor, body in enumerate(bodies, 1):
+            session.execute(update(Submission).where(Submission.assignment_id == aid, Submission.floor == floor)
+                            .values(text=body))
+
+
+def test_new_replies_rendered_for_the_viewer(embedded: Stack, live: Live) -> None:
+    slug = make_course(SEALED, OPEN, due=now() + timedelta(days=1))
+    author_name = add_user(embedded)
+    author = user_id(author_name)
+    add_replies(slug, "8", [Reply(author), Reply(author, hidden=True)])
+    texts(slug, "8", ["作业8：公开的 OPEN-TEXT", "作业8：HIDDEN-TEXT"])
+    add_replies(slug, "7-1", [Reply(author)])
+    texts(slug, "7-1", ["作业7-1：乘法867041280"])
+    with live(embedded) as url, httpx.Client(base_url=url, timeout=30) as other, \
+            httpx.Client(base_url=url, timeout=30) as own:
+        log_in(other, add_user(embedded))
+        log_in(own, author_name)
+        base = f"/courses/{slug}/assignments"
+        got = first_event(other, f"{base}/8/replies/events?after=0")
+        assert got["floors"] == [1, 2]
+        assert "OPEN-TEXT" in got["html"][0] and 'id="floor-1"' in got["html"][0]
+        assert "HIDDEN-TEXT" not in got["html"][1] and "已被作者删除" not in got["html"][1]
+        assert "已被工作人员隐藏" in got["html"][1]
+        sealed = first_event(other, f"{base}/7-1/replies/events?after=0")
+        assert "867041280" not in sealed["html"][0] and 'data-role="sealed"' in sealed["html"][0]
+        assert "867041280" in first_event(own, f"{base}/7-1/replies/events?after=0")["html"][0]
+        # a reconnecting browser names the last floor it got; the stream starts after it
+        assert first_event(other, f"{base}/8/replies/events?after=0", **{"last-event-id": "1"})["floors"] == [2]
+        assert other.get(f"{base}/nope/replies/events").status_code == 404
+        assert other.get(f"{base}/8/replies/events?after=-1").status_code == 422
+
+
+def test_reply_streams_share_the_cap(embedded: Stack, live: Live) -> None:
+    from app.web.events import STREAMS_PER_CLIENT
+
+    slug = make_course(OPEN)
+    with live(embedded) as url, httpx.Client(base_url=url, timeout=30) as client:
+        events = f"/courses/{slug}/assignments/8/replies/events?after=0"  # nothing new: stays open
+        with contextlib.ExitStack() as open_streams:
+            for _ in range(STREAMS_PER_CLIENT):
+                assert open_streams.enter_context(client.stream("GET", events)).status_code == 200
+            refused = client.get(events)
+            assert refused.status_code == 429 and refused.json()["code"] == "too_many"
+            assert client.get("/submissions/1/events").status_code == 429  # one cap for both kinds
