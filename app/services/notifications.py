@@ -57,6 +57,7 @@ MESSAGES = {
     "replied": lazy("{actor} replied to your reply #{floor} in homework {code}"),
     "quoted": lazy("{actor} quoted your reply #{floor} in homework {code}"),
     "won": lazy("You won a prize in “{title}” (homework {code}): tell us where to send it"),
+    "won_untitled": lazy("You won a prize in draw #{draw} of homework {code}: tell us where to send it"),
 }
 #: verdicts about the reply's form or its code crashing: `failed`; the rest are grades
 FAILED_VERDICTS = frozenset({catalog.FORMAT_ERROR, catalog.NOT_UNDERSTOOD}) | catalog.SANDBOX_VERDICTS
@@ -222,8 +223,12 @@ def message(locale: str, kind: str, params: dict[str, Any]) -> str:
     values.setdefault("title", "?")
     verdict = str(params.get("verdict") or "")
     values["verdict"] = translate(locale, VERDICT_LABELS.get(verdict, verdict)) if verdict else "?"
-    msgid = MESSAGES["failed_infra"] if kind == "failed" and params.get("reason") == "infrastructure" \
-        else MESSAGES.get(kind, kind)
+    values.setdefault("draw", "?")
+    msgid = MESSAGES.get(kind, kind)
+    if kind == "failed" and params.get("reason") == "infrastructure":
+        msgid = MESSAGES["failed_infra"]
+    elif kind == "won" and not params.get("title"):
+        msgid = MESSAGES["won_untitled"]
     try:
         return translate(locale, msgid, **values)
     except (KeyError, IndexError, ValueError):  # a catalog entry that lost a placeholder

@@ -101,6 +101,7 @@ PROBE = """
         "cpu_left": cpu[0] - (used.ru_utime + used.ru_stime),
         "seccomp": status("Seccomp"), "nnp": status("NoNewPrivs"), "caps": status("CapEff"),
         "cgroup": open("/proc/self/cgroup").read(), "hostname": os.uname().nodename,
+        "sizes": {p: os.statvfs(p).f_blocks * os.statvfs(p).f_frsize for p in ("/box", "/tmp", "/dev/shm")},
     }))
 """
 
