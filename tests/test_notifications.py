@@ -87,6 +87,8 @@ def test_a_review_tells_the_author_once_and_again_when_changed(client: TestClien
     client.put(f"/api/v1/submissions/{sid}/review", json={"score": 95}, headers=headers)
     [again] = items_of(user_id(author))
     assert again.id == item.id and again.unread  # renewed, not a second item
+    english = client.get("/inbox?lang=en").text
+    assert f"{staff} reviewed your reply #1 to homework 1" in english and "Mark all as read" in english
 
 
 def test_only_the_owner_reads_or_marks_an_item(client: TestClient, stack: Stack) -> None:

@@ -62,6 +62,9 @@ MESSAGES = {
 #: verdicts about the reply's form or its code crashing: `failed`; the rest are grades
 FAILED_VERDICTS = frozenset({catalog.FORMAT_ERROR, catalog.NOT_UNDERSTOOD}) | catalog.SANDBOX_VERDICTS
 PAGE_SIZE = 30
+#: people one reply can notify by quoting or answering their floors: a reply naming thousands of
+#: floors (`回复#1 回复#2 …`) would otherwise put an item, and a mail, in the whole class's inbox
+MAX_TOLD_PER_REPLY = 10
 #: the header shows at most this, then "99+"
 BADGE_MAX = 99
 
@@ -177,6 +180,8 @@ def replied(session: Session, reply: Submission) -> None:
         kind = "quoted" if floor in quoted else "replied" if floor in answered else None
         if kind is None or user.id == reply.author_id or user.id in told or not user.is_active:
             continue
+        if len(told) >= MAX_TOLD_PER_REPLY:
+            break
         if not visibility.sight(user, reply).body:  # sealed or hidden: they may not read it yet
             continue
         told.add(user.id)
