@@ -102,6 +102,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/courses/{slug}/assignments/{code}/search": frozenset({T}),
     "/me/submissions": REPLY,
     "/files/{attachment_id}": frozenset({IMG, C}),
+    "/files/{attachment_id}/notebook": frozenset({C}),  # a notebook is code (app/web/files.py)
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
     # the homework's replies as the thread page renders them, pushed to an open page
     "/courses/{slug}/assignments/{code}/replies/events": REPLY,
