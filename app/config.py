@@ -144,6 +144,16 @@ class Settings(BaseSettings):
     body_idle_seconds: float = Field(default=10.0, gt=0)
     #: bodies read at once from one address (429 beyond)
     uploads_per_client: int = Field(default=4, ge=1)
+    # Event streams of the live panel (app/live.py, app/web/events.py).
+    #: a stream reads its submission again at least this often even when no change was
+    #: announced: what a lost announcement costs at most
+    live_fallback_seconds: float = Field(default=5.0, gt=0)
+    #: a waiting submission's place and ETA are read again at most this often while its queue moves
+    live_queue_refresh_seconds: float = Field(default=1.0, gt=0)
+    #: without Redis: how often a web process with open streams reads the database's version
+    live_version_poll_seconds: float = Field(default=0.1, gt=0)
+    #: event streams open at once from one address (429 beyond)
+    streams_per_client: int = Field(default=6, ge=1)
     #: requests one web process handles at once (the rest wait their turn); keep it below the
     #: database pool (30 connections per process, app/db.py) and the thread pool (40)
     max_concurrent_requests: int = Field(default=24, ge=1, le=30)

@@ -234,22 +234,20 @@ async def review(
     }
     rows = await _rows(request)
     homework, unreadable = homework_of(fields, rows, old)
-    if not original and any(h["code"] == homework.get("code") for h in document["assignments"]):
-        unreadable.append("code")
     changed, index = with_homework(document, original, homework)
     problems = _form_problems(index, homework, unreadable)
     try:
-        if problems:
-            raise CourseFileError(lazy("The course file is not valid"), problems)
         changes = editor.proposed(session, course, changed)
     except CourseFileError as exc:
+        problems += exc.problems
+    if problems:  # every problem at once: what the form could not read, and what the check found
         return _form_page(
             request,
             course,
             _shown(fields, rows, homework),
             original=original,
             version=version,
-            problems=exc.problems,
+            problems=problems,
             index=index,
             status_code=422,
         )
@@ -281,10 +279,6 @@ def _form_problems(index: int, homework: dict[str, Any], unreadable: list[str]) 
     for path in unreadable:
         if path == "grading":
             out.append(Problem(f"{where}.grading", lazy("Settings are YAML lines like key: value")))
-        elif path == "code":
-            out.append(
-                Problem(f"{where}.code", "Homework {code} appears twice", {"code": homework.get("code")})
-            )
     return out
 
 

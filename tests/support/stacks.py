@@ -43,9 +43,10 @@ def delete_prefixed(prefix: str, url: str = REDIS_TEST_URL) -> None:
 
 def reset_caches() -> None:
     """Forget every cached settings object, engine and broker client (the env changed)."""
-    from app import db, queue
+    from app import db, live, queue
     from app.config import get_settings
 
+    live.reset()
     get_settings.cache_clear()
     db.get_engine.cache_clear()
     db.get_sessionmaker.cache_clear()
