@@ -191,6 +191,21 @@ def course_load(file: Path) -> None:
         _fail(exc)
 
 
+@course.command("export")
+@click.argument("slug")
+def course_export(slug: str) -> None:
+    """Print a course as its YAML file (checked like an upload; `course load` reads it back)."""
+    from app.db import session_scope
+    from app.services.course_editor import export_yaml
+    from app.services.courses import get_course
+
+    try:
+        with session_scope() as session:
+            click.echo(export_yaml(session, get_course(session, slug)), nl=False)
+    except CampError as exc:
+        _fail(exc)
+
+
 @main.group()
 def user() -> None:
     """Accounts."""

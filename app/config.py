@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(default=15, ge=1)
     #: new accounts from one address per hour
     registrations_per_address_per_hour: int = Field(default=10, ge=2)
+    #: argon2id cost of a new password hash: passes and memory (KiB); the defaults are argon2-cffi's
+    #: (RFC 9106's low-memory choice). A hash keeps its own cost, so changing these affects new
+    #: hashes only. The test suite lowers them: it makes thousands of accounts.
+    password_hash_iterations: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=64 * 1024, ge=64)
     # Request bodies are read before a request takes an admission slot (app/body_reader.py).
     #: slowest average upload rate accepted (bytes/s), after a grace period; slower ones get 408
     body_min_rate_bytes: int = Field(default=10_000, ge=1)
@@ -139,6 +144,16 @@ class Settings(BaseSettings):
     body_idle_seconds: float = Field(default=10.0, gt=0)
     #: bodies read at once from one address (429 beyond)
     uploads_per_client: int = Field(default=4, ge=1)
+    # Event streams of the live panel (app/live.py, app/web/events.py).
+    #: a stream reads its submission again at least this often even when no change was
+    #: announced: what a lost announcement costs at most
+    live_fallback_seconds: float = Field(default=5.0, gt=0)
+    #: a waiting submission's place and ETA are read again at most this often while its queue moves
+    live_queue_refresh_seconds: float = Field(default=1.0, gt=0)
+    #: without Redis: how often a web process with open streams reads the database's version
+    live_version_poll_seconds: float = Field(default=0.1, gt=0)
+    #: event streams open at once from one address (429 beyond)
+    streams_per_client: int = Field(default=6, ge=1)
     #: requests one web process handles at once (the rest wait their turn); keep it below the
     #: database pool (30 connections per process, app/db.py) and the thread pool (40)
     max_concurrent_requests: int = Field(default=24, ge=1, le=30)

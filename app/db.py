@@ -11,13 +11,30 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
 
+#: whether pooled connections are pinged before each use (see `use_pre_ping`)
+_pre_ping = True
+
+
+def use_pre_ping(enabled: bool) -> None:
+    """The web pings a pooled connection before using it, so the first request after a database
+    restart is not answered 503. Grading workers turn it off: every transaction of theirs is
+    retried on OperationalError anyway (worker/tasks.py), and a ping is one more round trip per
+    transaction, three per grading."""
+    global _pre_ping
+    if enabled != _pre_ping:
+        _pre_ping = enabled
+        get_engine.cache_clear()
+        get_sessionmaker.cache_clear()
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A web process runs up to `max_concurrent_requests` (24) requests at once: a pool that
+    # keeps that many connections open, instead of closing and reopening overflow ones under load.
+    return create_engine(url, pool_pre_ping=_pre_ping, pool_size=24, max_overflow=6)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.db import session_scope
 from app.errors import Forbidden, NotAuthenticated
@@ -31,6 +32,31 @@ async def get_db() -> AsyncIterator[Session]:
     """
     with session_scope() as session:
         yield session
+
+
+T = TypeVar("T")
+
+
+async def committed_in_thread(session: Session, work: Callable[[], T]) -> T:
+    """Run `work` and commit it, both in the thread pool; roll back there when it raises.
+
+    For async handlers that write (posting a reply): the event loop never waits on the
+    database (every statement of a reply on the loop made one web process serve one reply at
+    a time, however many it had accepted), and no await falls between taking a row lock (the
+    homework's floor counter) and its commit, so a second reply waits for that row in its own
+    thread while the first one commits in another. The request's own commit (`get_db`) then
+    finds nothing left to do."""
+
+    def run() -> T:
+        try:
+            result = work()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return result
+
+    return await run_in_threadpool(run)
 
 
 # scope="function": commit *before* the response is sent, so a 201 or a redirect is only ever

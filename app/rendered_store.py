@@ -8,8 +8,9 @@ covers the text, the attachments it may show and `RENDERER`, so a change of the 
 an edited reply's text renders anew. A small in-memory LRU saves the file read for hot texts.
 
 Notebook attachments are stored the same way, keyed by the file's SHA-256, the reader's language
-(the notes inside are translated) and both renderers' versions: a notebook is read from the blob
-store and rendered once, the first time a page shows it.
+(the notes inside are translated) and both renderers' versions. They are rendered while their
+upload is handled (`prerender_notebook`); a page that finds none (a renderer change) reads the
+notebook from the blob store and renders it once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from markupsafe import Markup
 
 from app import storage
 from app.config import get_settings
+from app.i18n import SUPPORTED
 from app.rich_text import NamedFile, render_markdown
 from app.services.notebook_render import render_notebook
 from app.services.notebooks import read_notebook
@@ -33,7 +35,7 @@ from app.services.notebooks import read_notebook
 #: bump when app/rich_text.py renders differently, so stored pages are not reused
 RENDERER = "3"  # 2: `*` between numbers stays a multiplication; 3: math as MathML
 #: bump when app/services/notebook_render.py renders differently
-NOTEBOOK_RENDERER = "1"
+NOTEBOOK_RENDERER = "2"  # 2: budgets for image bytes and outputs
 
 
 def stored_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> Markup:
@@ -44,22 +46,34 @@ def stored_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> 
 
 
 def stored_notebook(sha256: str, filename: str, locale: str) -> Markup:
-    """A stored `.ipynb` attachment as static HTML (app/services/notebook_render.py)."""
-    key = hashlib.sha256(json.dumps(["notebook", NOTEBOOK_RENDERER, RENDERER, sha256, locale])
-                         .encode()).hexdigest()
-    return _stored_notebook(get_settings().data_dir / "rendered", key, sha256, filename, locale)
-
-
-def _stored_notebook(folder: Path, key: str, sha256: str, filename: str, locale: str) -> Markup:
-    """Not kept in memory as well: a rendering can be megabytes, and the file read is cheap."""
-    path = folder / key[:2] / f"{key}.html"
+    """A stored `.ipynb` attachment as static HTML (app/services/notebook_render.py). Not kept
+    in memory as well: a rendering can be megabytes, and the file read is cheap."""
+    path = _notebook_path(sha256, locale)
     try:
         return Markup(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         pass
     html = str(render_notebook(read_notebook(filename, storage.get(sha256)), locale))
-    _write(path, key, html)
+    _write(path, path.stem, html)
     return Markup(html)
+
+
+def prerender_notebook(filename: str, data: bytes) -> None:
+    """Render an uploaded notebook in every language while its upload is handled (in the thread
+    pool), so that no page view pays for it: the worst budgeted notebook takes seconds."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    notebook = None
+    for locale in SUPPORTED:
+        path = _notebook_path(sha256, locale)
+        if not path.exists():
+            notebook = notebook or read_notebook(filename, data)
+            _write(path, path.stem, str(render_notebook(notebook, locale)))
+
+
+def _notebook_path(sha256: str, locale: str) -> Path:
+    key = hashlib.sha256(json.dumps(["notebook", NOTEBOOK_RENDERER, RENDERER, sha256, locale])
+                         .encode()).hexdigest()
+    return get_settings().data_dir / "rendered" / key[:2] / f"{key}.html"
 
 
 @lru_cache(maxsize=512)

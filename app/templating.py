@@ -91,14 +91,26 @@ def _unread(ctx: Context) -> int:
     return int(cached)
 
 
+#: a rendered notebook larger than this is a link to its own page, not part of the thread page
+#: (a staff view of 50 notebook replies would otherwise weigh tens of megabytes)
+NOTEBOOK_INLINE_CHARS = 300_000
+
+
 @pass_context
-def _notebook(ctx: Context, attachment: Any) -> Markup:
+def _notebook(ctx: Context, attachment: Any, inline: bool = True) -> Markup:
     """A `.ipynb` attachment shown as static HTML (rendered once, app/rendered_store.py)."""
+    locale = ctx["locale"]
     try:
-        return stored_notebook(attachment.sha256, attachment.filename, ctx["locale"])
+        html = stored_notebook(attachment.sha256, attachment.filename, locale)
     except (CampError, OSError):
-        text = translate(ctx["locale"], "This notebook cannot be shown; download it instead.")
+        text = translate(locale, "This notebook cannot be shown; download it instead.")
         return Markup('<p class="nb-note muted">') + text + Markup("</p>")
+    if not inline or len(html) <= NOTEBOOK_INLINE_CHARS:
+        return html
+    text = translate(locale, "Open the notebook ({kb} KB shown on a page of its own)",
+                     kb=len(html) // 1024)
+    return Markup('<p><a data-role="notebook-link" href="/files/{}/notebook">{}</a></p>').format(
+        int(attachment.id), text)
 
 
 def _nobreak(value: str) -> Markup:

@@ -7,7 +7,9 @@ from fastapi import Request, UploadFile
 from app.errors import TooLarge
 from app.i18n import megabytes
 from app.offload import run_heavy
+from app.rendered_store import prerender_notebook
 from app.services.uploads import CheckedFile, check_files, clean_filename
+from grader.catalog import NOTEBOOK_CONTENT_TYPE
 
 CHUNK = 1024 * 1024
 
@@ -16,7 +18,11 @@ async def checked_uploads(request: Request, files: list[UploadFile] | None) -> l
     """The one way a handler takes a reply's files: read under the site's size cap, then checked
     (images decoded and re-encoded) in the thread pool, off the event loop."""
     max_bytes = request.app.state.settings.max_upload_bytes
-    return await run_heavy(check_files, await read_uploads(files or [], max_bytes), max_bytes)
+    checked = await run_heavy(check_files, await read_uploads(files or [], max_bytes), max_bytes)
+    for item in checked:
+        if item.content_type == NOTEBOOK_CONTENT_TYPE:  # rendered now, so no page view pays for it
+            await run_heavy(prerender_notebook, item.filename, item.data)
+    return checked
 
 
 async def read_uploads(files: list[UploadFile], max_bytes: int) -> list[tuple[str, bytes]]:

@@ -108,18 +108,19 @@ def grade(package: bytes, limits: Limits) -> float:
     return float(report.score or 0.0)
 
 
-def cpu_now() -> float:
-    """CPU seconds of this process and of its reaped children (the bare runs)."""
+def cpu_now() -> tuple[float, float]:
+    """CPU seconds of this process, and of its reaped children (the bare runs; also sandboxes,
+    warm-ups included, which is why sandboxed rows count their cgroups' CPU instead)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def measure(
     packages: dict[str, bytes], pool: warm.WarmPool, repeat: int
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """Median wall and CPU seconds per package and row; every row of every package in turns.
-    CPU: this process, the bare run (a child), and each sandboxed run's cgroup from its hand-off
-    (a sandbox's own processes are not this process's children once bwrap forks them)."""
+    CPU: this process (its pool thread included), plus the bare run (a child process), or each
+    sandboxed run's cgroup from its hand-off (setpriv, bwrap, bootstrap and program)."""
     images = load_split(DEMO_DIR, "test")[0]
     times: dict[str, dict[str, list[float]]] = {k: {} for k in packages}
     cpus: dict[str, dict[str, list[float]]] = {k: {} for k in packages}
@@ -151,10 +152,12 @@ def measure(
             for kind, row, action in actions:
                 assert pool.wait_ready(timeout=600), "the warm pool did not fill"
                 _sandbox_cpu.clear()
-                started, cpu = time.perf_counter(), cpu_now()
+                started, (own, children) = time.perf_counter(), cpu_now()
                 action()
                 times[kind].setdefault(row, []).append(time.perf_counter() - started)
-                used = cpu_now() - cpu + (sum(_sandbox_cpu) if row != "bare" else 0.0)
+                own_after, children_after = cpu_now()
+                others = children_after - children if row == "bare" else sum(_sandbox_cpu)
+                used = own_after - own + others
                 cpus[kind].setdefault(row, []).append(used)
 
     def medians(values: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:

@@ -287,6 +287,7 @@ def open_loop_main(args: argparse.Namespace) -> None:
             env = camp_env(db, broker, work)
             # every simulated student comes from 127.0.0.1: lift the per-address upload limit
             env["CAMP_UPLOADS_PER_CLIENT"] = "100000"
+            env["CAMP_STREAMS_PER_CLIENT"] = "100000"  # likewise the event streams open at once
             camp(env, "db", "upgrade")
             camp(env, "course", "load", str(ROOT / "courses" / "dl-bootcamp.yaml"))
             tokens = student_tokens(env, args.students)

@@ -94,6 +94,9 @@ async def _one(client: httpx.AsyncClient, target: Target, i: int, due: float, st
     if stream and target.events:
         try:
             async with client.stream("GET", target.events.format(id=sent.sid), headers=headers) as events:
+                if events.status_code != 200:
+                    sent.error = f"stream HTTP {events.status_code}"
+                    return sent
                 async for line in events.aiter_lines():
                     if line.startswith("data:") and '"final": true' in line:
                         sent.stream_latency = time.time() - due

@@ -197,6 +197,12 @@ COLONS = ":："
 #: characters of a written code, as regex class contents: digits and dashes, ASCII and full-width
 DIGITS = "0-9０-９"
 DASHES = "-－‐‑‒–—―−"
+#: a homework code as students write it: digits, dashes between them (spaces around a dash allowed)
+WRITTEN_CODE = rf"[{DIGITS}]+(?:[ \t]*[{DASHES}][ \t]*[{DIGITS}]+)*"
+#: `作业` and a written code (group `code`), wherever it stands: the thread's router decides from
+#: what surrounds it whether it is a prefix (app/services/reply_routing.py); the similarity check
+#: strips it from the start of a reply
+ANY_PREFIX = re.compile(rf"{PREFIX_WORD}[ \t\u3000]*(?P<code>{WRITTEN_CODE})")
 #: opening brackets (regex class contents) that may follow the code directly:
 #: `作业3-1(1)…`, `作业3-1（1）…`, `作业3-1【1】…`
 OPENERS = "(（\\[【"
@@ -209,8 +215,7 @@ def prefix_pattern(code: str) -> re.Pattern[str]:
     The code must be followed by a colon (ASCII or full-width), by white space, or by an opening
     bracket that starts the answer's numbered parts (`作业3-1(1)…(2)…`, the format homework 3-1
     states), so that `作业7-1已完成` does not pass as well formed. The bracket stays part of the
-    answer. (The thread's router reads prefixes more leniently, from the same pieces: see
-    app/services/reply_routing.py.)
+    answer. (The thread's router reads prefixes more leniently: `ANY_PREFIX`.)
     """
     return re.compile(
         rf"^\s*{PREFIX_WORD}\s*{re.escape(code)}(?![\d\-])(?:\s*[{COLONS}]|\s+|$|(?=\s*[{OPENERS}]))\s*",

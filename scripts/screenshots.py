@@ -43,6 +43,7 @@ SHOTS: list[tuple[str, str, str | None, tuple[int, ...], tuple[str, ...]]] = [
     ("staff-dashboard-7-1", f"/staff{HOMEWORK}", "instructor", (1280, 375), ("zh_CN", "en")),
     ("admin-users", "/admin/users", "admin", (1280,), ("zh_CN",)),
     ("admin-audit", "/admin/audit", "admin", (1280,), ("zh_CN",)),
+    ("course-editor-3-1", "/staff/courses/dl-bootcamp/edit/homework/3-1", "admin", (1280, 375), ("zh_CN",)),
 ]
 
 

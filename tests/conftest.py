@@ -78,7 +78,7 @@ def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = make_sqlite_stack(tmp_path_factory.mktemp("stacks"))
     assert stack.camp("course", "load", str(DEMO_COURSE)).returncode == 0
     yield stack
-    stack.stop_workers()
+    stack.stop_workers(graceful=False)  # the stack is thrown away: no need to wait for a warm shutdown
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +86,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack, db_name = make_postgres_stack(tmp_path_factory.mktemp("stacks"))
     assert stack.camp("course", "load", str(DEMO_COURSE)).returncode == 0
     yield stack
-    stack.stop_workers()
+    stack.stop_workers(graceful=False)  # the stack is thrown away: no need to wait for a warm shutdown
     drop_postgres_database(db_name)
     delete_prefixed(stack.env["CAMP_BROKER_KEY_PREFIX"])
 

@@ -77,6 +77,7 @@ def test_role_change_and_disable_end_sessions_and_tokens(client: TestClient, sta
     assert login(client, name).status_code == 303
 
 
+@pytest.mark.slow  # 200 log-ins
 def test_200_wrong_passwords_lock_the_account_and_the_address(client: TestClient) -> None:
     from app.db import session_scope
     from app.models import AuthThrottle
@@ -253,14 +254,14 @@ def test_admin_pages_disable_enable_and_reset_passwords(embedded_client: TestCli
     assert login(victim, name).status_code == 401 and login(victim, name, new.group(1)).status_code == 303
 
 
-def test_argon2_runs_at_most_two_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_argon2_runs_at_most_two_at_once(monkeypatch: pytest.MonkeyPatch, embedded: Stack) -> None:
     """24 parallel wrong log-ins once ran 24 argon2 hashes at once (1.6 GB, /healthz 5.6 s)."""
     import threading
 
     from app import security
 
     inside, most, lock = 0, 0, threading.Lock()
-    real = security._hasher
+    real = security.hasher()
 
     class Counting:
         def verify(self, hashed: str, password: str) -> bool:
@@ -275,7 +276,8 @@ def test_argon2_runs_at_most_two_at_once(monkeypatch: pytest.MonkeyPatch) -> Non
                     inside -= 1
 
     stored = security.hash_password("correct horse")
-    monkeypatch.setattr(security, "_hasher", Counting())
+    counting = Counting()
+    monkeypatch.setattr(security, "hasher", lambda: counting)
     threads = [threading.Thread(target=security.verify_password, args=(stored, f"guess-{i}")) for i in range(24)]
     for t in threads:
         t.start()

@@ -183,3 +183,29 @@ def test_a_placeholder_edited_into_an_answer_does_not_keep_its_early_place(clien
             status="scored", verdict="accepted", score=1.0))
     _, staff = account(stack, "instructor")
     assert _positions(client, slug, staff) == [done, early, held]
+
+
+def test_a_winner_who_gave_the_prize_up_cannot_claim_it_as_well(client: TestClient, stack: Stack) -> None:
+    """A lottery winner withdrew (a replacement draw picked someone else), then filled in the
+    claim form of the original draw anyway: the prize would have gone out twice."""
+    from tests.support.homework import replies_2023
+    from tests.support.notify import run_lottery
+    from tests.support.staff import log_in
+    from tests.support.web import add_user
+
+    slug = make_course({"code": "1", "grading": {"kind": "reply_format"},
+                        "rewards": [{"kind": "lottery", "k": 1}]})
+    winner, other = add_user(stack), add_user(stack)
+    [entry, _] = add_replies(slug, "1", replies_2023([Reply(user_id(winner)), Reply(user_id(other))]))
+    draw_id = run_lottery(stack, slug, "1")
+    _, admin = account(stack, "admin")
+    record = client.get(f"/api/v1/draws/{draw_id}/record").json()
+    won = [w["entry_id"] for w in record["winners"]]
+    gone_entry, gone_name = (entry, winner) if entry in won else (won[0], other)
+    log_in(client, gone_name)
+    assert client.get(f"/prizes/{draw_id}/claim").status_code == 200
+    replaced = client.post(f"/api/v1/draws/{draw_id}/replacements", headers=admin,
+                           json={"withdrawn": [gone_entry], "reason": "放弃领奖"})
+    assert replaced.status_code == 201, replaced.text
+    page = client.get(f"/prizes/{draw_id}/claim")
+    assert page.status_code == 403 and "补抽" in page.text

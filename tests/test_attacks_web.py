@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.support.stacks import Stack
-from tests.support.web import register
+from tests.support.web import register, shared_app
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -29,25 +29,22 @@ def calls(dependant: Any) -> Iterator[Callable[..., Any]]:
         yield from calls(sub)
 
 
-def test_every_unsafe_route_checks_the_csrf_token() -> None:
+def test_every_unsafe_route_checks_the_csrf_token(embedded: Stack) -> None:
     """A new form or JSON endpoint that forgets `CsrfChecked` fails here, before a forged
     request from another site can use a student's cookie on it."""
     from app.deps import check_csrf
-    from app.main import create_app
 
-    routes = list(unsafe_routes(create_app()))
+    routes = list(unsafe_routes(shared_app()))
     assert len(routes) > 50
     missing = [f"{m} {p}" for m, p, dep in routes if dep is None or check_csrf not in set(calls(dep))]
     assert not missing, f"unsafe routes without a CSRF check: {missing}"
 
 
 def test_a_forged_request_with_the_cookie_but_no_token_changes_nothing(client: TestClient, stack: Stack) -> None:
-    from app.main import create_app
-
     register(client)
     fill = {"{slug}": "dl-bootcamp", "{code}": "1-1", "{name}": "nobody", "{locale}": "en"}
     refused = []
-    for method, path, _ in unsafe_routes(create_app()):
+    for method, path, _ in unsafe_routes(client.app):
         url = re.sub(r"\{\w+_id\}", "1", path)
         for key, value in fill.items():
             url = url.replace(key, value)

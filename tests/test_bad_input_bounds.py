@@ -44,6 +44,7 @@ def test_nul_and_lone_surrogates_are_refused_before_any_query(client: TestClient
     assert r.status_code == 422
 
 
+@pytest.mark.slow  # builds and sends an 11.6 MB body
 def test_hostile_json_is_refused_without_parsing_it_on_the_loop(embedded_client: TestClient,
                                                                  embedded: Stack) -> None:
     bearer = {"Authorization": f"Bearer {api_token(embedded, add_user(embedded))}",

@@ -35,6 +35,7 @@ def test_compose_file_is_valid_and_has_every_service(services: dict[str, dict[st
                              "flower"}
 
 
+@pytest.mark.slow  # a docker-compose process each
 @pytest.mark.parametrize("missing", ["CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN"])
 def test_compose_refuses_to_start_without_a_secret(missing: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("CAMP_SECRET_KEY", "CAMP_METRICS_TOKEN")}

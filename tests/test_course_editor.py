@@ -88,11 +88,8 @@ def test_the_typo_is_refused_in_a_yaml_upload_too(embedded_client: TestClient, e
     assert client.get("/courses/typo-course").status_code == 404
 
 
-def test_edit_shows_a_diff_then_saves_with_audit_and_a_5_winner_lottery(
-    embedded_client: TestClient, embedded: Stack
-) -> None:
-    client = embedded_client
-    admin = staff_client(client, embedded, "admin")
+def test_edit_shows_a_diff_then_saves_with_audit_and_a_5_winner_lottery(client: TestClient, stack: Stack) -> None:
+    admin = staff_client(client, stack, "admin")
     slug = _course()
     page = client.get(f"/staff/courses/{slug}/edit/homework/1-1")
     assert 'data-markdown-url="/markdown/preview"' in page.text and "/static/editor.js" in page.text
@@ -135,9 +132,8 @@ def test_edit_shows_a_diff_then_saves_with_audit_and_a_5_winner_lottery(
     assert draws.status_code == 200
 
 
-def test_a_stale_version_is_refused_and_loses_nothing(embedded_client: TestClient, embedded: Stack) -> None:
-    client = embedded_client
-    staff_client(client, embedded, "admin")
+def test_a_stale_version_is_refused_and_loses_nothing(client: TestClient, stack: Stack) -> None:
+    staff_client(client, stack, "admin")
     slug = _course()
     first = review(client, slug, "1-1", title="第一人的标题")
     second = review(client, slug, "1-1", title="第二人的标题")
@@ -304,3 +300,22 @@ def test_admins_choose_the_instructors_in_the_browser(embedded_client: TestClien
                            data={**fields, "title": "新标题", "instructors": f"{teacher}, {student}"})
     assert reviewed.status_code == 200 and 'data-path="instructors' not in reviewed.text
     assert confirm(client, slug, reviewed).status_code == 303
+
+
+def test_the_command_line_exports_what_it_loads(embedded: Stack, tmp_path: object) -> None:
+    from pathlib import Path
+
+    slug = _course()
+    exported = embedded.camp("course", "export", slug)
+    assert exported.returncode == 0, exported.stderr
+    assert "reply_format: 作业3-1(1)XX(2)XX" in exported.stdout and "instructors: []" in exported.stdout
+    path = Path(str(tmp_path)) / "course.yaml"
+    path.write_text(exported.stdout.replace("title: homework 1-1", "title: 从文件改的标题"), encoding="utf-8")
+    loaded = embedded.camp("course", "load", str(path))
+    assert loaded.returncode == 0, loaded.stderr
+    assert _assignment(slug, "1-1").title == "从文件改的标题"  # type: ignore[attr-defined]
+    path.write_text(exported.stdout.replace("kind: reply_format", "kind: reply_fromat"), encoding="utf-8")
+    refused = embedded.camp("course", "load", str(path))
+    assert refused.returncode == 1 and "assignments[0] (1-1).grading.kind" in refused.stderr
+    assert "did you mean reply_format?" in refused.stderr
+    assert embedded.camp("course", "export", "no-such-course").returncode == 1

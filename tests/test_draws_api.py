@@ -90,6 +90,7 @@ def verify_script(path: Path) -> subprocess.CompletedProcess[str]:
 # --- the seed's rules --------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 700 students and their replies
 def test_homework_1_1_with_700_entries_picks_the_seed_ranks(
     client: TestClient, stack: Stack, admin: dict[str, str], tmp_path: Path
 ) -> None:
@@ -128,7 +129,8 @@ def test_homework_1_1_with_700_entries_picks_the_seed_ranks(
     assert script.returncode == 0 and "VERIFIED" in script.stdout, script.stdout
 
 
-@pytest.mark.parametrize(("entries", "ranks"), [(330, [2, 3, 23, 123, 223, 323]), (50, [2, 3, 23])])
+@pytest.mark.parametrize(("entries", "ranks"), [pytest.param(330, [2, 3, 23, 123, 223, 323], marks=pytest.mark.slow),
+                                               (50, [2, 3, 23])])
 def test_homework_4_1_ranks_beyond_the_entries_are_void(
     client: TestClient, stack: Stack, admin: dict[str, str], entries: int, ranks: list[int]
 ) -> None:

@@ -1,4 +1,4 @@
-"""Event streams: a few per address (each polls the database), and a logged-out cookie sees
+"""Event streams: a few per address, and a logged-out cookie sees
 what an anonymous visitor sees."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tests.support.web import add_user, api_token
 
 
 def test_one_address_gets_a_few_streams_and_then_429(embedded: Stack, live: Live) -> None:
-    from app.web.events import STREAMS_PER_CLIENT
+    from app.config import get_settings
 
     bearer = {"Authorization": f"Bearer {api_token(embedded, add_user(embedded))}"}
     # a queue no worker serves (the session's workers would grade it and end the streams)
@@ -26,7 +26,7 @@ def test_one_address_gets_a_few_streams_and_then_429(embedded: Stack, live: Live
         assert posted.status_code == 201, posted.text
         events = f"/submissions/{posted.json()['id']}/events"  # stays queued
         with contextlib.ExitStack() as open_streams:
-            for _ in range(STREAMS_PER_CLIENT):
+            for _ in range(get_settings().streams_per_client):
                 r = open_streams.enter_context(client.stream("GET", events))
                 assert r.status_code == 200
             refused = client.get(events)

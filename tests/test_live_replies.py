@@ -74,13 +74,13 @@ def test_new_replies_rendered_for_the_viewer(embedded: Stack, live: Live) -> Non
 
 
 def test_reply_streams_share_the_cap(embedded: Stack, live: Live) -> None:
-    from app.web.events import STREAMS_PER_CLIENT
+    from app.config import get_settings
 
     slug = make_course(OPEN)
     with live(embedded) as url, httpx.Client(base_url=url, timeout=30) as client:
         events = f"/courses/{slug}/assignments/8/replies/events?after=0"  # nothing new: stays open
         with contextlib.ExitStack() as open_streams:
-            for _ in range(STREAMS_PER_CLIENT):
+            for _ in range(get_settings().streams_per_client):
                 assert open_streams.enter_context(client.stream("GET", events)).status_code == 200
             refused = client.get(events)
             assert refused.status_code == 429 and refused.json()["code"] == "too_many"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.config import Config
 
@@ -16,6 +17,7 @@ def test_models_and_migrations_agree(stack: Stack) -> None:
     command.check(alembic_config())  # raises when autogenerate would find a difference
 
 
+@pytest.mark.slow  # every migration down and up again
 def test_downgrade_to_base_and_back(tmp_path, monkeypatch) -> None:
     from tests.support.stacks import reset_caches
 

@@ -134,6 +134,28 @@ def test_image_metadata_is_dropped() -> None:
     assert b"CampTestCamera" not in shown and shown.startswith(b"\x89PNG")
 
 
+def test_decoded_pixels_are_budgeted_per_notebook() -> None:
+    big = b64(png((2000, 1800)))  # 3.6 megapixels: six fit in 24
+    html = str(render_notebook(nb(code("x", [display({"image/png": big})] * 7)), "en"))
+    assert html.count("<img") == 6 and html.count("An image output is not shown") == 1
+
+
+def test_inlined_image_bytes_and_outputs_are_budgeted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(notebook_render, "MAX_IMAGE_TOTAL_BYTES", 3 * len(png()) + 10)
+    html = str(render_notebook(nb(code("x", [display({"image/png": b64(png())})] * 5)), "en"))
+    assert html.count("<img") == 3 and html.count("An image output is not shown") == 2
+    monkeypatch.setattr(notebook_render, "MAX_HTML_CHARS", 5_000)
+    html = str(render_notebook(nb(code("x", [stream("y" * 1_000)] * 100)), "zh_CN"))
+    assert "这个单元格其余的输出太长" in html and html.count("nb-stdout") == 5  # 5 x 1 KB, then the note
+
+
+def test_markdown_past_its_budget_is_plain_text() -> None:
+    cells = [markdown("# heading\n" + "[" * 20_000) for _ in range(5)]
+    html = str(render_notebook(nb(*cells), "en"))
+    assert html.count("<h1>heading</h1>") == 3  # 3 x 20 KB rendered, then the 64 KB budget is spent
+    assert html.count('<pre class="nb-raw"># heading') == 2
+
+
 def test_a_long_notebook_is_summarised_past_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notebook_render, "MAX_HTML_CHARS", 5_000)
     cells = [code("print(1)", [stream("y" * 1_000)]) for _ in range(100)]

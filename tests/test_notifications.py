@@ -87,6 +87,8 @@ def test_a_review_tells_the_author_once_and_again_when_changed(client: TestClien
     client.put(f"/api/v1/submissions/{sid}/review", json={"score": 95}, headers=headers)
     [again] = items_of(user_id(author))
     assert again.id == item.id and again.unread  # renewed, not a second item
+    english = client.get("/inbox?lang=en").text
+    assert f"{staff} reviewed your reply #1 to homework 1" in english and "Mark all as read" in english
 
 
 def test_only_the_owner_reads_or_marks_an_item(client: TestClient, stack: Stack) -> None:
@@ -251,3 +253,21 @@ def test_preferences_need_an_address_and_known_kinds(embedded_client: TestClient
     assert re.search(r'value="graded" checked', page) and re.search(r'value="won" checked', page)
     assert not re.search(r'value="reviewed" checked', page)
     assert re.search(r'name="digest" value="1" checked', page)
+
+
+def test_the_cached_page_for_visitors_never_carries_a_badge(client: TestClient, stack: Stack) -> None:
+    """The homework page is cached for visitors who are not logged in; the badge is per user,
+    so it must appear only on pages rendered for its owner, never in the shared copy."""
+    slug = make_course({"code": "1", "grading": {"kind": "reply_format", "answers": "open"}})
+    alice, bob = add_user(stack), add_user(stack)
+    post(client, stack, alice, slug, "1", "作业1：答案")
+    post(client, stack, bob, slug, "1", f"> #1 {alice}：\n\n作业1：引用")
+    url = f"/courses/{slug}/assignments/1"
+    visitor = make_client()
+    assert badge(visitor.get(url).text) is None
+    log_in(client, alice)
+    assert badge(client.get(url).text) == "1"
+    assert badge(visitor.get(url).text) is None  # served from the cache: still nobody's badge
+    other = make_client()
+    log_in(other, bob)
+    assert badge(other.get(url).text) is None

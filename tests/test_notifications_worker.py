@@ -62,3 +62,44 @@ def test_a_graded_reply_makes_an_item_and_a_mail(mailing_stack: tuple[Stack, Smt
     page = client.get("/inbox").text
     assert re.search(r'data-role="unread-badge"[^>]*>2<', page)
     assert page.count('data-role="inbox-item"') == 2
+
+
+@pytest.mark.slow
+def test_the_reset_page_answers_before_the_mail_server_does(embedded: Stack) -> None:
+    """A mail server that holds the conversation until the page has answered: a reset request
+    that waited for SMTP could never answer (and would tell by its delay that the name exists)."""
+    import socket
+    import threading
+
+    import httpx
+
+    from tests.support.live import live_server
+
+    name = add_user(embedded)
+    set_email(user_id(name), f"{name}@example.org")
+    answered, accepted = threading.Event(), threading.Event()
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def hold() -> None:
+        conn, _ = server.accept()
+        accepted.set()
+        answered.wait(120)
+        conn.sendall(b"421 closing\r\n")
+        conn.close()
+
+    threading.Thread(target=hold, daemon=True).start()
+    env = {"CAMP_SMTP_HOST": "127.0.0.1", "CAMP_SMTP_PORT": str(server.getsockname()[1]),
+           "CAMP_PUBLIC_URL": "http://camp.test", "CAMP_SMTP_TIMEOUT_SECONDS": "120"}
+    try:
+        with live_server(embedded, **env) as url, httpx.Client(base_url=url, timeout=60) as web:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/password/forgot").text)
+            assert token
+            page = web.post("/password/forgot", data={"name": name, "csrf_token": token.group(1)})
+            assert page.status_code == 200 and "链接已经发出" in page.text
+            answered.set()
+            wait_for(accepted.is_set, timeout=60)  # the mail was on its way, after the answer
+    finally:
+        answered.set()
+        server.close()

@@ -23,7 +23,7 @@ from sqlalchemy import insert, select, update
 from tests.support.homework import make_course, now
 from tests.support.stacks import Stack
 from tests.support.staff import log_in
-from tests.support.web import add_user, csrf_of, make_client
+from tests.support.web import add_user, csrf_of, make_client, shared_app
 
 ROLES = ("anonymous", "student", "author", "instructor", "admin")
 STATES = ("normal", "sealed", "hidden", "deleted", "private_before", "private_after")
@@ -101,6 +101,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/courses/{slug}/assignments/{code}/search": frozenset({T}),
     "/me/submissions": REPLY,
     "/files/{attachment_id}": frozenset({IMG, C}),
+    "/files/{attachment_id}/notebook": frozenset({C}),  # a notebook is code (app/web/files.py)
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
     # the homework's replies as the thread page renders them, pushed to an open page
     "/courses/{slug}/assignments/{code}/replies/events": REPLY,
@@ -277,11 +278,9 @@ def body_of(client: TestClient, url: str) -> str:
 
 @pytest.fixture(scope="module")
 def paths(sqlite_stack: Stack) -> list[str]:
-    """The app's GET paths (listing them builds every route's dependencies: about a second)."""
-    from app.main import create_app
-
+    """The app's GET paths."""
     with sqlite_stack.active():
-        return read_routes(create_app())
+        return read_routes(shared_app())
 
 
 def test_every_read_route_has_a_rule(paths: list[str]) -> None:

@@ -9,9 +9,11 @@ See docs/pipeline.md.
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import worker_process_init
 from kombu import Exchange, Queue
 
 from app.config import get_settings
+from app.db import use_pre_ping
 from app.queue import QUEUES, celery_config
 
 
@@ -37,3 +39,9 @@ celery_app.autodiscover_tasks(["worker"], related_name="tasks", force=True)
 # connect to the worker's signals: heartbeats, and each grading process's warm sandboxes
 import worker.heartbeat  # noqa: E402
 import worker.warm_pool  # noqa: E402, F401
+
+
+@worker_process_init.connect
+def _grading_process(**_kwargs: object) -> None:
+    """Each pool process: no ping before each transaction (app/db.py: they are retried instead)."""
+    use_pre_ping(False)

@@ -19,19 +19,19 @@ import hmac
 import logging
 import os
 import socket
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 import grader
 from app import storage
 from app.config import get_settings
-from app.models import Assignment, GradingAttempt, Status, Submission, utcnow
+from app.models import Assignment, Attachment, GradingAttempt, Status, Submission, utcnow
 from app.services import grading_order, notifications
+from app.services.homework_settings import grades_code
 from grader.sandbox import SandboxConfig
 from grader.sandbox import configure as configure_sandbox
 from grader.sandbox.capture import printable
@@ -95,19 +95,26 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         update(Submission)
         .where(Submission.id == submission_id, claimable(now), tries_left())
         .values(status=Status.running.value, attempts=Submission.attempts + 1, lease_until=now + lease)
-        .returning(Submission.attempts, Submission.attempt_base)
+        .returning(Submission.attempts, Submission.attempt_base, Submission.author_id,
+                   Submission.assignment_id, Submission.text)
     ).one_or_none()
     if row is None:
         return None
-    attempt, base = row
-    close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
+    attempt, base, author_id, assignment_id, text = row
+    if attempt > 1:  # a first attempt has nothing to close
+        close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
     me = identity.current()
     session.add(GradingAttempt(submission_id=submission_id, number=attempt, worker=socket.gethostname(),
                                worker_node=me.hostname if me else None, worker_pid=me.pid if me else None,
                                grading_pid=os.getpid(), started_at=now))
-    submission = session.get(Submission, submission_id)
-    assert submission is not None
-    assignment: Assignment = submission.assignment
+    assignment = session.get(Assignment, assignment_id)
+    assert assignment is not None
+    grading_order.take_turn(session, assignment.queue, author_id, now)
+    files = {}
+    if grades_code(assignment):  # only code is handed to the grader: no attachment look-up otherwise
+        files = {a.filename: storage.get(a.sha256) for a in session.scalars(
+            select(Attachment).where(Attachment.submission_id == submission_id, Attachment.kind == "code")
+            .order_by(Attachment.id))}
     return Claim(
         submission_id=submission_id,
         attempt=attempt,
@@ -115,11 +122,11 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         queue=assignment.queue,
         task=assignment.grading_kind,
         assignment=assignment.code,
-        text=submission.text,
+        text=text,
         config=task_config(assignment),
-        student=_student_key(submission.author_id),
-        files={a.filename: storage.get(a.sha256) for a in submission.attachments if a.kind == "code"},
-        author_id=submission.author_id,
+        student=_student_key(author_id),
+        files=files,
+        author_id=author_id,
     )
 
 
@@ -131,12 +138,20 @@ def claim_next(session: Session, hint_id: int) -> Claim | None:
     everything waiting belongs to students with a grading in flight, who wake the next one
     when it ends (`wake_next`).
     """
-    queue = grading_order.queue_of(session, hint_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # one pick at a time per queue, so two workers cannot both start the same student (the
+        # queue's name and its lock in one round trip; the hint's homework comes along, so the
+        # claim usually finds the homework it grades in the session already)
+        found = session.scalar(
+            select(Assignment).select_from(Submission)
+            .join(Assignment, Assignment.id == Submission.assignment_id).where(Submission.id == hint_id)
+            .add_columns(func.pg_advisory_xact_lock(func.hashtext(literal("camp-queue:") + Assignment.queue)))
+        )
+        queue = found.queue if found is not None else None
+    else:
+        queue = grading_order.queue_of(session, hint_id)
     if queue is None:
         return None
-    if session.get_bind().dialect.name == "postgresql":
-        # one pick at a time per queue, so two workers cannot both start the same student
-        session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(f"camp-queue:{queue}".encode()))))
     for submission_id in grading_order.next_ids(session, queue):
         claimed = claim(session, submission_id)
         if claimed is not None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 import grader
 from app.config import get_settings
+from app.live import announce
 from worker import grading, identity
 from worker.identity import Identity
 
@@ -93,6 +94,8 @@ def flush(engine: Engine) -> int:
                 path.unlink(missing_ok=True)
                 continue
             raise
+        if done:
+            announce([held.submission_id])
         log.info("kept result of submission %s %s", held.submission_id,
                  "stored" if done else "lost its claim")
         stored += done

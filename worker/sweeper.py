@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import notify_jobs, storage
 from app.config import get_settings
 from app.db import session_scope
+from app.live import announce
 from app.mail import mail_configured
 from app.models import Attachment, IdempotencyKey, utcnow
 from app.queue import DIGEST_TASK, MAIL_QUEUE, client, enqueue_grading, enqueue_mail
@@ -73,6 +74,7 @@ class Sweeper:
             log.info("sweep: %d orphan uploads deleted", storage.settle(uploads, committed))
         for submission_id, queue in swept.resend:
             enqueue_grading(submission_id, queue)
+        announce(i for i, _queue in swept.resend)
         if swept.resend or swept.failed:
             log.info("sweep: %d sent again %s, %d abandoned claims, %d failed for good", len(swept.resend),
                      sorted(i for i, _q in swept.resend), swept.abandoned, swept.failed)

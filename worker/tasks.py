@@ -18,10 +18,12 @@ from typing import TypeVar
 
 from celery.exceptions import Reject, SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 import grader
 from app.config import get_settings
 from app.db import session_scope
+from app.live import announce
 from app.models import utcnow
 from app.queue import GRADE_TASK, REQUEUE_TASK, enqueue_grading
 from worker import grading, inflight, notify_tasks, sandbox_health, spool  # noqa: F401 (registers its tasks)
@@ -51,25 +53,42 @@ def grade_submission(submission_id: int) -> str:
     if sandbox_health.refusing():  # the host's sandbox is broken: leave the work to other workers
         sandbox_health.announce_refusal()
         return "refused"
+
+    def take(session: Session) -> tuple[grading.Claim | None, bool]:
+        claimed = grading.claim_next(session, submission_id)
+        # another submission went first: the hint, if still waiting, keeps a message in the queue
+        # (asked in the claim's transaction: the queue's lock keeps other claims out until it ends)
+        again = (claimed is not None and claimed.submission_id != submission_id
+                 and grading.is_waiting(session, submission_id))
+        return claimed, again
+
     try:
-        claimed = _retrying(lambda session: grading.claim_next(session, submission_id),
-                            settings.claim_patience_seconds)
+        claimed, send_hint_again = _retrying(take, settings.claim_patience_seconds)
     except Unavailable:
         # not acknowledged and forgotten: back to the queue, for a worker that can reach the database
         raise Reject("database unavailable while claiming", requeue=True) from None
     if claimed is None:
         return "skipped"  # nothing claimable now: graded already, or its student has one in flight
-    if claimed.submission_id != submission_id:
-        _keep_token(submission_id, claimed.queue)
+    # committed: its live panel shows "running", and the places of those waiting behind it move
+    announce([claimed.submission_id], [claimed.queue])
+    if send_hint_again:
+        enqueue_grading(submission_id, claimed.queue)
+    woken: list[int | None] = []  # the student's next waiting submission, found with the verdict
     try:
         with inflight.holding(claimed.submission_id):  # the heartbeat reports it while we grade
-            return _grade(claimed, started)
+            return _grade(claimed, started, woken)
     finally:
-        _wake_next(claimed)
+        if woken:
+            if woken[0] is not None:
+                enqueue_grading(woken[0], claimed.queue)
+        else:
+            _wake_next(claimed)
 
 
-def _grade(claimed: grading.Claim, started: float) -> str:
-    """Run the grader, then store the verdict; a verdict the database cannot take yet is kept."""
+def _grade(claimed: grading.Claim, started: float, woken: list[int | None]) -> str:
+    """Run the grader, then store the verdict; a verdict the database cannot take yet is kept.
+    The student's next waiting submission (to send once this one is done) is looked up in the
+    verdict's transaction and put in `woken`."""
     try:
         report = grading.run(claimed)
     except (grader.InfrastructureError, KeyError, SoftTimeLimitExceeded) as exc:
@@ -79,27 +98,22 @@ def _grade(claimed: grading.Claim, started: float) -> str:
         return "infrastructure_error"
     settings = get_settings()
     budget = settings.soft_time_limit - (time.monotonic() - started) - TIME_LIMIT_MARGIN_SECONDS
+    def store(session: Session) -> bool:
+        done = grading.store_verdict(session, claimed, report)
+        woken[:] = [grading.next_of_student(session, claimed)]
+        return done
+
     try:
-        stored = _retrying(lambda session: grading.store_verdict(session, claimed, report),
-                           min(settings.store_patience_seconds, max(0.0, budget)))
+        stored = _retrying(store, min(settings.store_patience_seconds, max(0.0, budget)))
     except Unavailable:
+        woken.clear()  # not stored: the wake-up is looked up on its own
         spool.keep(claimed, report)
         log.warning("database unavailable: the result of submission %s is kept until it can be stored",
                     claimed.submission_id)
         return "kept"
+    if stored:
+        announce([claimed.submission_id])
     return "scored" if stored else "lost_claim"
-
-
-def _keep_token(hint_id: int, queue: str) -> None:
-    """Another submission went first: the hint, if still waiting, keeps a message in the queue
-    (every waiting submission that had one keeps one until it is graded)."""
-    try:
-        with session_scope() as session:
-            still = grading.is_waiting(session, hint_id)
-        if still:
-            enqueue_grading(hint_id, queue)
-    except Exception:  # the sweep sends it later
-        log.exception("could not send submission %s again", hint_id)
 
 
 def _wake_next(claimed: grading.Claim) -> None:
@@ -122,6 +136,7 @@ def _infrastructure_failure(claimed: grading.Claim, exc: BaseException) -> None:
     error = f"{type(exc).__name__}: {exc}"
     log.warning("infrastructure failure grading %s: %s", claimed.submission_id, error)
     again = _store(lambda session: grading.store_infrastructure_failure(session, claimed, error, retry=retry))
+    announce([claimed.submission_id])
     if again:
         try:
             celery_app.send_task(GRADE_TASK, args=[claimed.submission_id], queue=claimed.queue,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from app.api.idempotent import answer, take_key
-from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, get_locale
+from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, committed_in_thread, get_locale
 from app.models import utcnow
 from app.reply_schemas import CoursePostOut, ReplyOut, reply_out
 from app.services import visibility
@@ -39,16 +39,20 @@ async def create_reply(
 ) -> Response:
     """Split the reply at each `作业X-Y` prefix; each part becomes a submission of its homework,
     the rest a course post. `parts[].flag` is `filed_under_parent` for `作业8-1` filed under `8`."""
-    course = get_course(session, slug)
     checked = await checked_uploads(request, files)
-    # no await from here on: the key's row lock is held only until the commit (see app/deps.py)
-    taken = take_key(request, session, user, text, checked)
-    if isinstance(taken, Response):
-        return taken
-    now = utcnow()
-    posted = post_reply(session, course, user, text, checked, now=now)
-    body = reply_out(posted.plan, get_locale(request), now, posted=posted)
-    return answer(session, taken, body.model_dump(mode="json"))
+
+    def file() -> Response:
+        course = get_course(session, slug)
+        taken = take_key(request, session, user, text, checked)
+        if isinstance(taken, Response):
+            return taken
+        now = utcnow()
+        posted = post_reply(session, course, user, text, checked, now=now)
+        body = reply_out(posted.plan, get_locale(request), now, posted=posted)
+        return answer(session, taken, body.model_dump(mode="json"))
+
+    # the database work and its commit in the thread pool, never on the event loop (app/deps.py)
+    return await committed_in_thread(session, file)
 
 
 @router.post("/courses/{slug}/replies/preview", dependencies=[CsrfChecked])

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from app.draws.algorithm import Winner, pick_winners
-from app.draws.entries import Entry, decode_entries, freeze_entries, utf8
+from app.draws.entries import Entry, FrozenList, decode_entries, freeze_entries, utf8
 from app.draws.errors import DrawError
 from app.draws.keys import check_seed, check_seed_v3, commitment_of, derive_key
 from app.draws.rules import FixedRanks, Lottery, Rule, rule_from_json
@@ -113,6 +113,72 @@ def _text(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
+def check_commit_order(committed: datetime, freezing: datetime) -> None:
+    """The announced freeze time lies after the commit."""
+    if freezing <= committed:
+        raise DrawError(
+            "commit.freeze_before_commit",
+            freeze_at=format_time(freezing), committed_at=format_time(committed),
+        )  # fmt: skip
+
+
+def withdrawal_for(
+    replaces: DrawRecord | None,
+    course: str,
+    assignment: str,
+    rule: Rule,
+    withdrawn: Iterable[int],
+    reason: str | None,
+) -> Withdrawal | None:
+    """The withdrawal a new draw carries (see `check_replaceable`), its rule checked against it;
+    None for a draw that replaces nothing."""
+    withdrawn = list(withdrawn)
+    if replaces is None:
+        if withdrawn:
+            raise ValueError("withdrawn winners need the draw they won (replaces)")
+        return None
+    withdrawal = check_replaceable(replaces, course, assignment, withdrawn, reason)
+    if withdrawal is not None:
+        check_rule(rule, replaces.rule.kind, withdrawal)
+    return withdrawal
+
+
+def freeze_moment(
+    draw: DrawRecord, frozen_at: datetime, early_freeze_reason: str | None
+) -> tuple[datetime, str | None]:
+    """The freeze time and early-freeze reason, checked: a committed draw, not before its
+    commit, and before the announced time only with a reason."""
+    _require_status(draw, "committed")
+    frozen = to_second(frozen_at)
+    if frozen < draw.committed_at:
+        raise DrawError("freeze.before_commit")
+    reason = _text(early_freeze_reason)
+    if frozen < draw.freeze_at and reason is None:
+        raise DrawError("freeze.early_needs_reason", freeze_at=format_time(draw.freeze_at))
+    return frozen, reason
+
+
+def frozen_entries(draw: DrawRecord, entries: Sequence[Entry]) -> FrozenList:
+    """The canonical list; a replacement's entries must leave out what its withdrawal excludes."""
+    if draw.withdrawal is not None:
+        check_entries_allowed((entry.entry_id for entry in entries), draw.withdrawal)
+    return freeze_entries(entries, draw.rule)
+
+
+def reveal_moment(draw: DrawRecord, revealed_at: datetime) -> datetime:
+    revealed = to_second(revealed_at)
+    assert draw.frozen_at is not None
+    if revealed < draw.frozen_at:
+        raise DrawError("reveal.before_freeze")
+    return revealed
+
+
+def drawn(draw: DrawRecord, key: bytes) -> tuple[Winner, ...]:
+    """The winners, picked from the frozen list text itself."""
+    assert draw.frozen_list is not None
+    return tuple(pick_winners(draw.rule, decode_entries(draw.frozen_list, draw.rule), key))
+
+
 def check_replaceable(
     old: DrawRecord,
     course: str,
@@ -176,21 +242,8 @@ def commit(
     up their prize for `withdrawal_reason`; then `rule` must be of the replaced draw's kind
     and draw as many winners as withdrew (see `app.draws.withdrawal`)."""
     committed, freezing = to_second(committed_at), to_second(freeze_at)
-    if freezing <= committed:
-        raise DrawError(
-            "commit.freeze_before_commit",
-            freeze_at=format_time(freezing),
-            committed_at=format_time(committed),
-        )
-    withdrawal = None
-    if replaces is not None:
-        withdrawal = check_replaceable(
-            replaces, course, assignment, withdrawn, withdrawal_reason
-        )
-        if withdrawal is not None:
-            check_rule(rule, replaces.rule.kind, withdrawal)
-    elif list(withdrawn):
-        raise ValueError("withdrawn winners need the draw they won (replaces)")
+    check_commit_order(committed, freezing)
+    withdrawal = withdrawal_for(replaces, course, assignment, rule, withdrawn, withdrawal_reason)
     return DrawRecord(
         draw_id=draw_id,
         course=course,
@@ -217,16 +270,8 @@ def freeze(
     """Publish the canonical list and its hash. Freezing before the announced time needs a
     reason, and (for a lottery) a public value at reveal; `public_value_source` announces
     where that value will come from (e.g. "the first NIST beacon pulse after 12:00 UTC")."""
-    _require_status(draw, "committed")
-    frozen = to_second(frozen_at)
-    if frozen < draw.committed_at:
-        raise DrawError("freeze.before_commit")
-    reason = _text(early_freeze_reason)
-    if frozen < draw.freeze_at and reason is None:
-        raise DrawError("freeze.early_needs_reason", freeze_at=format_time(draw.freeze_at))
-    if draw.withdrawal is not None:
-        check_entries_allowed((entry.entry_id for entry in entries), draw.withdrawal)
-    frozen_list = freeze_entries(entries, draw.rule)
+    frozen, reason = freeze_moment(draw, frozen_at, early_freeze_reason)
+    frozen_list = frozen_entries(draw, entries)
     return replace(
         draw,
         status="frozen",
@@ -294,24 +339,15 @@ def reveal(
     """Check the seed against the commitment (a wrong seed is refused), derive the key and
     pick the winners from the frozen list text itself."""
     _require_status(draw, "frozen")
-    assert draw.frozen_list is not None and draw.list_hash is not None
-    assert draw.frozen_at is not None
+    assert draw.list_hash is not None
     seed = check_seed(seed, draw.commitment)
-    revealed = to_second(revealed_at)
-    if revealed < draw.frozen_at:
-        raise DrawError("reveal.before_freeze")
+    revealed = reveal_moment(draw, revealed_at)
     value = check_public_value(draw, public_value)
     key = derive_key(draw.draw_id, draw.list_hash, value, seed)
-    winners = pick_winners(draw.rule, decode_entries(draw.frozen_list, draw.rule), key)
     return replace(
-        draw,
-        status="revealed",
-        revealed_at=revealed,
-        public_value=value,
-        seed=seed,
-        key=key.hex(),
-        winners=tuple(winners),
-    )
+        draw, status="revealed", revealed_at=revealed, public_value=value, seed=seed, key=key.hex(),
+        winners=drawn(draw, key),
+    )  # fmt: skip
 
 
 def abort(draw: DrawRecord, *, reason: str, seed: str, aborted_at: datetime) -> DrawRecord:

@@ -75,18 +75,10 @@ def _time(moment: datetime | None) -> str | None:
     return None if moment is None else format_time(moment)
 
 
-def record_to_json(draw: DrawRecord) -> dict[str, Any]:
-    """The public record; the seed appears only once revealed or aborted. Version 2 (with
-    `withdrawal`) only for a draw that replaces withdrawn winners; version 3 for a draw
-    committed as one."""
-    if draw.version == 3:
-        from app.draws.record_v3 import record_to_json_v3
-
-        return record_to_json_v3(draw)
-    withdrawal = None if draw.withdrawal is None else draw.withdrawal.to_json()
+def common_json(draw: DrawRecord, time_fields: tuple[str, ...]) -> dict[str, Any]:
+    """The values every record version publishes alike (each version orders its own keys)."""
     data: dict[str, Any] = {
         "format": FORMAT,
-        "version": VERSION if withdrawal is None else 2,
         "draw_id": draw.draw_id,
         "course": draw.course,
         "assignment": draw.assignment,
@@ -95,22 +87,35 @@ def record_to_json(draw: DrawRecord) -> dict[str, Any]:
         "eligibility": draw.eligibility,
         "status": draw.status,
         "replaces_draw_id": draw.replaces_draw_id,
+        "withdrawal": None if draw.withdrawal is None else draw.withdrawal.to_json(),
         "commitment": draw.commitment,
         "early_freeze_reason": draw.early_freeze_reason,
-        "public_value_source": draw.public_value_source,
         "entry_count": draw.entry_count,
         "list_hash": draw.list_hash,
-        "public_value": draw.public_value,
         "seed": draw.seed if draw.status in ("revealed", "aborted") else None,
         "key": draw.key,
         "winners": [winner.to_json() for winner in draw.winners],
         "abort_reason": draw.abort_reason,
         "frozen_list": draw.frozen_list,
-        "withdrawal": withdrawal,
     }
-    for name in TIME_FIELDS:
+    for name in time_fields:
         data[name] = _time(getattr(draw, name))
-    return {name: data[name] for name in (FIELDS if withdrawal is None else FIELDS_V2)}
+    return data
+
+
+def record_to_json(draw: DrawRecord) -> dict[str, Any]:
+    """The public record; the seed appears only once revealed or aborted. Version 2 (with
+    `withdrawal`) only for a draw that replaces withdrawn winners; version 3 for a draw
+    committed as one."""
+    if draw.version == 3:
+        from app.draws.record_v3 import record_to_json_v3
+
+        return record_to_json_v3(draw)
+    data = common_json(draw, TIME_FIELDS)
+    data["version"] = VERSION if draw.withdrawal is None else 2
+    data["public_value_source"] = draw.public_value_source
+    data["public_value"] = draw.public_value
+    return {name: data[name] for name in (FIELDS if draw.withdrawal is None else FIELDS_V2)}
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -124,36 +129,50 @@ def _is_int(value: object, minimum: int = 0) -> bool:
     return type(value) is int and value >= minimum
 
 
-def _field_checks() -> dict[str, Callable[[object], bool]]:
-    def text(value: object) -> bool:
-        return isinstance(value, str)
-
-    def optional(check: Callable[[object], bool]) -> Callable[[object], bool]:
-        return lambda value: value is None or check(value)
-
-    return {
-        "draw_id": lambda v: _is_int(v, 1),
-        "course": text,
-        "assignment": text,
-        "prize": text,
-        "eligibility": text,
-        "status": lambda v: v in STATUSES,
-        "replaces_draw_id": optional(lambda v: _is_int(v, 1)),
-        "commitment": is_hex64,
-        "early_freeze_reason": optional(text),
-        "public_value_source": optional(text),
-        "entry_count": optional(_is_int),
-        "list_hash": optional(is_hex64),
-        "public_value": optional(valid_public_value),
-        "seed": optional(is_hex64),
-        "key": optional(is_hex64),
-        "winners": lambda v: isinstance(v, list),
-        "abort_reason": optional(text),
-        "frozen_list": optional(text),
-    }
+def _text(value: object) -> bool:
+    return isinstance(value, str)
 
 
-_FIELD_CHECKS = _field_checks()
+def _optional(check: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: value is None or check(value)
+
+
+#: the check of each field's value, by name; each version checks those it has, in its order
+VALUE_CHECKS: dict[str, Callable[[object], bool]] = {
+    "draw_id": lambda v: _is_int(v, 1),
+    "course": _text,
+    "assignment": _text,
+    "prize": _text,
+    "eligibility": _text,
+    "status": lambda v: v in STATUSES,
+    "replaces_draw_id": _optional(lambda v: _is_int(v, 1)),
+    "commitment": is_hex64,
+    "early_freeze_reason": _optional(_text),
+    "public_value_source": _optional(_text),
+    "entry_count": _optional(_is_int),
+    "list_hash": _optional(is_hex64),
+    "public_value": _optional(valid_public_value),
+    "seed": _optional(is_hex64),
+    "key": _optional(is_hex64),
+    "winners": lambda v: isinstance(v, list),
+    "abort_reason": _optional(_text),
+    "frozen_list": _optional(_text),
+}
+
+
+def read_fields(
+    data: Mapping[str, Any], fields: tuple[str, ...], checks: Mapping[str, Callable[[object], bool]],
+    time_fields: tuple[str, ...],
+) -> dict[str, datetime | None]:
+    """Every field present and each value of the right kind; returns the times, parsed."""
+    missing = [name for name in fields if name not in data]
+    if missing:
+        raise _invalid(f"missing {', '.join(missing)}")
+    for name in fields:
+        check = checks.get(name)
+        if check is not None and not check(data[name]):
+            raise _invalid(f"bad value for {name}")
+    return {name: None if data[name] is None else parse_time(data[name]) for name in time_fields}
 
 
 def winner_from_json(data: object) -> Winner:
@@ -221,15 +240,7 @@ def record_from_json(data: object) -> DrawRecord:
         return record_from_json_v3(data)
     if data.get("format") != FORMAT or type(version) is not int or version not in VERSIONS:
         raise _invalid(f"format must be {FORMAT!r} version 1, 2 or 3")
-    missing = [name for name in FIELDS if name not in data]
-    if missing:
-        raise _invalid(f"missing {', '.join(missing)}")
-    for name, check in _FIELD_CHECKS.items():
-        if not check(data[name]):
-            raise _invalid(f"bad value for {name}")
-    times = {
-        name: None if data[name] is None else parse_time(data[name]) for name in TIME_FIELDS
-    }
+    times = read_fields(data, FIELDS, VALUE_CHECKS, TIME_FIELDS)
     if times["committed_at"] is None or times["freeze_at"] is None:
         raise _invalid("committed_at and freeze_at are required")
     withdrawal = _withdrawal(data)
@@ -292,6 +303,11 @@ class VerifyResult:
         return "\n".join(lines)
 
 
+def unreadable(exc: DrawError, checks: tuple[str, ...]) -> VerifyResult:
+    """A record that does not parse: the format check fails, the others are skipped."""
+    return VerifyResult((_fail("format", exc.code, **exc.params), *(_skip(name) for name in checks[1:])))
+
+
 def _fail(name: str, code: str, **params: Any) -> Check:
     return Check(name, "fail", code, params)
 
@@ -304,10 +320,11 @@ def _skip(name: str) -> Check:
     return Check(name, "skip", "verify.skipped")
 
 
-def _check_commitment(draw: DrawRecord) -> Check:
+def check_commitment(draw: DrawRecord, commitment: Callable[[str], str] = commitment_of) -> Check:
+    """`commitment(seed)`: how the record's version commits to its seed."""
     if draw.seed is None:
         return _skip("commitment")
-    actual = commitment_of(draw.seed)
+    actual = commitment(draw.seed)
     if actual != draw.commitment:
         return _fail(
             "commitment", "verify.commitment_mismatch", actual=actual, expected=draw.commitment
@@ -358,19 +375,32 @@ def _time_order(draw: DrawRecord) -> Check | None:
     return None
 
 
-def _check_protocol(draw: DrawRecord) -> Check:
+def order_and_identity(draw: DrawRecord) -> Check | None:
+    """Times in order, and no draw replacing itself (every version)."""
     failure = _time_order(draw)
     if failure is not None:
         return failure
     withdrawn_from = None if draw.withdrawal is None else draw.withdrawal.draw_id
     if draw.draw_id in (draw.replaces_draw_id, withdrawn_from):
         return _fail("protocol", "verify.replaces_itself")
+    return None
+
+
+def early_reason(draw: DrawRecord) -> Check | None:
+    """A draw frozen before its announced time says why (every version)."""
     if draw.frozen_early and not (draw.early_freeze_reason or "").strip():
         assert draw.frozen_at is not None
         return _fail(
             "protocol", "verify.early_without_reason",
             frozen_at=format_time(draw.frozen_at), freeze_at=format_time(draw.freeze_at),
         )  # fmt: skip
+    return None
+
+
+def _check_protocol(draw: DrawRecord) -> Check:
+    failure = order_and_identity(draw) or early_reason(draw)
+    if failure is not None:
+        return failure
     needs_value = isinstance(draw.rule, Lottery) and (
         draw.frozen_early or bool((draw.public_value_source or "").strip())
     )
@@ -555,14 +585,13 @@ def verify_record(
     try:
         draw = record_from_json(data)
     except DrawError as exc:
-        skipped = tuple(_skip(name) for name in CHECKS[1:])
-        return VerifyResult((_fail("format", exc.code, **exc.params), *skipped))
+        return unreadable(exc, CHECKS)
     list_check, entries = _check_list(draw)
     key = _recompute_key(draw)
     winners_check, winners = _check_winners(draw, entries, key)
     checks = (
         _pass("format"),
-        _check_commitment(draw),
+        check_commitment(draw),
         list_check,
         _check_protocol(draw),
         _check_key(draw, key),

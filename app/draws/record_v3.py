@@ -6,7 +6,7 @@ replacement, signature. `verify_record` in `app.draws.record` sends version 3 re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.draws import beacon
@@ -14,20 +14,28 @@ from app.draws.entries import EntryTable
 from app.draws.errors import DrawError
 from app.draws.exclusions import Excluded, decode_excluded, encode_excluded, excluded_hash
 from app.draws.keys import commitment_v3, is_hex64
-from app.draws.protocol import STATUSES, DrawRecord, format_time, parse_time
+from app.draws.protocol import DrawRecord, format_time
 from app.draws.record import (
-    FORMAT,
+    VALUE_CHECKS,
     Check,
     VerifyResult,
+    _check_key,
     _check_list,
     _check_replacement,
     _check_winners,
     _fail,
     _invalid,
     _is_int,
+    _optional,
     _pass,
     _skip,
-    _time_order,
+    _text,
+    check_commitment,
+    common_json,
+    early_reason,
+    order_and_identity,
+    read_fields,
+    unreadable,
     winner_from_json,
 )
 from app.draws.rules import rule_from_json
@@ -56,53 +64,24 @@ FREEZE_FIELDS_V3 = (
 
 def record_to_json_v3(draw: DrawRecord) -> dict[str, Any]:
     """The version 3 record, keys in FIELDS_V3 order; the seed only once revealed or aborted."""
-    data: dict[str, Any] = {
-        "format": FORMAT,
+    data = common_json(draw, TIME_FIELDS_V3)
+    data.update({
         "version": VERSION,
-        "draw_id": draw.draw_id,
-        "course": draw.course,
-        "assignment": draw.assignment,
-        "prize": draw.prize,
-        "rule": draw.rule.to_json(),
         "criteria": dict(draw.criteria or {}),
-        "eligibility": draw.eligibility,
-        "status": draw.status,
         "late": draw.late,
-        "replaces_draw_id": draw.replaces_draw_id,
-        "withdrawal": None if draw.withdrawal is None else draw.withdrawal.to_json(),
         "beacon": None if draw.beacon_round is None else beacon.beacon_json(draw.beacon_round),
         "metadata_hash": draw.metadata_hash,
-        "commitment": draw.commitment,
-        "early_freeze_reason": draw.early_freeze_reason,
-        "entry_count": draw.entry_count,
-        "list_hash": draw.list_hash,
         "excluded_count": draw.excluded_count,
         "excluded_hash": draw.excluded_hash,
         "beacon_signature": draw.beacon_signature,
-        "seed": draw.seed if draw.status in ("revealed", "aborted") else None,
-        "key": draw.key,
-        "winners": [winner.to_json() for winner in draw.winners],
-        "abort_reason": draw.abort_reason,
         "audit_head": None if draw.audit_head is None else dict(draw.audit_head),
         "signature": None if draw.signature is None else dict(draw.signature),
-        "frozen_list": draw.frozen_list,
         "excluded_list": draw.excluded_list,
-    }
-    for name in TIME_FIELDS_V3:
-        value = getattr(draw, name)
-        data[name] = None if value is None else format_time(value)
+    })
     return {name: data[name] for name in FIELDS_V3}
 
 
 # --- reading -------------------------------------------------------------------------------
-
-
-def _text(value: object) -> bool:
-    return isinstance(value, str)
-
-
-def _optional(check: Any) -> Any:
-    return lambda value: value is None or check(value)
 
 
 def _is_beacon(value: object) -> bool:
@@ -134,31 +113,17 @@ def _is_signature(value: object) -> bool:
     )  # fmt: skip
 
 
-_CHECKS: dict[str, Any] = {
-    "draw_id": lambda v: _is_int(v, 1),
-    "course": _text,
-    "assignment": _text,
-    "prize": _text,
-    "eligibility": _text,
-    "status": lambda v: v in STATUSES,
+#: version 3's own fields; the others are checked as in every version (`VALUE_CHECKS`)
+_CHECKS: dict[str, Callable[[object], bool]] = {
+    **VALUE_CHECKS,
     "late": lambda v: type(v) is bool,
-    "replaces_draw_id": _optional(lambda v: _is_int(v, 1)),
     "beacon": _optional(_is_beacon),
     "metadata_hash": is_hex64,
-    "commitment": is_hex64,
-    "early_freeze_reason": _optional(_text),
-    "entry_count": _optional(_is_int),
-    "list_hash": _optional(is_hex64),
     "excluded_count": _optional(_is_int),
     "excluded_hash": _optional(is_hex64),
     "beacon_signature": _optional(beacon.is_signature_text),
-    "seed": _optional(is_hex64),
-    "key": _optional(is_hex64),
-    "winners": lambda v: isinstance(v, list),
-    "abort_reason": _optional(_text),
     "audit_head": _optional(_is_audit_head),
     "signature": _optional(_is_signature),
-    "frozen_list": _optional(_text),
     "excluded_list": _optional(_text),
 }
 
@@ -198,15 +163,7 @@ def _check_status_fields(data: Mapping[str, Any]) -> None:
 
 def record_from_json_v3(data: Mapping[str, Any]) -> DrawRecord:
     """Parse and check the shape of a version 3 record (not its hashes). Raises DrawError."""
-    missing = [name for name in FIELDS_V3 if name not in data]
-    if missing:
-        raise _invalid(f"missing {', '.join(missing)}")
-    for name, check in _CHECKS.items():
-        if not check(data[name]):
-            raise _invalid(f"bad value for {name}")
-    times = {
-        name: None if data[name] is None else parse_time(data[name]) for name in TIME_FIELDS_V3
-    }
+    times = read_fields(data, FIELDS_V3, _CHECKS, TIME_FIELDS_V3)
     for name in ("deadline", "committed_at", "freeze_at"):
         if times[name] is None:
             raise _invalid(f"{name} is required")
@@ -238,13 +195,9 @@ def _check_metadata(draw: DrawRecord) -> Check:
 
 
 def _check_commitment(draw: DrawRecord) -> Check:
-    if draw.seed is None:
-        return _skip("commitment")
-    assert draw.metadata_hash is not None
-    actual = commitment_v3(draw.seed, draw.metadata_hash)
-    if actual != draw.commitment:
-        return _fail("commitment", "verify.commitment_mismatch", actual=actual, expected=draw.commitment)
-    return _pass("commitment")
+    metadata = draw.metadata_hash
+    assert metadata is not None
+    return check_commitment(draw, lambda seed: commitment_v3(seed, metadata))
 
 
 def _check_excluded(draw: DrawRecord, entries: EntryTable | None) -> Check | None:
@@ -274,23 +227,19 @@ def _check_excluded(draw: DrawRecord, entries: EntryTable | None) -> Check | Non
 
 
 def _check_protocol(draw: DrawRecord) -> Check:
-    failure = _time_order(draw)
+    failure = order_and_identity(draw)
     if failure is not None:
         return failure
     assert draw.deadline is not None
-    withdrawn_from = None if draw.withdrawal is None else draw.withdrawal.draw_id
-    if draw.draw_id in (draw.replaces_draw_id, withdrawn_from):
-        return _fail("protocol", "verify.replaces_itself")
     if draw.freeze_at < draw.deadline:
         return _fail("protocol", "verify.freeze_before_deadline",
                      freeze_at=format_time(draw.freeze_at), deadline=format_time(draw.deadline))
     if draw.committed_at >= draw.deadline and not draw.late:
         return _fail("protocol", "verify.late_commit", committed_at=format_time(draw.committed_at),
                      deadline=format_time(draw.deadline))
-    if draw.frozen_early and not (draw.early_freeze_reason or "").strip():
-        assert draw.frozen_at is not None
-        return _fail("protocol", "verify.early_without_reason",
-                     frozen_at=format_time(draw.frozen_at), freeze_at=format_time(draw.freeze_at))
+    failure = early_reason(draw)
+    if failure is not None:
+        return failure
     if needs_beacon(draw.rule) != (draw.beacon_round is not None):
         return _fail("protocol", "verify.beacon_kind", kind=draw.rule.kind)
     if draw.beacon_round is None:
@@ -323,14 +272,6 @@ def _recompute_key(draw: DrawRecord) -> bytes | None:
     if draw.status != "revealed" or draw.seed is None or draw.list_hash is None:
         return None
     return derive_key(draw, draw.seed, draw.beacon_signature)
-
-
-def _check_key(draw: DrawRecord, key: bytes | None) -> Check:
-    if key is None or draw.key is None:
-        return _skip("key")
-    if key.hex() != draw.key:
-        return _fail("key", "verify.key_mismatch", actual=key.hex(), expected=draw.key)
-    return _pass("key")
 
 
 def expected_exclusions(old: DrawRecord, withdrawn: set[int]) -> str | None:
@@ -382,8 +323,7 @@ def verify_record_v3(
     try:
         draw = record_from_json_v3(data)
     except DrawError as exc:
-        skipped = tuple(_skip(name) for name in CHECKS_V3[1:])
-        return VerifyResult((_fail("format", exc.code, **exc.params), *skipped))
+        return unreadable(exc, CHECKS_V3)
     list_check, entries = _check_list(draw)
     excluded_failure = None if list_check.status == "fail" else _check_excluded(draw, entries)
     key = _recompute_key(draw)

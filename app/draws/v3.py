@@ -24,8 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from app.draws import beacon
-from app.draws.algorithm import pick_winners
-from app.draws.entries import Entry, decode_entries, freeze_entries
+from app.draws.entries import Entry
 from app.draws.errors import DrawError
 from app.draws.exclusions import Excluded, encode_excluded, excluded_hash, valid_code
 from app.draws.keys import check_seed_v3, commitment_v3, derive_key_v3
@@ -33,12 +32,16 @@ from app.draws.protocol import (
     DrawRecord,
     _require_status,
     _text,
-    check_replaceable,
+    check_commit_order,
+    drawn,
     format_time,
+    freeze_moment,
+    frozen_entries,
+    reveal_moment,
     to_second,
+    withdrawal_for,
 )
 from app.draws.rules import Lottery, Rule
-from app.draws.withdrawal import Withdrawal, check_entries_allowed, check_rule
 
 SPEC = "camp-draw-v3"
 MAX_CRITERIA = 32
@@ -98,11 +101,7 @@ def needs_beacon(rule: Rule) -> bool:
 def check_timing(committed: datetime, deadline: datetime, freeze_at: datetime, late: bool) -> None:
     """Commit before the deadline, `freeze_at` at or after it; a declared late draw may be
     committed after the deadline (its beacon round still lies after the commit)."""
-    if freeze_at <= committed:
-        raise DrawError(
-            "commit.freeze_before_commit",
-            freeze_at=format_time(freeze_at), committed_at=format_time(committed),
-        )  # fmt: skip
+    check_commit_order(committed, freeze_at)
     if freeze_at < deadline:
         raise DrawError(
             "commit.freeze_before_deadline",
@@ -139,17 +138,12 @@ def commit(
     gave up the prize from their own accounts, "staff" when staff recorded it."""
     committed, freezing, due = to_second(committed_at), to_second(freeze_at), to_second(deadline)
     check_timing(committed, due, freezing, late)
-    withdrawal: Withdrawal | None = None
-    if replaces is not None:
-        withdrawal = check_replaceable(replaces, course, assignment, withdrawn, withdrawal_reason)
-        if withdrawal is not None:
-            check_rule(rule, replaces.rule.kind, withdrawal)
-            if replaces.status == "revealed":
-                withdrawal = replace(withdrawal, by=withdrawn_by)
-            elif withdrawal.by is None:
-                withdrawal = replace(withdrawal, by="staff")
-    elif list(withdrawn):
-        raise ValueError("withdrawn winners need the draw they won (replaces)")
+    withdrawal = withdrawal_for(replaces, course, assignment, rule, withdrawn, withdrawal_reason)
+    if replaces is not None and withdrawal is not None:
+        if replaces.status == "revealed":
+            withdrawal = replace(withdrawal, by=withdrawn_by)
+        elif withdrawal.by is None:
+            withdrawal = replace(withdrawal, by="staff")
     draw = DrawRecord(
         draw_id=draw_id, course=course, assignment=assignment, rule=rule, commitment="",
         committed_at=committed, freeze_at=freezing, eligibility=eligibility, prize=prize,
@@ -171,21 +165,13 @@ def freeze(
 ) -> DrawRecord:
     """Publish the entries and the excluded replies; a lottery must be frozen before its
     beacon round exists (after it, whoever freezes could know the outcome)."""
-    _require_status(draw, "committed")
-    frozen = to_second(frozen_at)
-    if frozen < draw.committed_at:
-        raise DrawError("freeze.before_commit")
-    reason = _text(early_freeze_reason)
-    if frozen < draw.freeze_at and reason is None:
-        raise DrawError("freeze.early_needs_reason", freeze_at=format_time(draw.freeze_at))
+    frozen, reason = freeze_moment(draw, frozen_at, early_freeze_reason)
     if draw.beacon_round is not None and frozen >= beacon.round_time(draw.beacon_round):
         raise DrawError(
             "freeze.after_beacon", round=draw.beacon_round,
             round_at=format_time(beacon.round_time(draw.beacon_round)),
         )  # fmt: skip
-    if draw.withdrawal is not None:
-        check_entries_allowed((entry.entry_id for entry in entries), draw.withdrawal)
-    frozen_list = freeze_entries(entries, draw.rule)
+    frozen_list = frozen_entries(draw, entries)
     excluded = list(excluded)
     excluded_text = encode_excluded(excluded)
     check_disjoint(entries, excluded)
@@ -233,11 +219,9 @@ def reveal(
     """A lottery takes the signature of its committed beacon round (any other value is refused:
     it does not verify for that round); the other rules take none."""
     _require_status(draw, "frozen")
-    assert draw.frozen_list is not None and draw.frozen_at is not None and draw.metadata_hash
+    assert draw.metadata_hash
     seed = check_seed_v3(seed, draw.metadata_hash, draw.commitment)
-    revealed = to_second(revealed_at)
-    if revealed < draw.frozen_at:
-        raise DrawError("reveal.before_freeze")
+    revealed = reveal_moment(draw, revealed_at)
     signature = _text(beacon_signature)
     if draw.beacon_round is None:
         if signature is not None:
@@ -253,10 +237,9 @@ def reveal(
         if verify_signature and not beacon.verify_round(draw.beacon_round, signature):
             raise DrawError("reveal.beacon_invalid", round=draw.beacon_round)
     key = derive_key(draw, seed, signature)
-    winners = pick_winners(draw.rule, decode_entries(draw.frozen_list, draw.rule), key)
     return replace(
         draw, status="revealed", revealed_at=revealed, beacon_signature=signature, seed=seed,
-        key=key.hex(), winners=tuple(winners),
+        key=key.hex(), winners=drawn(draw, key),
     )  # fmt: skip
 
 

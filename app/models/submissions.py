@@ -118,7 +118,9 @@ class GradingAttempt(Base):
     """One try at grading a submission; rejudges add attempts, old ones stay as history."""
 
     __tablename__ = "grading_attempts"
-    __table_args__ = (UniqueConstraint("submission_id", "number"),)
+    __table_args__ = (UniqueConstraint("submission_id", "number"),
+                      # the ETA reads the latest finished attempts
+                      Index("ix_grading_attempts_finished_at", "finished_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
@@ -139,6 +141,18 @@ class GradingAttempt(Base):
     score: Mapped[float | None]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class GradingTurn(Base):
+    """When a student's latest grading in a queue started: the fair order's "served longest ago
+    first" (app/services/grading_order.py) as one row per student and queue, written with each
+    claim, instead of the latest of all their attempts (a scan that grew with every grading)."""
+
+    __tablename__ = "grading_turns"
+
+    queue: Mapped[str] = mapped_column(String(16), primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    started_at: Mapped[datetime]
 
 
 class Like(Base):

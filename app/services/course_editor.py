@@ -125,9 +125,14 @@ def to_yaml(document: dict[str, Any]) -> str:
 
 
 def export_yaml(session: Session, course: Course) -> str:
-    """The course file of a course; it passes the same validation an upload does."""
+    """The course file of a course; it passes the same validation an upload does (a course stored
+    before a check existed may not: then the problems are named, as for an upload)."""
     document = course_document(session, course)
-    check_course(document, get_settings().default_timezone)
+    try:
+        check_course(document, get_settings().default_timezone)
+    except CourseFileError as exc:
+        raise Invalid("The stored course does not pass the course check: {problems}",
+                      problems="; ".join(f"{p.where}: {p.message}" for p in exc.problems)) from None
     return to_yaml(document)
 
 
@@ -220,6 +225,10 @@ def save(session: Session, course: Course, document: dict[str, Any], base_versio
     """Store a changed document that was based on `base_version`; refuses when the course changed
     since (a concurrent edit), when the document is not valid, or when it changes nothing."""
     require_editor(session, actor, course)
+    # two saves of one course take turns (PostgreSQL; SQLite has one writer anyway), so the
+    # second one sees the first one's version and is refused instead of overwriting it
+    session.execute(select(Course.id).where(Course.id == course.id).with_for_update())
+    session.refresh(course)
     before = course_document(session, course)
     if version_of(before) != base_version:
         raise Conflict(

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.config import get_settings
 from app.errors import Invalid, NotFound
@@ -251,13 +252,29 @@ def get_course(session: Session, slug: str) -> Course:
 
 
 def get_assignment(session: Session, slug: str, code: str) -> Assignment:
-    course = get_course(session, slug)
+    """The homework with its course, in one statement."""
     assignment = session.scalar(
-        select(Assignment).where(Assignment.course_id == course.id, Assignment.code == code)
+        select(Assignment).join(Assignment.course).options(contains_eager(Assignment.course))
+        .where(Course.slug == slug, Assignment.code == code)
     )
     if assignment is None:
+        get_course(session, slug)  # "no such course" rather than "no such homework" when it is that
         raise NotFound("No homework {code} in this course", code=code)
     return assignment
+
+
+def homework_for_reply(session: Session, slug: str, code: str) -> Assignment:
+    """The homework a reply is posted to, with its course and the course's whole homework list
+    (a reply may name other homework), all in one statement."""
+    rows = list(session.scalars(
+        select(Assignment).join(Assignment.course).options(contains_eager(Assignment.course))
+        .where(Course.slug == slug).order_by(Assignment.position, Assignment.id)
+    ))
+    found = next((a for a in rows if a.code == code), None)
+    if found is None:
+        return get_assignment(session, slug, code)  # the right "not found"
+    set_committed_value(found.course, "assignments", rows)
+    return found
 
 
 def list_courses(session: Session) -> list[Course]:

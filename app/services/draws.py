@@ -14,7 +14,7 @@ kind of rule, and its list is the revealed draw's frozen list without any of its
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,6 +85,14 @@ def _names(session: Session, draw: Draw) -> tuple[Assignment, Course]:
     return assignment, assignment.course
 
 
+#: what the pure record names otherwise than the row, or holds in another form
+_CONVERTED = frozenset({"draw_id", "course", "assignment", "rule", "committed_at", "replaces_draw_id", "seed",
+                        "winners", "withdrawal", "version", "late"})
+#: the rest: the row keeps it under the same name, as it is
+_AS_STORED = tuple(f.name for f in fields(DrawRecord)
+                   if f.name not in _CONVERTED and f.name in Draw.__table__.c)
+
+
 def to_record(session: Session, draw: Draw) -> DrawRecord:
     """The pure record of a row; the seed only once revealed or aborted."""
     assignment, course = _names(session, draw)
@@ -93,39 +101,15 @@ def to_record(session: Session, draw: Draw) -> DrawRecord:
         course=course.slug,
         assignment=assignment.code,
         rule=rule_from_json(draw.rule),
-        commitment=draw.commitment,
         committed_at=draw.created_at,
-        freeze_at=draw.freeze_at,
-        eligibility=draw.eligibility,
-        prize=draw.prize,
         replaces_draw_id=draw.replaces_id,
-        status=draw.status,  # type: ignore[arg-type]
-        frozen_at=draw.frozen_at,
-        early_freeze_reason=draw.early_freeze_reason,
-        public_value_source=draw.public_value_source,
-        frozen_list=draw.frozen_list,
-        list_hash=draw.list_hash,
-        entry_count=draw.entry_count,
-        revealed_at=draw.revealed_at,
-        public_value=draw.public_value,
         seed=draw.seed if draw.status in ("revealed", "aborted") else None,
-        key=draw.key,
         winners=tuple(winner_from_json(w) for w in draw.winners or []),
-        aborted_at=draw.aborted_at,
-        abort_reason=draw.abort_reason,
         withdrawal=None if draw.withdrawal is None else withdrawal_from_json(
             draw.withdrawal, version=draw.version or 2),
         version=draw.version or 0,
-        deadline=draw.deadline,
         late=bool(draw.late),
-        criteria=draw.criteria,
-        beacon_round=draw.beacon_round,
-        metadata_hash=draw.metadata_hash,
-        excluded_list=draw.excluded_list,
-        excluded_hash=draw.excluded_hash,
-        excluded_count=draw.excluded_count,
-        beacon_signature=draw.beacon_signature,
-        audit_head=draw.audit_head,
+        **{name: getattr(draw, name) for name in _AS_STORED},
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.db import after_commit
 from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.live import announce_after_commit
 from app.models import CoursePost, GradingAttempt, Status, Submission, SubmissionEdit, User, utcnow
 from app.queue import enqueue_grading
 from app.services.audit import record
@@ -82,6 +83,7 @@ def _grade_again(session: Session, submission: Submission, now: datetime) -> Non
     submission.messages, submission.detail = {}, {}
     submission_id, queue = submission.id, submission.assignment.queue
     after_commit(session, lambda: enqueue_grading(submission_id, queue))
+    announce_after_commit(session, [submission_id])  # open live panels read it again at once
 
 
 def history(session: Session, submission: Submission) -> list[SubmissionEdit]:
@@ -99,6 +101,7 @@ def delete_reply(session: Session, submission: Submission, user: User, now: date
                         "and prize positions are fixed. Ask the staff to hide it if it must go",
                         code=submission.assignment.code)
     _hide(submission, "author", now)
+    announce_after_commit(session, [submission.id])
     record(session, user, "submission.delete", f"submission:{submission.id}", {"floor": submission.floor})
 
 
@@ -108,6 +111,7 @@ def hide_reply(session: Session, submission: Submission, staff: User, reason: st
     if not reason:
         raise Invalid("Say why the reply is hidden")
     _hide(submission, "staff", now or utcnow())
+    announce_after_commit(session, [submission.id])  # an open live panel stops showing it at once
     record(session, staff, "submission.hide", f"submission:{submission.id}",
            {"floor": submission.floor, "reason": reason})
 

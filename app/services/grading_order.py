@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.models import Assignment, GradingAttempt, Status, Submission, WorkerHeartbeat, utcnow
+from app.models import Assignment, GradingAttempt, GradingTurn, Status, Submission, WorkerHeartbeat, utcnow
 
 #: finished attempts the ETA averages over
 ETA_SAMPLE = 20
@@ -56,13 +56,9 @@ def queue_of(session: Session, submission_id: int) -> str | None:
 def _ordered(queue: str, now: datetime) -> Select[tuple[int, int, int]]:
     """(id, author_id, position from 0) of every waiting submission of `queue`, in grading order."""
     in_queue = Assignment.queue == queue
-    waiting_authors = _joined(Submission.author_id).where(in_queue, waiting(now))
     served = (
-        select(Submission.author_id, func.max(GradingAttempt.started_at).label("last"))
-        .join(Submission, Submission.id == GradingAttempt.submission_id)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .where(in_queue, Submission.author_id.in_(waiting_authors))
-        .group_by(Submission.author_id)
+        select(GradingTurn.author_id, GradingTurn.started_at.label("last"))
+        .where(GradingTurn.queue == queue)
         .subquery()
     )
     turn = func.row_number().over(partition_by=(Submission.author_id, Submission.low_priority),
@@ -92,6 +88,18 @@ def next_ids(session: Session, queue: str, limit: int = 5, now: datetime | None 
     ))
 
 
+def take_turn(session: Session, queue: str, author_id: int, now: datetime) -> None:
+    """Record that this student's grading in `queue` starts now (with the claim, same transaction)."""
+    values = {"queue": queue, "author_id": author_id, "started_at": now}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(GradingTurn).values(**values)
+    session.execute(statement.on_conflict_do_update(index_elements=["queue", "author_id"],
+                                                    set_={"started_at": statement.excluded.started_at}))
+
+
 def has_waiting(session: Session, queue: str, author_id: int, now: datetime | None = None) -> int | None:
     """One waiting submission of this student in `queue` (to wake a worker for it), or None."""
     now = now or utcnow()
@@ -108,6 +116,8 @@ class Place:
     ahead: int
     #: rough seconds until its verdict, from recent grading times and live workers; None: unknown
     eta_seconds: float | None
+    #: the queue it waits in
+    queue: str = ""
 
 
 def place(session: Session, submission: Submission, queue: str, now: datetime | None = None) -> Place:
@@ -115,7 +125,7 @@ def place(session: Session, submission: Submission, queue: str, now: datetime | 
     ordered = _ordered(queue, now).subquery()
     ahead = session.scalar(select(ordered.c.position).where(ordered.c.id == submission.id))
     ahead = int(ahead or 0)
-    return Place(ahead, eta_seconds(session, queue, ahead, now))
+    return Place(ahead, eta_seconds(session, queue, ahead, now), queue)
 
 
 def eta_seconds(session: Session, queue: str, ahead: int, now: datetime) -> float | None:

@@ -42,10 +42,19 @@ from app.services.notebooks import Notebook
 MAX_TEXT_CHARS = 20_000
 #: one output image: encoded bytes and pixels
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
-MAX_IMAGE_PIXELS = 8_000_000
-#: the whole rendering: images shown and characters of HTML, after which the rest is summarised
+MAX_IMAGE_PIXELS = 4_000_000
+#: the whole rendering: images shown, pixels decoded, characters of HTML (past it the rest is
+#: summarised). Measured on 2 busy cores: 50 images of 8 megapixels took 22 s to check and
+#: re-encode, so the pixels are budgeted (24 MP: about 1.5 s), not only the count.
 MAX_IMAGES = 50
+MAX_PIXELS = 24_000_000
+#: images are inlined as base64: their re-encoded bytes count against the page (4 MB of them)
+MAX_IMAGE_TOTAL_BYTES = 4 * 1024 * 1024
 MAX_HTML_CHARS = 3_000_000
+#: Markdown is rendered as in a reply up to this many characters per cell and in all (a reply's
+#: own cap); past it a cell is shown as plain text. Some texts take markdown-it ~50 µs a
+#: character (64 KB of `[`: 3.4 s), and 2,000 such cells took 100 s before this budget.
+MAX_MARKDOWN_CHARS = 64 * 1024
 IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
 #: kinds of output never rendered as what they are (they could carry scripts or styles)
 ACTIVE_TYPES = ("text/html", "image/svg+xml", "application/javascript", "text/javascript")
@@ -59,6 +68,7 @@ BAD_IMAGE = lazy("An image output is not shown: it is not a valid PNG or JPEG, o
 TOO_MANY_IMAGES = lazy("More image outputs are not shown (at most {n} per notebook).")
 REST = lazy("The rest of this notebook ({n} cells) is too long to show here.")
 EMPTY = lazy("This notebook has no cells.")
+MORE_OUTPUTS = lazy("The rest of this cell's outputs is too long to show here.")
 
 
 @dataclass
@@ -67,6 +77,9 @@ class _Page:
     parts: list[str] = field(default_factory=list)
     size: int = 0
     images: int = 0
+    pixels: int = 0
+    image_bytes: int = 0
+    markdown: int = 0
 
     def add(self, html: str) -> None:
         self.parts.append(html)
@@ -87,7 +100,7 @@ def render_notebook(notebook: Notebook, locale: str) -> Markup:
         kind = cell["cell_type"]
         page.add(f'<div class="nb-cell nb-{kind}">')
         if kind == "markdown":
-            page.add(f'<div class="text md">{render_markdown(_text(cell.get("source", "")))}</div>')
+            _markdown(page, _text(cell.get("source", "")))
         elif kind == "raw":
             page.add(f'<pre class="nb-raw">{_plain(page, _text(cell.get("source", "")))}</pre>')
         else:
@@ -96,6 +109,15 @@ def render_notebook(notebook: Notebook, locale: str) -> Markup:
     if not notebook.cells:
         page.note(EMPTY)
     return Markup('<div class="notebook" data-role="notebook">' + "".join(page.parts) + "</div>")
+
+
+def _markdown(page: _Page, text: str, css: str = "text md") -> None:
+    """As a reply's Markdown while the budget lasts, then as escaped plain text."""
+    page.markdown += len(text)
+    if page.markdown <= MAX_MARKDOWN_CHARS:
+        page.add(f'<div class="{css}">{render_markdown(text)}</div>')
+    else:
+        page.add(f'<pre class="nb-raw">{_plain(page, text)}</pre>')
 
 
 def _text(value: object) -> str:
@@ -123,6 +145,9 @@ def _code_cell(page: _Page, cell: dict[str, Any], python: bool) -> None:
         code = _plain(page, source)
     page.add(f'<pre class="nb-input hl"><code>{code}</code></pre>')
     for output in cell.get("outputs", []):
+        if page.size > MAX_HTML_CHARS:
+            page.note(MORE_OUTPUTS)
+            break
         _output(page, output)
 
 
@@ -148,7 +173,7 @@ def _rich(page: _Page, data: dict[str, Any]) -> None:
                     page.note(TOO_MANY_IMAGES, n=MAX_IMAGES)
                 page.images += 1
                 return
-            shown = _image(data[mime], fmt)
+            shown = _image(page, data[mime], fmt)
             if shown is None:
                 page.note(BAD_IMAGE)
             else:
@@ -156,7 +181,7 @@ def _rich(page: _Page, data: dict[str, Any]) -> None:
                 page.add(f'<img class="nb-img" src="data:{mime};base64,{shown}" alt="output {page.images}">')
             return
     if "text/markdown" in data:
-        page.add(f'<div class="nb-output text md">{render_markdown(_text(data["text/markdown"]))}</div>')
+        _markdown(page, _text(data["text/markdown"]), "nb-output text md")
         return
     active = any(mime in data for mime in ACTIVE_TYPES)
     if "text/plain" in data:
@@ -165,18 +190,24 @@ def _rich(page: _Page, data: dict[str, Any]) -> None:
         page.note(ACTIVE)
 
 
-def _image(value: object, fmt: str) -> str | None:
-    """The base64 of a re-encoded image, or None when it is not a whole, bounded PNG/JPEG."""
+def _image(page: _Page, value: object, fmt: str) -> str | None:
+    """The base64 of a re-encoded image, or None when it is not a whole, bounded PNG/JPEG (or the
+    notebook's pixel budget is spent)."""
     raw = _text(value).replace("\n", "")
     if len(raw) > MAX_IMAGE_BYTES * 4 // 3 + 4:
         return None
     try:
         data = base64.b64decode(raw, validate=True)
         with Image.open(io.BytesIO(data)) as img:
-            if img.format != fmt or img.width * img.height > MAX_IMAGE_PIXELS:
+            pixels = img.width * img.height * getattr(img, "n_frames", 1)
+            if img.format != fmt or pixels > MAX_IMAGE_PIXELS or page.pixels + pixels > MAX_PIXELS:
                 return None
+            page.pixels += pixels
             img.load()
         clean = strip_metadata("output", data, fmt)
+        if page.image_bytes + len(clean) > MAX_IMAGE_TOTAL_BYTES:
+            return None
+        page.image_bytes += len(clean)
     except (binascii.Error, ValueError, OSError, SyntaxError, UnidentifiedImageError,
             Image.DecompressionBombError, CampError):
         return None

@@ -57,10 +57,14 @@ MESSAGES = {
     "replied": lazy("{actor} replied to your reply #{floor} in homework {code}"),
     "quoted": lazy("{actor} quoted your reply #{floor} in homework {code}"),
     "won": lazy("You won a prize in “{title}” (homework {code}): tell us where to send it"),
+    "won_untitled": lazy("You won a prize in draw #{draw} of homework {code}: tell us where to send it"),
 }
 #: verdicts about the reply's form or its code crashing: `failed`; the rest are grades
 FAILED_VERDICTS = frozenset({catalog.FORMAT_ERROR, catalog.NOT_UNDERSTOOD}) | catalog.SANDBOX_VERDICTS
 PAGE_SIZE = 30
+#: people one reply can notify by quoting or answering their floors: a reply naming thousands of
+#: floors (`回复#1 回复#2 …`) would otherwise put an item, and a mail, in the whole class's inbox
+MAX_TOLD_PER_REPLY = 10
 #: the header shows at most this, then "99+"
 BADGE_MAX = 99
 
@@ -176,6 +180,8 @@ def replied(session: Session, reply: Submission) -> None:
         kind = "quoted" if floor in quoted else "replied" if floor in answered else None
         if kind is None or user.id == reply.author_id or user.id in told or not user.is_active:
             continue
+        if len(told) >= MAX_TOLD_PER_REPLY:
+            break
         if not visibility.sight(user, reply).body:  # sealed or hidden: they may not read it yet
             continue
         told.add(user.id)
@@ -222,8 +228,12 @@ def message(locale: str, kind: str, params: dict[str, Any]) -> str:
     values.setdefault("title", "?")
     verdict = str(params.get("verdict") or "")
     values["verdict"] = translate(locale, VERDICT_LABELS.get(verdict, verdict)) if verdict else "?"
-    msgid = MESSAGES["failed_infra"] if kind == "failed" and params.get("reason") == "infrastructure" \
-        else MESSAGES.get(kind, kind)
+    values.setdefault("draw", "?")
+    msgid = MESSAGES.get(kind, kind)
+    if kind == "failed" and params.get("reason") == "infrastructure":
+        msgid = MESSAGES["failed_infra"]
+    elif kind == "won" and not params.get("title"):
+        msgid = MESSAGES["won_untitled"]
     try:
         return translate(locale, msgid, **values)
     except (KeyError, IndexError, ValueError):  # a catalog entry that lost a placeholder

@@ -43,13 +43,29 @@ def _winner_ids(session: Session, draw: Draw) -> set[int]:
     return set(session.scalars(select(Submission.author_id).where(Submission.id.in_(entry_ids))))
 
 
+def _withdrawn_ids(session: Session, draw: Draw) -> set[int]:
+    """Authors of this draw's winning entries who gave up their prize (a replacement draw names
+    them in its `withdrawal`; it stands even if that replacement was aborted and drawn again)."""
+    entry_ids: set[int] = set()
+    for withdrawal in session.scalars(select(Draw.withdrawal).where(Draw.replaces_id == draw.id)):
+        if isinstance(withdrawal, dict):
+            entry_ids.update(int(i) for i in withdrawal.get("withdrawn_entry_ids", []))
+    if not entry_ids:
+        return set()
+    return set(session.scalars(select(Submission.author_id).where(Submission.id.in_(entry_ids))))
+
+
 def context_for(session: Session, draw_id: int, user: User) -> ClaimContext:
-    """The claim form's draw and the user's claim; refused unless the user won this draw."""
+    """The claim form's draw and the user's claim; refused unless the user won this draw and
+    did not give the prize up (then a replacement's winner gets it: the prize goes out once)."""
     draw = session.get(Draw, draw_id) if 0 < draw_id < 2**31 else None
     if draw is None or draw.status != "revealed":
         raise NotFound("No published draw {id}", id=draw_id)
     if user.id not in _winner_ids(session, draw):
         raise Forbidden("Only a winner of this draw can give delivery details")
+    if user.id in _withdrawn_ids(session, draw):
+        raise Forbidden("You gave this prize up: a replacement draw chose another winner, so there "
+                        "is nothing to deliver")
     assignment = session.get(Assignment, draw.assignment_id)
     assert assignment is not None
     claim = session.scalar(select(PrizeClaim).where(PrizeClaim.draw_id == draw.id,

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import after_commit
+from app.live import announce
 from app.models import Assignment, GradingAttempt, Status, Submission, User, utcnow
 from app.queue import enqueue_grading
 from app.services.audit import record
@@ -55,6 +56,7 @@ def _send_after_commit(session: Session, ids: list[int], queue: str) -> None:
     def send() -> None:
         for submission_id in ids:
             enqueue_grading(submission_id, queue)
+        announce(ids)  # open live panels show the new round
 
     after_commit(session, send)
 

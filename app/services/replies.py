@@ -116,12 +116,10 @@ def post_reply(session: Session, course: Course, author: User, text: str | None,
     posted = Posted(plan, post)
     for planned in sorted(plan.parts, key=lambda p: p.assignment.id):
         mine = [files[i] for i in planned.indexes]
-        submission = submit(session, planned.assignment, author, planned.part.text, mine, now=now)
-        submission.post_id = post.id if post else None
-        submission.route_flag = planned.part.flag
-        submission.route_written = ",".join(planned.part.written)[:64] or None
+        submission = submit(session, planned.assignment, author, planned.part.text, mine, now=now,
+                            post_id=post.id if post else None, route_flag=planned.part.flag,
+                            route_written=",".join(planned.part.written)[:64] or None)
         posted.submissions[planned.assignment.code] = submission
-    session.flush()
     return posted
 
 

@@ -22,14 +22,11 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from grader.catalog import COLONS, DASHES, DIGITS, PREFIX_WORD
+from grader.catalog import ANY_PREFIX, COLONS, DASHES
 
 #: flag of a part filed under a shorter code than written (`作业8-1` → `8`)
 FILED_UNDER_PARENT = "filed_under_parent"
 
-_CANDIDATE = re.compile(
-    rf"{PREFIX_WORD}[ \t\u3000]*(?P<code>[{DIGITS}]+(?:[ \t]*[{DASHES}][ \t]*[{DIGITS}]+)*)"
-)
 _LINE_LEAD = re.compile(r"[ \t\u3000#>*_+\-【\[]*(?:\d{1,2}[.)、][ \t\u3000]*)?")
 _CLOSERS = re.compile(r"[ \t\u3000*_】\]]*")
 _LINE_START_FOLLOW = COLONS + ",，、.。;；(（"
@@ -93,7 +90,7 @@ def _prefix_start(text: str, start: int, end: int) -> int | None:
 
 def find_prefixes(text: str) -> list[Prefix]:
     found = []
-    for match in _CANDIDATE.finditer(text):
+    for match in ANY_PREFIX.finditer(text):
         start = _prefix_start(text, match.start(), match.end())
         if start is not None:
             written = match["code"]

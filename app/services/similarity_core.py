@@ -30,6 +30,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from app.names import fold_look_alikes
+from grader.catalog import ANY_PREFIX, COLONS
 
 SHINGLE = 5
 PERMUTATIONS = 128
@@ -40,7 +41,7 @@ CODE_WINDOW = 8
 MIN_FINGERPRINTS = 8
 CODE_THRESHOLD = 0.8
 BOILERPLATE_SHARE = 0.5  # a fingerprint in more than half of the packages is not evidence
-PREFIX = re.compile(r"^\s*作业\s*[0-9]+(?:[-－][0-9]+)?\s*[:：]?")
+PREFIX = re.compile(rf"^\s*{ANY_PREFIX.pattern}\s*[{COLONS}]?")
 NOT_CONTENT = re.compile(r"[\W_]+", re.UNICODE)
 TOKEN = re.compile(r"""(?P<comment>\#[^\n]*)
     |(?P<string>[rRbBuUfF]{0,2}(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'))

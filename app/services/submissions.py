@@ -48,7 +48,10 @@ def submit(
     text: str | None,
     files: list[CheckedFile],
     now: datetime | None = None,
+    **columns: object,
 ) -> Submission:
+    """File one reply: floor, row, attachments, and its id to the queue once committed.
+    `columns`: more of the row's values (where a split reply came from), in the same INSERT."""
     now = now or utcnow()
     text = clean_text(text)
     if not text and not files:
@@ -63,24 +66,24 @@ def submit(
     floor = allocate_floor(session, assignment.id)  # also locks the homework's row until commit
     if any(f.kind == "code" for f in files):
         check_code_quota(session, assignment, author.id, now)
+    # the relationships set here are what the answer shows: nothing is loaded again for it
     submission = Submission(
-        assignment_id=assignment.id,
-        author_id=author.id,
+        assignment=assignment,
+        author=author,
         floor=floor,
         text=text,
         is_late=late,
         status=Status.queued.value,
         created_at=now,
         queued_at=now,
+        attachments=[],
+        **columns,
     )
-    session.add(submission)
-    session.flush()
     for checked in files:
         staged = storage.stage(checked.data)  # its real name once the reply has committed
         after_commit(session, partial(storage.promote, staged))
-        session.add(
+        submission.attachments.append(
             Attachment(
-                submission_id=submission.id,
                 filename=checked.filename,
                 sha256=staged.digest,
                 size=len(checked.data),
@@ -88,6 +91,7 @@ def submit(
                 content_type=checked.content_type,
             )
         )
+    session.add(submission)
     session.flush()
     notifications.replied(session, submission)
     submission_id, queue = submission.id, assignment.queue

@@ -5,10 +5,10 @@ A token is shown once; the database keeps only its SHA-256 (`app.security.hash_a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.errors import NotFound
 from app.models import ApiToken, User, utcnow
@@ -16,6 +16,8 @@ from app.security import hash_api_token, new_api_token
 from app.services.audit import record
 
 MAX_TOKEN_DAYS = 3650
+#: how stale a token's "last used" may get
+LAST_USE_STEP = timedelta(minutes=1)
 
 
 def create_token(session: Session, user: User, label: str = "", expires_days: int | None = None) -> str:
@@ -28,15 +30,20 @@ def create_token(session: Session, user: User, label: str = "", expires_days: in
 
 
 def user_for_token(session: Session, token: str) -> User | None:
+    """The token's account (one statement), or None for an unknown, revoked or expired token or
+    a disabled account. Its last use is written at most once per `LAST_USE_STEP`: the page
+    shows it to the minute, and a write (and its row lock) on every API call is not worth that."""
     row = session.scalar(
-        select(ApiToken).where(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(
             ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None)
         )
     )
     now = utcnow()
     if row is None or not row.user.is_active or (row.expires_at is not None and row.expires_at <= now):
         return None
-    row.last_used_at = now
+    last = row.last_used_at
+    if last is None or now - (last if last.tzinfo else last.replace(tzinfo=UTC)) >= LAST_USE_STEP:
+        row.last_used_at = now
     return row.user
 
 

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 
+from app.config import Settings
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
 from app.errors import CampError
 from app.i18n import translate
@@ -109,6 +111,7 @@ def forgot(request: Request, session: SessionDep, name: Text) -> Response:
         return refused_page(request, "password_forgot.html", refused, sent=False)
     login_limits.reset_requested(session, address)
     user = find_user(session, name)
+    response = render(request, "password_forgot.html", sent=True, error=None)
     if user is not None and user.email and user.is_active and mail_configured(settings):
         # the configured address, never the request's Host header: a forged Host would mail
         # the victim a working reset link that points at the attacker's site
@@ -118,11 +121,18 @@ def forgot(request: Request, session: SessionDep, name: Text) -> Response:
         body = translate(locale, "Someone (we hope you) asked to reset the password of {name} on Camp. "
                                  "Open this link within one hour to set a new one:\n\n{link}\n\n"
                                  "If it was not you, ignore this mail.", name=user.name, link=link)
-        try:
-            send_mail(settings, user.email, translate(locale, "Camp: reset your password"), body)
-        except OSError as exc:  # the page still says nothing about the account
-            log.error("reset mail to user %s not sent: %s", user.id, exc)
-    return render(request, "password_forgot.html", sent=True, error=None)
+        # sent after the answer has gone out: the page never waits for SMTP, and an account with
+        # an address answers as fast as a name that does not exist (no probing by timing)
+        response.background = BackgroundTask(_send_reset, settings, user.id, user.email,
+                                             translate(locale, "Camp: reset your password"), body)
+    return response
+
+
+def _send_reset(settings: Settings, user_id: int, to: str, subject: str, body: str) -> None:
+    try:
+        send_mail(settings, to, subject, body)
+    except OSError as exc:  # the page said nothing about the account either way
+        log.error("reset mail to user %s not sent: %s", user_id, exc)
 
 
 @router.get("/password/reset")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import paging
-from app.deps import AdminUser, CsrfChecked, SessionDep, get_locale
+from app.deps import AdminUser, CsrfChecked, SessionDep, committed_in_thread, get_locale
 from app.draws import DrawError
 from app.errors import CampError, Forbidden, NotFound
 from app.i18n import translate
@@ -140,17 +142,18 @@ async def upload_course(request: Request, session: SessionDep, admin: AdminUser,
     locale = get_locale(request)
     data = await file.read() if file is not None else b""
     if not data:
-        return _courses_page(request, session, error=translate(locale, "Choose a course file (.yaml) first"),
-                             status_code=422)
+        return await run_in_threadpool(partial(_courses_page, request, session, status_code=422,
+                                               error=translate(locale, "Choose a course file (.yaml) first")))
     try:
-        course = load_course(session, parse_course_bytes(data), actor=admin)
+        # parsing, the database work and its commit in the thread pool (app/deps.py)
+        course = await committed_in_thread(session, lambda: load_course(session, parse_course_bytes(data),
+                                                                        actor=admin))
     except CourseFileError as exc:
-        session.rollback()
-        return _courses_page(request, session, error=translate(locale, exc.summary),
-                             problems=exc.problems, status_code=422)
+        return await run_in_threadpool(partial(_courses_page, request, session, problems=exc.problems,
+                                               error=translate(locale, exc.summary), status_code=422))
     except CampError as exc:
-        session.rollback()
-        return _courses_page(request, session, error=error_text(request, exc), status_code=exc.status_code)
+        return await run_in_threadpool(partial(_courses_page, request, session,
+                                               error=error_text(request, exc), status_code=exc.status_code))
     return redirect(f"/admin/courses?loaded={course.slug}")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import oversized_form, paging
-from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
+from app.deps import CsrfChecked, CurrentUser, SessionDep, committed_in_thread, get_locale
 from app.errors import CampError
 from app.models import Course, utcnow
 from app.reply_schemas import reply_out
@@ -32,6 +32,7 @@ from app.services.replies import (
     quotas,
 )
 from app.services.submissions import clean_text, reply_counts
+from app.services.uploads import CheckedFile
 from app.templating import render
 from app.upload_reader import checked_uploads
 from app.web import once
@@ -71,23 +72,28 @@ async def post_course_reply(
     action: Annotated[str, Form()] = "post",
     idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
-    course = get_course(session, slug)
+    course = await run_in_threadpool(get_course, session, slug)
+
+    def file(checked: list[CheckedFile]) -> Response:
+        taken = once.take_token(request, session, user, idempotency_key, text, checked)
+        if isinstance(taken, Response):
+            return taken
+        posted = post_reply(session, course, user, text, checked)
+        assert posted.post is not None
+        return once.answer(session, taken, f"/courses/{slug}?posted={posted.post.id}#post-{posted.post.id}")
+
     try:
         oversized_form.raise_if_refused(request.scope)
         if action == "preview":  # renders the course thread's Markdown: in the thread pool
             return await run_in_threadpool(_preview, request, session, course, user, text, files or [])
         checked = await checked_uploads(request, files)
-        taken = once.take_token(request, session, user, idempotency_key, text, checked)
-        if isinstance(taken, Response):
-            return taken
-        posted = post_reply(session, course, user, text, checked)
+        # the database work and its commit in the thread pool, never on the event loop (app/deps.py)
+        return await committed_in_thread(session, partial(file, checked))
     except CampError as exc:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         return await run_in_threadpool(partial(render_course, request, session, course,
                                                error=error_text(request, exc), draft=text,
                                                status_code=exc.status_code))
-    assert posted.post is not None
-    return once.answer(session, taken, f"/courses/{slug}?posted={posted.post.id}#post-{posted.post.id}")
 
 
 def _preview(request: Request, session: Session, course: Course, user: CurrentUser, text: str,

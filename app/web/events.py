@@ -1,4 +1,9 @@
-"""Server-sent events: a submission's status, pushed until it reaches a final state."""
+"""Server-sent events: a submission's status, pushed until it reaches a final state.
+
+A stream reads its submission when the grading announces a change (app/live.py: the worker's
+claim and verdict arrive as wake-ups, not as data), and at the latest every
+`live_fallback_seconds` in case an announcement was lost. Each read goes through the same
+visibility rules as the pages (app/services/visibility.py)."""
 
 from __future__ import annotations
 
@@ -15,15 +20,16 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.config import get_settings
 from app.db import get_sessionmaker
 from app.deps import get_locale
 from app.i18n import chip_of, lazy, translate
+from app.live import FEED
 from app.models import FINAL_STATUSES, Submission, User
 from app.services import visibility
 from app.services.grading_order import queue_place, running_since
 
 router = APIRouter()
-POLL_SECONDS = 0.5
 MAX_STREAM_SECONDS = 300  # the browser's EventSource reconnects by itself after this
 LOG_TAIL_CHARS = 2000
 STREAM_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
@@ -40,10 +46,19 @@ def _viewer(session: Session, viewer_id: int | None) -> User | None:
 
 
 def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> dict[str, object] | None:
+    return _read(submission_id, locale, viewer_id)[0]
+
+
+Snapshot = dict[str, object]
+
+
+def _read(submission_id: int, locale: str, viewer_id: int | None) -> tuple[Snapshot | None, str | None]:
+    """(what this viewer may see of the submission, the queue it waits in while it is queued)."""
+    queue = None
     with get_sessionmaker()() as session:
         s = session.get(Submission, submission_id)
         if s is None:
-            return None
+            return None, None
         seen = visibility.sight(_viewer(session, viewer_id), s)
         final = s.status in FINAL_STATUSES
         status_key, status_label = chip_of(s.status, visibility.shown_verdict(seen, s))
@@ -71,13 +86,14 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
             label = (translate(locale, QUEUE_AHEAD, n=place.ahead) if eta is None else
                      translate(locale, QUEUE_AHEAD_ETA, n=place.ahead, seconds=str(eta)))
             snap.update(queue_ahead=place.ahead, queue_label=label, eta_seconds=place.eta_seconds)
+            queue = place.queue
         elif s.status == "running":
             snap.update(running_since=running_since(session, s),
                         running_label=translate(locale, RUNNING_FOR, seconds="{seconds}"))
         log = visibility.shown_log(seen, s)
         if final and log and seen.audience == "author":
             snap.update(log_tail=log[-LOG_TAIL_CHARS:], log_label=translate(locale, LOG_TAIL))
-        return snap
+        return snap, queue
 
 
 def _cookie_viewer(user_id: object, version: object) -> int | None:
@@ -89,15 +105,13 @@ def _cookie_viewer(user_id: object, version: object) -> int | None:
         return user_id if user is not None and user.is_active and user.session_version == version else None
 
 
-#: open streams per client address; each polls the database twice a second
-STREAMS_PER_CLIENT = 6
 #: the streams themselves, weakly: one that ends, or never starts, leaves the set by itself
 _open_streams: defaultdict[str, WeakSet[AsyncIterator[bytes]]] = defaultdict(WeakSet)
 
 
 def refuse_too_many(request: Request, locale: str) -> JSONResponse | None:
-    """429 when this address has `STREAMS_PER_CLIENT` live streams open (of any kind)."""
-    if len(_open_streams.get(client_of(request), ())) < STREAMS_PER_CLIENT:
+    """429 when this address has `streams_per_client` live streams open (of any kind)."""
+    if len(_open_streams.get(client_of(request), ())) < get_settings().streams_per_client:
         return None
     text = translate(locale, "Too many live views open from your address; close some tabs")
     return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
@@ -140,14 +154,18 @@ async def _events(submission_id: int, request: Request, locale: str,
     last = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_SECONDS
-    while loop.time() < deadline and not await request.is_disconnected():
-        snap = await run_in_threadpool(_snapshot, submission_id, locale, viewer_id)
-        if snap is None:
-            yield format_sse_event(event="gone", data_str="{}")
-            return
-        if snap != last:
-            yield format_sse_event(data_str=json.dumps(snap, ensure_ascii=False))
-            last = snap
-        if snap["final"]:
-            return
-        await asyncio.sleep(POLL_SECONDS)
+    fallback = get_settings().live_fallback_seconds
+    with FEED.watching(submission_id) as watch:
+        while loop.time() < deadline and not await request.is_disconnected():
+            watch.mine.clear()  # a change announced while we read wakes the next wait
+            snap, queue = await run_in_threadpool(_read, submission_id, locale, viewer_id)
+            if snap is None:
+                yield format_sse_event(event="gone", data_str="{}")
+                return
+            watch.queue = queue  # while it waits, its place moves with its queue
+            if snap != last:
+                yield format_sse_event(data_str=json.dumps(snap, ensure_ascii=False))
+                last = snap
+            if snap["final"]:
+                return
+            await watch.changed(min(fallback, max(0.0, deadline - loop.time())))

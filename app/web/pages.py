@@ -12,15 +12,16 @@ from starlette.concurrency import run_in_threadpool
 
 from app import oversized_form, paging
 from app.config import PROJECT_ROOT
-from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep
+from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, committed_in_thread
 from app.errors import CampError
 from app.models import Assignment, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
-from app.services.courses import get_assignment, get_course, list_courses
+from app.services.courses import get_assignment, get_course, homework_for_reply, list_courses
 from app.services.homework_settings import grades_code
 from app.services.quotes import quote_of
 from app.services.submissions import for_author, thread, thread_length
+from app.services.uploads import CheckedFile
 from app.templating import render
 from app.upload_reader import checked_uploads
 from app.web import once
@@ -112,26 +113,30 @@ async def post_reply(
     files: Annotated[list[UploadFile] | None, Form()] = None,
     idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
-    assignment = get_assignment(session, slug, code)
-    try:
-        oversized_form.raise_if_refused(request.scope)
-        checked = await checked_uploads(request, files)
+    assignment = await run_in_threadpool(homework_for_reply, session, slug, code)
+
+    def file(checked: list[CheckedFile]) -> Response:
         taken = once.take_token(request, session, user, idempotency_key, text, checked)
         if isinstance(taken, Response):
             return taken
         posted = reply_service.post_reply(session, assignment.course, user, text, checked, default=assignment)
+        # Parts naming other homework were filed there; the page lists where each part went.
+        submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))
+        ids = ",".join(str(s.id) for s in posted.submissions.values())
+        target = submission.assignment
+        return once.answer(
+            session, taken, paging.floor_url(slug, target.code, submission.floor, posted=ids))
+
+    try:
+        oversized_form.raise_if_refused(request.scope)
+        checked = await checked_uploads(request, files)
+        # the database work and its commit in the thread pool, never on the event loop (app/deps.py)
+        return await committed_in_thread(session, partial(file, checked))
     except CampError as exc:
-        session.rollback()
         # the page renders every reply's Markdown: in the thread pool, not on the event loop
         return await run_in_threadpool(partial(_assignment_view, request, session, assignment,
                                                error=error_text(request, exc), text=text,
                                                status_code=exc.status_code))
-    # Parts naming other homework were filed there; the page lists where each part went.
-    submission = posted.submissions.get(code) or next(iter(posted.submissions.values()))
-    ids = ",".join(str(s.id) for s in posted.submissions.values())
-    target = submission.assignment
-    return once.answer(
-        session, taken, paging.floor_url(slug, target.code, submission.floor, posted=ids))
 
 
 @router.get("/me/submissions")

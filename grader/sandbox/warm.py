@@ -18,8 +18,9 @@ they do when a cold run imports the same modules itself. After its one run the s
 destroyed like a cold one; a background thread starts the next.
 
 Differences a program can see, none of them about another student: the modules are already in
-`sys.modules`, and the work dir's tmpfs is sized for the largest package `Limits` allow (a cold
-one is sized for the package it got).
+`sys.modules`, and pid 1's command line says `--warm`. The work dir's tmpfs is mounted for the
+largest package `Limits` allow and, at the hand-off, remounted to the size a cold run would get
+for this package (`_resize_box`).
 
 Cold start stays the fallback: no pool for these limits, an empty pool, a sandbox that died
 while it waited, or one that failed at the hand-off (the run is then retried cold).
@@ -28,6 +29,7 @@ while it waited, or one that failed at the hand-off (the run is then retried col
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import logging
 import math
@@ -39,14 +41,14 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.limits import Limits
 from grader.sandbox import health, seccomp
-from grader.sandbox.command import MAIN, package_allowance, warm_bwrap_argv
+from grader.sandbox.command import MAIN, WORKDIR, package_allowance, warm_bwrap_argv
 from grader.sandbox.config import SandboxConfig
 from grader.sandbox.isolation import Isolation, SandboxSetupError, close_preexec, isolation
 from grader.sandbox.process import (
@@ -210,9 +212,14 @@ class WarmSandbox:
         """Hand this sandbox its one run and supervise it like a cold one; then destroy it."""
         assert self.proc is not None
         try:
-            return self._hand_off(script, args, package, inputs, outputs)
-        finally:
+            outcome = self._hand_off(script, args, package, inputs, outputs)
+        except BaseException:
             self.discard()
+            raise
+        # every process of the run is dead and its outputs are moved: the rest of the tear-down
+        # (cgroup, slot, host directory) need not hold up the verdict
+        _in_background(self.discard)
+        return outcome
 
     def _hand_off(
         self, script: Path, args: Sequence[str], package: Path | None,
@@ -224,7 +231,8 @@ class WarmSandbox:
         for name, path in inputs.items():
             _link_or_copy(str(path), str(self.home / "in" / name))
         mine = {name: self.home / "out" / name for name in outputs}
-        _prepare(self.home / "pkg", {n: self.home / "in" / n for n in inputs}, mine, self.box.uid)
+        size = _prepare(self.home / "pkg", {n: self.home / "in" / n for n in inputs}, mine, self.box.uid)
+        self._resize_box(self.limits.scratch_bytes + size)
         with open(self.home / "main.py", "wb") as main:  # the same inode: it is bound already
             main.write(script.read_bytes())
         request = {"script": MAIN, "args": list(args), "cpu_seconds": self.limits.cpu_seconds}
@@ -247,6 +255,25 @@ class WarmSandbox:
             os.replace(mine[name], path)
         return outcome
 
+    def _resize_box(self, size: int) -> None:
+        """Give /box the size a cold run would get for this package (scratch plus the package):
+        the tmpfs was mounted for the largest package; it is remounted, still empty, inside the
+        sandbox's mount namespace by a helper process of the grader (root), before the hand-off.
+        Nothing but the trusted warm-up has run in that namespace yet."""
+        assert self.proc is not None
+        try:
+            pid1 = int(Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()[0])
+            flags = _mount_flags(Path(f"/proc/{pid1}/mountinfo").read_text(), WORKDIR)
+            namespace = os.open(f"/proc/{pid1}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        except (OSError, IndexError, ValueError) as exc:
+            raise SandboxSetupError(f"sandbox: the warm sandbox's /box cannot be sized: {exc}") from exc
+        try:
+            code = _remount_in(namespace, WORKDIR.encode(), flags, f"size={size}".encode())
+        finally:
+            os.close(namespace)
+        if code:
+            raise SandboxSetupError(f"sandbox: resizing the warm sandbox's /box failed: {os.strerror(code)}")
+
     def discard(self) -> None:
         """Kill the sandbox (if it runs), free its slot and cgroup, remove its host directory."""
         for attr in ("request_w", "status_r"):
@@ -266,6 +293,67 @@ class WarmSandbox:
                 self.proc.stdout.close()
         finally:
             self._stack.close()
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_CLONE_NEWNS = 0x00020000
+_MS_REMOUNT = 32
+#: per-mount flags as /proc/PID/mountinfo names them (a remount must repeat them)
+_MS_FLAGS = {"ro": 1, "nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1 << 10, "nodiratime": 1 << 11,
+             "relatime": 1 << 21, "strictatime": 1 << 24}
+
+
+def _mount_flags(mountinfo: str, target: str) -> int:
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) > 5 and fields[4] == target:
+            flags = 0
+            for option in fields[5].split(","):
+                flags |= _MS_FLAGS.get(option, 0)
+            return flags
+    raise ValueError(f"{target} is not a mount point there")
+
+
+def _remount_in(namespace: int, target: bytes, flags: int, data: bytes) -> int:
+    """Remount `target` in the mount namespace `namespace` from a forked child (setns needs a
+    process that shares no file-system state); 0, or the errno of what failed."""
+    pid = os.fork()
+    if pid == 0:  # only syscalls until _exit
+        code = 0
+        if _LIBC.setns(namespace, _CLONE_NEWNS) != 0 or _LIBC.mount(
+            b"tmpfs", target, b"tmpfs", _MS_REMOUNT | flags, data
+        ) != 0:
+            code = ctypes.get_errno() or 255
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+_teardowns: set[threading.Thread] = set()
+
+
+def _in_background(discard: Callable[[], None]) -> None:
+    def run() -> None:
+        try:
+            discard()
+        except Exception as exc:  # a broken tear-down is the host's: said loudly
+            health.record_failure(str(exc))
+            log.error("warm pool: tear-down failed: %s", exc)
+        finally:
+            with _lock:
+                _teardowns.discard(thread)
+
+    thread = threading.Thread(target=run, name="camp-warm-teardown", daemon=True)
+    with _lock:
+        _teardowns.add(thread)
+    thread.start()
+
+
+def _join_teardowns() -> None:
+    with _lock:
+        pending = list(_teardowns)
+    for thread in pending:
+        thread.join()
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -397,6 +485,7 @@ class WarmPool:
             sandbox.discard()
         if threading.current_thread() is not self._thread:
             self._thread.join()
+        _join_teardowns()
 
 
 _pools: dict[tuple[Limits, SandboxConfig], WarmPool] = {}
@@ -440,6 +529,7 @@ def stop() -> None:
         _pools.clear()
     for pool in pools:
         pool.close()
+    _join_teardowns()
 
 
 def run_warm(

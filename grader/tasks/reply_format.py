@@ -27,8 +27,8 @@ class ReplyFormat(ReferenceTask):
                 FORMAT_ERROR,
                 0.0,
                 say(
-                    f"回复格式不对：请以“作业{code}：”开头，例如 {example}",
-                    f"Wrong reply format: start with “作业{code}：”, for example {example}",
+                    f"回复格式不对：请以“{example_prefix(code)}”开头，例如 {example}",
+                    f"Wrong reply format: start with “{example_prefix(code)}”, for example {example}",
                 ),
             )
         if not answer:
@@ -36,8 +36,8 @@ class ReplyFormat(ReferenceTask):
                 FORMAT_ERROR,
                 0.0,
                 say(
-                    f"“作业{code}：”后面没有内容，请写上你的答案。",
-                    f"Nothing follows “作业{code}：”; please write your answer.",
+                    f"“{example_prefix(code)}”后面没有内容，请写上你的答案。",
+                    f"Nothing follows “{example_prefix(code)}”; please write your answer.",
                 ),
             )
         return Report(

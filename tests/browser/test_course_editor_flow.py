@@ -72,7 +72,7 @@ def test_edit_refuse_typo_preview_diff_save(browser: Browser, site: str, sqlite_
         expect(page.locator("#f-title")).to_have_value("跑通房价预测案例（新版）")
         _fits(page, width)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"course_editor_refused_{width}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"course_editor_refused_{width}.png"))
 
         # the preview is rendered by the server; the form is not submitted
         page.fill("#f-kind", "reply_format")
@@ -101,7 +101,7 @@ def test_edit_refuse_typo_preview_diff_save(browser: Browser, site: str, sqlite_
         page.screenshot(path=str(SCREENSHOTS / f"course_editor_diff_{width}.png"), full_page=True)
         page.click("button[data-role=save]")
         expect(page.locator("[data-role=saved]")).to_contain_text("已保存")
-        page.screenshot(path=str(SCREENSHOTS / f"course_editor_saved_{width}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"course_editor_saved_{width}.png"))
 
         page.goto(f"{site}/courses/{slug}/assignments/1-1")
         expect(page.locator(".task .body strong")).to_have_text("注意")

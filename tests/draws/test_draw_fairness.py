@@ -130,6 +130,7 @@ def test_chi_square_p_value_function(statistic: float, df: int, expected: float 
         assert p == pytest.approx(wilson_hilferty_sf(statistic, df), abs=0.01)
 
 
+@pytest.mark.slow  # thousands of draws
 def test_lottery_selects_every_entry_equally_often() -> None:
     any_place, first_place = simulate(camp_lottery)
     assert sum(any_place) == DRAWS * WINNERS and sum(first_place) == DRAWS
@@ -138,6 +139,7 @@ def test_lottery_selects_every_entry_equally_often() -> None:
     assert p_first > 0.01, (p_first, first_place)
 
 
+@pytest.mark.slow  # thousands of draws
 def test_the_test_catches_a_slightly_biased_lottery() -> None:
     """Negative control: entry 0 slipped in as third winner in about 1% of the draws is caught."""
 

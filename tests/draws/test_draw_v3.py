@@ -77,7 +77,7 @@ def test_round_arithmetic() -> None:
     assert standalone.beacon_round(t("2023-09-15T10:50:03Z")) == 657413
 
 
-@pytest.mark.parametrize("backend", ["arkworks", "py_ecc"])
+@pytest.mark.parametrize("backend", ["arkworks", pytest.param("py_ecc", marks=pytest.mark.slow)])  # pure Python: seconds
 def test_real_rounds_verify_with_both_bls_libraries(backend: str) -> None:
     for number, signature in (ROUND_123, ROUND_657413):
         assert beacon.verify_round(number, signature, backend)

@@ -98,6 +98,7 @@ def test_outputs_are_checked_outside(body, verdict, message):
         assert report.score == pytest.approx(ZERO_ACCURACY)
 
 
+@pytest.mark.slow  # imports Paddle in the sandbox
 def test_paddle_predictor_in_the_sandbox():
     code = b"""
 import numpy as np

@@ -101,6 +101,7 @@ PROBE = """
         "cpu_left": cpu[0] - (used.ru_utime + used.ru_stime),
         "seccomp": status("Seccomp"), "nnp": status("NoNewPrivs"), "caps": status("CapEff"),
         "cgroup": open("/proc/self/cgroup").read(), "hostname": os.uname().nodename,
+        "sizes": {p: os.statvfs(p).f_blocks * os.statvfs(p).f_frsize for p in ("/box", "/tmp", "/dev/shm")},
     }))
 """
 
@@ -166,6 +167,7 @@ def test_the_wall_clock_starts_at_the_hand_off() -> None:
     assert pool.stats.used == 1
 
 
+@pytest.mark.slow  # waits out a CPU limit
 def test_cpu_limit_is_the_runs_own() -> None:
     """A busy loop is stopped at `cpu_seconds` of its own, counted from the hand-off; the CPU
     time of the imports is not reported as the run's. (A long wall limit: on a busy machine the

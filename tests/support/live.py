@@ -34,13 +34,13 @@ def _up(url: str) -> bool:
 
 
 @contextmanager
-def live_server(stack: Stack, **env: str) -> Iterator[str]:
-    """`env`: extra settings for this server only (CAMP_...)."""
+def live_server(stack: Stack, workers: int = 1, **env: str) -> Iterator[str]:
+    """`env`: extra settings for this server only (CAMP_...); `workers`: uvicorn processes."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(stack.data_dir / f"server-{port}.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port), "--workers", str(workers)],
         cwd=PROJECT_ROOT, env={**stack.subprocess_env(), **env}, stdout=log, stderr=subprocess.STDOUT,
     )
     try:

@@ -5,17 +5,33 @@ from __future__ import annotations
 import re
 import secrets
 from contextlib import AbstractContextManager, nullcontext
+from functools import lru_cache
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.stacks import Stack
 
 
 def make_client() -> TestClient:
-    """A TestClient on a fresh app, for the stack that is active in this process."""
+    """A TestClient with cookies of its own, on the app for the settings active in this process."""
+    return TestClient(shared_app(), base_url="http://testserver")
+
+
+def shared_app() -> FastAPI:
+    """The app for the current settings, built once and shared by the tests' clients: a fresh app
+    builds every route's dependencies again on first use, a quarter of a second of CPU per test.
+    Other settings (a test that changes the environment) get an app of their own."""
+    from app.config import get_settings
+
+    return _app_for(get_settings().model_dump_json())
+
+
+@lru_cache(maxsize=16)
+def _app_for(settings_json: str) -> FastAPI:
     from app.main import create_app
 
-    return TestClient(create_app(), base_url="http://testserver")
+    return create_app()
 
 
 def unique_name(prefix: str = "u") -> str:
