@@ -69,6 +69,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/password/reset": NONE,
     # the inbox shows what happened, never a reply's text or score (app/services/notifications.py)
     "/inbox": NONE,
+    "/api/v1/me/notifications": NONE,
     "/prizes/{draw_id}/claim": NONE,  # the winner's own delivery details
     "/admin/claims": NONE,  # delivery details: admins only (tests/test_notifications_claims.py)
     "/admin/claims.csv": NONE,
