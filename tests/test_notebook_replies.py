@@ -122,7 +122,9 @@ def test_a_notebook_on_an_essay_is_shown_rendered_to_its_author_and_staff_only(
     assert "笔记本（仅作者和工作人员可见）" in theirs and "训练曲线</h1>" not in theirs
     attachment = embedded_client.get(f"/api/v1/submissions/{body['id']}", headers=author).json()["attachments"][0]
     assert embedded_client.get(attachment["url"], headers=other).status_code == 403
+    assert attachment["content_type"] == NB_TYPE and attachment["kind"] == "code"
     own_page = f"/files/{attachment['id']}/notebook"
+    assert attachment["view_url"] == own_page
     for who, status in ((author, 200), (instructor, 200), (other, 403), ({}, 403)):
         seen = embedded_client.get(own_page, headers=who)
         assert seen.status_code == status, (who, seen.status_code)
