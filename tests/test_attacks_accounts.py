@@ -12,14 +12,7 @@ from pydantic import ValidationError
 
 from tests.support.mailbox import local_smtp
 from tests.support.stacks import Stack
-from tests.support.web import csrf_of, unique_name
-
-
-def app_client(**settings: object) -> TestClient:
-    from app.config import get_settings
-    from app.main import create_app
-
-    return TestClient(create_app(get_settings().model_copy(update=settings)))
+from tests.support.web import app_client, csrf_of, unique_name
 
 
 def _register_with_mail(client: TestClient) -> str:
