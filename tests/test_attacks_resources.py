@@ -1,8 +1,11 @@
 """Resource abuse replayed as a hostile user would try it (docs/abuse.md, "Tried as an
-attacker"): one reply that mails the whole class."""
+attacker"): one reply that mails the whole class, previews that fill the thread pool."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -28,3 +31,46 @@ def test_one_reply_cannot_notify_the_whole_class(client: TestClient, stack: Stac
         told = session.scalar(select(func.count()).select_from(Notification).where(
             Notification.key == f"replied:{posted.json()['id']}"))
     assert told == 10  # MAX_TOLD_PER_REPLY: the first ten floors named
+
+
+def test_parallel_previews_from_one_account_render_one_at_a_time(embedded_client: TestClient, embedded: Stack,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """64 KB of `[` takes markdown-it about 3 s of a core, and the preview renders it afresh every
+    time: one account sending 24 previews at once took 24 threads for a minute of CPU and every
+    page of the site waited. Now one preview per account renders at a time; the rest get 429."""
+    from markupsafe import Markup
+
+    from app.web import compose
+    from tests.support.staff import log_in
+    from tests.support.web import add_user, csrf_of
+
+    gate, lock, running, peak = threading.Event(), threading.Lock(), [0], [0]
+
+    def held_render(text: str) -> Markup:  # the slow renderer, held until every answer is in
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        gate.wait(120)
+        with lock:
+            running[0] -= 1
+        return Markup("<p>[[[</p>")
+
+    monkeypatch.setattr(compose, "render_markdown", held_render)
+    client = embedded_client
+    log_in(client, add_user(embedded))
+    token = csrf_of(client, "/courses/dl-bootcamp/assignments/1-1")
+    statuses: list[int] = []
+
+    def preview() -> None:
+        r = client.post("/markdown/preview", data={"text": "[" * 65536}, headers={"X-CSRF-Token": token})
+        statuses.append(r.status_code)
+
+    senders = [threading.Thread(target=preview) for _ in range(6)]
+    for sender in senders:
+        sender.start()
+    while len(statuses) < 5 and peak[0] < 6 and any(s.is_alive() for s in senders):
+        threading.Event().wait(0.02)  # until five were answered, or all six are rendering
+    gate.set()
+    for sender in senders:
+        sender.join()
+    assert peak[0] == 1 and sorted(statuses) == [200, 429, 429, 429, 429, 429]

@@ -69,6 +69,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/password/reset": NONE,
     # the inbox shows what happened, never a reply's text or score (app/services/notifications.py)
     "/inbox": NONE,
+    "/api/v1/me/notifications": NONE,
     "/prizes/{draw_id}/claim": NONE,  # the winner's own delivery details
     "/admin/claims": NONE,  # delivery details: admins only (tests/test_notifications_claims.py)
     "/admin/claims.csv": NONE,
@@ -101,6 +102,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/courses/{slug}/assignments/{code}/search": frozenset({T}),
     "/me/submissions": REPLY,
     "/files/{attachment_id}": frozenset({IMG, C}),
+    "/files/{attachment_id}/notebook": frozenset({C}),  # a notebook is code (app/web/files.py)
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
     # the homework's replies as the thread page renders them, pushed to an open page
     "/courses/{slug}/assignments/{code}/replies/events": REPLY,

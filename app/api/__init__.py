@@ -12,6 +12,7 @@ from app.api import (
     integrity,
     leaderboard,
     metrics,
+    notifications,
     replies,
     reviews,
     staff,
@@ -27,6 +28,7 @@ router.include_router(courses.router, prefix="/api/v1", responses=ERROR_RESPONSE
 router.include_router(submissions.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(admin.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(account.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+router.include_router(notifications.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(leaderboard.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(draws.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(draw_log.router, responses=ERROR_RESPONSES)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -216,7 +217,7 @@ class Item:
     kind: str
     text: str
     link: str
-    created_at: Any
+    created_at: datetime
     unread: bool
 
 

@@ -78,8 +78,9 @@ class WarmSettings:
     memory_bytes: int = 0
     #: a warm-up that takes longer is abandoned (the pool tries again later)
     warmup_seconds: float = 120.0
-    #: how long a run waits for a sandbox that is still warming up before it starts cold
-    wait_seconds: float = 0.0
+    #: how long a run waits for a sandbox that is still warming up before it starts cold (one
+    #: that is half-way through its imports is ready sooner than a cold start)
+    wait_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if self.size < 0 or self.memory_bytes < 0 or self.warmup_seconds <= 0 or self.wait_seconds < 0:

@@ -293,3 +293,21 @@ def test_waiting_sandboxes_yield_the_cpu_to_runs() -> None:
     assert (weight / name).read_text().strip() == ("2" if cgroup.version == "v1" else "1")
     outcome = run("print('ran')")
     assert outcome.warm and outcome.ok
+
+
+@pytest.mark.slow
+def test_a_paddle_package_is_graded_in_warm_sandboxes(tmp_path: Path) -> None:
+    """The Paddle LeNet (examples/mnist-lenet-paddle, built from the committed weights) scores the
+    baseline's accuracy when both of its runs find Paddle already imported."""
+    import grader
+    from tests.grader.graderkit import BASELINE_ACCURACY, ROOT
+
+    out = tmp_path / "paddle.zip"
+    built = subprocess.run([sys.executable, str(ROOT / "examples" / "mnist-lenet-paddle" / "package.py"), str(out)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    limits = Limits()
+    pool = start(warm.WarmSettings(size=2, imports=("numpy", "paddle"), wait_seconds=300), limits)
+    report = grader.grade("mnist", assignment="6-2", files={"pkg.zip": out.read_bytes()}, limits=limits)
+    assert report.verdict == "accepted" and report.score == pytest.approx(BASELINE_ACCURACY), report
+    assert pool.stats.used == 2 and pool.stats.cold == 0
