@@ -551,7 +551,7 @@ def run_warm(
         return None
     try:
         return sandbox.run(script, args, package, inputs, outputs)
-    except SandboxSetupError as exc:
+    except (SandboxSetupError, OSError) as exc:  # the hand-off, not the program, went wrong
         health.record_failure(str(exc))
         log.warning("warm pool: %s; the run starts cold", exc)
         pool.stats.failed += 1

@@ -157,6 +157,7 @@ def test_each_warm_sandbox_serves_one_run() -> None:
     assert pool.stats.used == 2 and pool.stats.cold == 0
 
 
+@pytest.mark.slow  # waits longer than a wall limit
 def test_the_wall_clock_starts_at_the_hand_off() -> None:
     """A sandbox that waited in the pool longer than the wall limit still gets its whole time."""
     limits = replace(FAST, wall_seconds=2)
@@ -202,6 +203,37 @@ def test_the_files_arrive_only_at_the_hand_off(tmp_path: Path, monkeypatch: pyte
     assert secret not in json.dumps(seen["seen"]) and secret not in json.dumps(seen["env"])
     assert not any("camp-grade-" in text or "camp-warm-" in text for text in seen["seen"])
     assert pool.stats.used == 1
+
+
+def test_the_bound_host_directories_stay_the_graders(tmp_path: Path) -> None:
+    """The package, input and output directories of a warm sandbox are host directories bound
+    in at start: the program can write its output file and nothing else there."""
+    start()
+    with workspace() as ws:
+        script, output = ws / "main.py", ws / "out.txt"
+        script.write_text(textwrap.dedent("""
+            import json, os
+            tries = {"create out": lambda: open("/camp/out/x", "w"),
+                     "chmod out": lambda: os.chmod("/camp/out", 0o777),
+                     "symlink out": lambda: os.symlink("/etc/passwd", "/camp/out/y"),
+                     "remove output": lambda: os.remove("/camp/out/out.txt"),
+                     "create in": lambda: open("/camp/in/x", "w"),
+                     "create pkg": lambda: open("/camp/pkg/x", "w"),
+                     "write main": lambda: open("/camp/main.py", "a")}
+            results = {}
+            for name, attempt in tries.items():
+                try:
+                    attempt()
+                    results[name] = "done"
+                except OSError as exc:
+                    results[name] = exc.strerror
+            open("/camp/out/out.txt", "w").write("the output")
+            print(json.dumps(results))
+        """))
+        outcome = run_python(script, limits=FAST, package=None, outputs={"out.txt": output})
+        assert outcome.warm and outcome.ok, outcome.log
+        assert "done" not in reported(outcome).values(), outcome.log
+        assert output.read_text() == "the output"
 
 
 def test_a_dead_warm_sandbox_is_replaced_and_the_run_still_happens() -> None:
