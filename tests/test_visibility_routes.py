@@ -106,6 +106,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
     # the homework's replies as the thread page renders them, pushed to an open page
     "/courses/{slug}/assignments/{code}/replies/events": REPLY,
+    "/courses/{slug}/posts/events": NONE,  # the course thread's posts (the world has one)
     "/courses/{slug}/assignments/{code}/leaderboard": frozenset({R, S}),
     "/draws/{draw_id}": NONE,
     "/courses/{slug}/assignments/{code}/draws": NONE,
@@ -167,7 +168,7 @@ class World:
 def _insert(slug: str, author_id: int, reviewer: int) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
     from app import storage
     from app.db import session_scope
-    from app.models import Assignment, Attachment, Course, Submission
+    from app.models import Assignment, Attachment, Course, CoursePost, Submission
 
     ids, files = {}, {}
     with session_scope() as session:
@@ -206,6 +207,9 @@ def _insert(slug: str, author_id: int, reviewer: int) -> tuple[dict[str, int], d
                     "submission_id": sid, "filename": name, "sha256": storage.put(data),
                     "size": len(data), "kind": kind, "content_type": ctype}]).scalar_one())
             files[state] = (pair[0], pair[1])
+        course_id = session.scalar(select(Course.id).where(Course.slug == slug))
+        session.execute(insert(CoursePost), [{"course_id": course_id, "author_id": author_id,
+                                              "text": "大家好", "created_at": now()}])
     return ids, files
 
 

@@ -64,3 +64,32 @@ def test_others_replies_arrive_live(browser: Browser, site: str, sqlite_stack: S
     finally:
         a_context.close()
         b_context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [375, 1280])
+def test_course_posts_arrive_live(browser: Browser, site: str, sqlite_stack: Stack, width: int) -> None:
+    from tests.support.homework import make_course
+
+    with sqlite_stack.active():
+        course = "/courses/" + make_course({"code": "8", "grading": {"kind": "reply_format"}})
+    a_context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    b_context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    a, b = a_context.new_page(), b_context.new_page()
+    try:
+        register(a, site)
+        register(b, site)
+        b.goto(site + course)
+        a.goto(site + course)
+        hello = f"大家好-{secrets.token_hex(3)}"
+        a.fill("#thread-text", hello)
+        a.click("button[value=post]")
+        expect(a.locator("li.post").first).to_contain_text(hello)
+        arrived = b.locator("ol.posts > li.post").first
+        expect(arrived).to_contain_text(hello, timeout=15_000)
+        expect(arrived).to_be_visible()
+        expect(b.locator("[data-role=new-posts]")).to_be_hidden()
+        assert b.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        a_context.close()
+        b_context.close()

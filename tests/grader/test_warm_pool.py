@@ -157,6 +157,7 @@ def test_each_warm_sandbox_serves_one_run() -> None:
     assert pool.stats.used == 2 and pool.stats.cold == 0
 
 
+@pytest.mark.slow  # waits longer than a wall limit
 def test_the_wall_clock_starts_at_the_hand_off() -> None:
     """A sandbox that waited in the pool longer than the wall limit still gets its whole time."""
     limits = replace(FAST, wall_seconds=2)
