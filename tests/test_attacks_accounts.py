@@ -13,14 +13,7 @@ from pydantic import ValidationError
 
 from tests.support.mailbox import local_smtp
 from tests.support.stacks import Stack
-from tests.support.web import csrf_of, register, unique_name
-
-
-def app_client(address: str = "testclient", **settings: object) -> TestClient:
-    from app.config import get_settings
-    from app.main import create_app
-
-    return TestClient(create_app(get_settings().model_copy(update=settings)), client=(address, 50000))
+from tests.support.web import app_client, csrf_of, register, unique_name
 
 
 def _register_with_mail(client: TestClient) -> str:

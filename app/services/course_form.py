@@ -77,7 +77,7 @@ def form_of(homework: Mapping[str, Any]) -> HomeworkForm:
     grading = dict(homework.get("grading") or {"kind": "reply_format"})
     others = {k: v for k, v in grading.items() if k not in OWN_INPUTS}
     settings = (
-        yaml.safe_dump(others, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        yaml.safe_dump(others, allow_unicode=True, sort_keys=False, default_flow_style=None)
         if others
         else ""
     )

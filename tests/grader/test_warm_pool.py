@@ -157,6 +157,7 @@ def test_each_warm_sandbox_serves_one_run() -> None:
     assert pool.stats.used == 2 and pool.stats.cold == 0
 
 
+@pytest.mark.slow  # waits longer than a wall limit
 def test_the_wall_clock_starts_at_the_hand_off() -> None:
     """A sandbox that waited in the pool longer than the wall limit still gets its whole time."""
     limits = replace(FAST, wall_seconds=2)
@@ -253,6 +254,18 @@ def test_a_failing_warm_up_falls_back_to_cold() -> None:
     outcome = run("print('ran')")
     assert outcome.ok and not outcome.warm and "ran" in outcome.log
     assert pool.stats.failed >= 1 and pool.stats.used == 0
+
+
+def test_the_memory_cap_limits_the_waiting_sandboxes() -> None:
+    """`memory_bytes` caps what the waiting sandboxes hold together (their cgroups' usage): with
+    a cap below two sandboxes, a pool of three keeps one and asks for no more."""
+    pool = warm.start(replace(NUMPY, size=3, memory_bytes=1), FAST, configured())
+    assert pool is not None and pool.wait_ready(1, timeout=120)
+    [waiting] = pool._ready
+    assert waiting.memory_bytes > 0  # measured from its cgroup after the warm-up
+    with pool._cond:
+        assert not pool._wanted() and not pool._warming
+    assert pool.stats.started == 1
 
 
 def test_other_limits_run_cold() -> None:
