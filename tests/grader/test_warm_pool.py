@@ -256,6 +256,18 @@ def test_a_failing_warm_up_falls_back_to_cold() -> None:
     assert pool.stats.failed >= 1 and pool.stats.used == 0
 
 
+def test_the_memory_cap_limits_the_waiting_sandboxes() -> None:
+    """`memory_bytes` caps what the waiting sandboxes hold together (their cgroups' usage): with
+    a cap below two sandboxes, a pool of three keeps one and asks for no more."""
+    pool = warm.start(replace(NUMPY, size=3, memory_bytes=1), FAST, configured())
+    assert pool is not None and pool.wait_ready(1, timeout=120)
+    [waiting] = pool._ready
+    assert waiting.memory_bytes > 0  # measured from its cgroup after the warm-up
+    with pool._cond:
+        assert not pool._wanted() and not pool._warming
+    assert pool.stats.started == 1
+
+
 def test_other_limits_run_cold() -> None:
     pool = start()
     outcome = run("print('ran')", limits=replace(FAST, wall_seconds=5))
