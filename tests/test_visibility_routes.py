@@ -99,6 +99,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/courses/{slug}/assignments/{code}": REPLY,
     # searched for every state's text marker (`urls`): snippets of text only
     "/courses/{slug}/search": frozenset({T}),
+    "/api/v1/courses/{slug}/search": frozenset({T}),
     "/courses/{slug}/assignments/{code}/search": frozenset({T}),
     "/me/submissions": REPLY,
     "/files/{attachment_id}": frozenset({IMG, C}),

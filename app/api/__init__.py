@@ -15,6 +15,7 @@ from app.api import (
     notifications,
     replies,
     reviews,
+    search,
     staff,
     submissions,
     thread,
@@ -35,5 +36,6 @@ router.include_router(draw_log.router, responses=ERROR_RESPONSES)
 router.include_router(replies.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(thread.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(reviews.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+router.include_router(search.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(staff.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(integrity.router, prefix="/api/v1", responses=ERROR_RESPONSES)
