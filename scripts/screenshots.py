@@ -182,7 +182,8 @@ def main() -> None:
             site = Site(env, url)
             activity(site)
             for path in capture(url, args.out):
-                print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KB")
+                shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+                print(f"{shown}  {path.stat().st_size // 1024} KB")
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
