@@ -74,3 +74,47 @@ def test_parallel_previews_from_one_account_render_one_at_a_time(embedded_client
     for sender in senders:
         sender.join()
     assert peak[0] == 1 and sorted(statuses) == [200, 429, 429, 429, 429, 429]
+
+
+class CountingCodes(frozenset[str]):
+    """A course's homework codes that count how often the router looks one up."""
+
+    lookups = 0
+
+    def __contains__(self, item: object) -> bool:
+        CountingCodes.lookups += 1
+        return super().__contains__(item)
+
+
+def test_a_prefix_with_thousands_of_pieces_costs_a_few_lookups() -> None:
+    """`作业1-1-1-…-1：` (30,000 pieces, 64 KB) made the router try every parent code, each joined
+    anew: 18 s of a core per post or preview."""
+    from app.services.reply_routing import split_reply
+
+    codes = CountingCodes({"1-1", "7-1", "8"})
+    CountingCodes.lookups = 0
+    routing = split_reply("作业1" + "-1" * 30000 + "：已跑通", codes, "1-1")
+    assert [(p.code, p.flag) for p in routing.parts] == [("1-1", "filed_under_parent")]
+    assert CountingCodes.lookups <= 5
+
+
+def test_a_prefix_with_a_5000_digit_code_is_an_unknown_homework_not_a_crash(client: TestClient, stack: Stack) -> None:
+    """`作业111…1：` with 5,000 digits: int() refuses more than 4,300 digits and the post was a 500."""
+    _, student = account(stack)
+    text = "作业" + "1" * 5000 + "：hi"
+    preview = client.post("/api/v1/courses/dl-bootcamp/replies/preview", data={"text": text}, headers=student)
+    assert preview.status_code == 200 and preview.json()["unknown"] == ["1" * 5000]
+    posted = client.post("/api/v1/courses/dl-bootcamp/assignments/1-1/submissions", data={"text": text},
+                         headers=student)
+    assert posted.status_code == 201, posted.text
+
+
+def test_a_5000_digit_operation_count_is_a_wrong_answer_not_a_crashed_grading() -> None:
+    """`乘法111…1`: int() refused the number and the grading crashed (retried, then failed for the
+    staff to see) instead of telling the student the count is wrong."""
+    import grader
+
+    seed = {"input": [10, 3, 224, 224], "out_channels": 64, "kernel": [3, 3], "stride": 1, "padding": 1}
+    report = grader.grade("conv_opcount", assignment="7-1", text="作业7-1：乘法" + "1" * 5000 + "，加法867041280",
+                          config=seed)
+    assert report.verdict == "wrong"

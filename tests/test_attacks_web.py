@@ -120,3 +120,21 @@ def test_session_and_device_cookies_are_out_of_reach_of_scripts(embedded: Stack)
         for name_ in ("camp_session", "camp_known"):
             assert "httponly" in cookies[name_] and "samesite=lax" in cookies[name_], cookies[name_]
             assert ("; secure" in cookies[name_]) is secure, cookies[name_]
+
+
+def test_numbers_python_cannot_read_are_4xx_not_500(client: TestClient, stack: Stack) -> None:
+    """int() refuses more than 4,300 digits, and `"²".isdigit()` is True while `int("²")` raises:
+    each of these was a 500 (the first two for anyone, before any handler ran)."""
+    from tests.support.thread import account
+
+    big = "1" * 5000
+    assert client.get(f"/courses/dl-bootcamp?page={big}").status_code == 422
+    assert client.get(f"/draws/{big}").status_code == 404
+    assert client.get("/courses/dl-bootcamp/assignments/1-1", params={"page": "²"}).status_code == 422
+    _, auth = account(stack)
+    page = client.get("/courses/dl-bootcamp/assignments/1-1", params={"posted": f"1,{big},²"}, headers=auth)
+    assert page.status_code == 200
+    # the thread's event stream reads Last-Event-ID with the same helper
+    from app.input_guard import small_int
+
+    assert [small_int(t) for t in ("²", "١", big, " 42 ", "")] == [None, None, None, 42, None]

@@ -9,7 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.homework import Reply, add_replies, make_course, replies_2023
+from tests.support.homework import Reply, add_replies, make_course, own_queue, replies_2023
 from tests.support.notify import body_of, items_of, run_lottery, set_email, smtp_server
 from tests.support.stacks import Stack
 from tests.support.staff import log_in, post_form
@@ -148,6 +148,7 @@ def test_graded_items_are_made_once_per_attempt(embedded: Stack) -> None:
     from worker import grading
 
     slug = make_course({"code": "1", "grading": {"kind": "reply_format"}})
+    own_queue(slug)  # the queued row is this test's to claim: no worker of another test serves the queue
     author = add_user(embedded)
     [sid] = add_replies(slug, "1", [Reply(user_id(author), status="queued", verdict=None, score=None)])
     from sqlalchemy import update

@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from app import paging
 from app.db import get_sessionmaker
 from app.deps import Viewer, get_locale
+from app.input_guard import small_int
 from app.models import Assignment, Course, User
 from app.services.courses import get_assignment, get_course
 from app.services.replies import parts_of, posts_after
@@ -89,8 +90,8 @@ async def _open(request: Request, poll: Poll, after: int) -> EventSourceResponse
     if refused is not None:
         return refused
     resumed = request.headers.get("last-event-id", "")
-    if resumed.isdigit() and len(resumed) < 10:
-        after = max(after, int(resumed))
+    if (last := small_int(resumed)) is not None:
+        after = max(after, last)
     viewer_id = await events.stream_viewer(request)
     stream = _stream(request, poll, after, viewer_id, base_context(request))
     events.register(request, stream)
