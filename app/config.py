@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     #: keeps this many sandboxes started ahead of need, each used for one run; 0 = always cold
     warm_pool_size: int = Field(default=2, ge=0, le=64)
     #: modules a warm sandbox imports before it waits (comma-separated; numpy always)
-    warm_pool_imports: str = Field(default="numpy,paddle", pattern=r"^[A-Za-z0-9_.,]*$")
+    warm_pool_imports: str = Field(
+        default="numpy,paddle", pattern=r"^\s*(?:[A-Za-z_][\w.]*\s*(?:,\s*[A-Za-z_][\w.]*\s*)*)?,?\s*$"
+    )
     #: the most memory (MiB) the waiting sandboxes of one process may hold together; 0 = no cap
     #: (a sandbox that imported paddle holds about 300 MiB, charged to its run's memory limit)
     warm_pool_memory_mb: int = Field(default=0, ge=0)

@@ -42,7 +42,22 @@ def _bad_text(text: str) -> bool:
 
 
 def _huge(text: str) -> bool:
-    return bool(_INTEGER.fullmatch(text)) and abs(int(text)) > INT_LIMIT
+    if not _INTEGER.fullmatch(text):
+        return False
+    digits = text.lstrip("+-").lstrip("0")
+    # counted before int(): int() refuses more than 4,300 digits (a 5,000-digit page was a 500)
+    return len(digits) > 10 or int(digits or "0") > INT_LIMIT
+
+
+def small_int(text: str, max_digits: int = 9) -> int | None:
+    """`text` as an int when it is only ASCII digits, at most `max_digits` of them; else None.
+
+    Not `str.isdigit()` then `int()`: `"²".isdigit()` is True and `int("²")` raises (a 500), and
+    a 5,000-digit string raises too."""
+    text = text.strip()
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def screen_url(path: str, query: bytes) -> None:

@@ -35,7 +35,7 @@ from app.services.notebooks import read_notebook
 #: bump when app/rich_text.py renders differently, so stored pages are not reused
 RENDERER = "3"  # 2: `*` between numbers stays a multiplication; 3: math as MathML
 #: bump when app/services/notebook_render.py renders differently
-NOTEBOOK_RENDERER = "1"
+NOTEBOOK_RENDERER = "2"  # 2: budgets for image bytes and outputs
 
 
 def stored_markdown(text: str | None, attachments: Iterable[NamedFile] = ()) -> Markup:

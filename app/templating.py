@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import paging
@@ -45,6 +45,9 @@ def new_form_token() -> str:
 
 @pass_context
 def _gettext(ctx: Context, message: str, **params: Any) -> str:
+    if any(isinstance(value, Markup) for value in params.values()):
+        # markup among the values (`nobreak`): escape the sentence and the other values, keep it
+        return Markup(escape(translate(ctx["locale"], message))).format(**params)
     return translate(ctx["locale"], message, **params)
 
 
@@ -88,14 +91,32 @@ def _unread(ctx: Context) -> int:
     return int(cached)
 
 
+#: a rendered notebook larger than this is a link to its own page, not part of the thread page
+#: (a staff view of 50 notebook replies would otherwise weigh tens of megabytes)
+NOTEBOOK_INLINE_CHARS = 300_000
+
+
 @pass_context
-def _notebook(ctx: Context, attachment: Any) -> Markup:
+def _notebook(ctx: Context, attachment: Any, inline: bool = True) -> Markup:
     """A `.ipynb` attachment shown as static HTML (rendered once, app/rendered_store.py)."""
+    locale = ctx["locale"]
     try:
-        return stored_notebook(attachment.sha256, attachment.filename, ctx["locale"])
+        html = stored_notebook(attachment.sha256, attachment.filename, locale)
     except (CampError, OSError):
-        text = translate(ctx["locale"], "This notebook cannot be shown; download it instead.")
+        text = translate(locale, "This notebook cannot be shown; download it instead.")
         return Markup('<p class="nb-note muted">') + text + Markup("</p>")
+    if not inline or len(html) <= NOTEBOOK_INLINE_CHARS:
+        return html
+    text = translate(locale, "Open the notebook ({kb} KB shown on a page of its own)",
+                     kb=len(html) // 1024)
+    return Markup('<p><a data-role="notebook-link" href="/files/{}/notebook">{}</a></p>').format(
+        int(attachment.id), text)
+
+
+def _nobreak(value: str) -> Markup:
+    """A time inside running text kept on one line: on a phone "2026-12-15 12:00" split after
+    a hyphen of its date. Passed to `_()`, it stays markup inside the escaped sentence."""
+    return Markup('<span class="time">{}</span>').format(value)
 
 
 def _babel(locale: str) -> str:
@@ -118,7 +139,7 @@ def environment() -> Environment:
                        form_token=new_form_token, unread_count=_unread,
                        BADGE_MAX=notifications.BADGE_MAX)
     env.globals.update(_page_helpers())
-    env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown,
+    env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown, nobreak=_nobreak,
                        notebook=_notebook)
     env.globals.update(NOTEBOOK_TYPE=NOTEBOOK_CONTENT_TYPE)
     return env

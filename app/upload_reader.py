@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import Request, UploadFile
 
 from app.errors import TooLarge
-from app.i18n import megabytes
 from app.offload import run_heavy
 from app.rendered_store import prerender_notebook
 from app.services.uploads import CheckedFile, check_files, clean_filename
@@ -36,20 +35,12 @@ async def read_uploads(files: list[UploadFile], max_bytes: int) -> list[tuple[st
 
 async def _read_capped(upload: UploadFile, max_bytes: int) -> bytes:
     if upload.size is not None and upload.size > max_bytes:
-        raise _too_large(upload, upload.size, max_bytes)
+        raise TooLarge.file(clean_filename(upload.filename or "?"), upload.size, max_bytes)
     parts, total = [], 0
     while chunk := await upload.read(CHUNK):
         total += len(chunk)
         if total > max_bytes:
-            raise _too_large(upload, total, max_bytes)
+            raise TooLarge.file(clean_filename(upload.filename or "?"), total, max_bytes)
         parts.append(chunk)
     return b"".join(parts)
 
-
-def _too_large(upload: UploadFile, size: int, max_bytes: int) -> TooLarge:
-    return TooLarge(
-        "The file {name} is {size} MB; the limit is {limit} MB",
-        name=clean_filename(upload.filename or "?"),
-        size=megabytes(size),
-        limit=megabytes(max_bytes),
-    )

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from tests.support.stacks import Stack
-from tests.support.web import add_user, api_token, csrf_of, register, unique_name
+from tests.support.web import add_user, api_token, app_client, csrf_of, register, unique_name
 
 
 def login(client: TestClient, name: str, password: str = "correct horse") -> Any:
@@ -27,13 +27,6 @@ def login(client: TestClient, name: str, password: str = "correct horse") -> Any
 
 def logged_in(client: TestClient) -> bool:
     return client.get("/api/v1/me/submissions").status_code == 200
-
-
-def app_client(address: str = "testclient", **settings: object) -> TestClient:
-    from app.config import get_settings
-    from app.main import create_app
-
-    return TestClient(create_app(get_settings().model_copy(update=settings)), client=(address, 50000))
 
 
 def test_a_captured_cookie_stops_working_at_logout(client: TestClient) -> None:

@@ -4,6 +4,7 @@ an attacker"): reset links bent by a forged Host header, names that pass for the
 from __future__ import annotations
 
 import re
+import secrets
 from email import message_from_bytes
 
 import pytest
@@ -12,14 +13,7 @@ from pydantic import ValidationError
 
 from tests.support.mailbox import local_smtp
 from tests.support.stacks import Stack
-from tests.support.web import csrf_of, unique_name
-
-
-def app_client(**settings: object) -> TestClient:
-    from app.config import get_settings
-    from app.main import create_app
-
-    return TestClient(create_app(get_settings().model_copy(update=settings)))
+from tests.support.web import app_client, csrf_of, register, unique_name
 
 
 def _register_with_mail(client: TestClient) -> str:
@@ -89,3 +83,26 @@ def test_ordinary_names_still_register(embedded: Stack, name: str) -> None:
     form = {"name": unique, "password": "12345678", "password2": "12345678",
             "csrf_token": csrf_of(client, "/register")}
     assert client.post("/register", data=form, follow_redirects=False).status_code == 303
+
+
+def _log_in(client: TestClient, name: str, password: str = "correct horse") -> int:
+    form = {"name": name, "password": password, "csrf_token": csrf_of(client, "/login")}
+    return client.post("/login", data=form, follow_redirects=False).status_code
+
+
+def test_wrong_passwords_from_others_cannot_lock_the_owner_out_of_their_browser(embedded: Stack) -> None:
+    """A classmate behind the same campus NAT typed wrong passwords for a rival's name until the
+    account and the address were locked: the rival could not log in before the deadline."""
+    limits = {"login_free_failures": 2, "login_lock_failures": 3, "login_address_lock_failures": 4}
+    nat = f"198.51.100.{secrets.randbelow(200) + 20}"
+    owner = app_client(nat, **limits)
+    name = register(owner)
+    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/")})
+    attacker = app_client(nat, **limits)
+    statuses = [_log_in(attacker, name, f"guess-{i}") for i in range(6)]
+    assert statuses[-1] == 429 and _log_in(app_client(nat, **limits), name) == 429  # still locked for others
+
+    assert _log_in(owner, name) == 303  # the owner's own browser
+    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/")})
+    # guessing from a browser that knows the account is slowed and locked on its own
+    assert [_log_in(owner, name, f"wrong-{i}") for i in range(4)][-1] == 429

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.support.stacks import Stack
-from tests.support.web import register, shared_app
+from tests.support.web import csrf_of, register, shared_app
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -101,3 +101,40 @@ def test_extra_fields_cannot_set_scores_or_authors(client: TestClient, stack: St
     assert edited.status_code == 422
     review = client.put(f"/api/v1/submissions/{sid}/review", json={"score": 100}, headers=auth)
     assert review.status_code == 403
+
+
+def test_session_and_device_cookies_are_out_of_reach_of_scripts(embedded: Stack) -> None:
+    from fastapi.testclient import TestClient as Client
+
+    from app.config import get_settings
+    from app.main import create_app
+
+    for secure in (False, True):
+        client = Client(create_app(get_settings().model_copy(update={"secure_cookies": secure})),
+                        base_url="https://testserver" if secure else "http://testserver")
+        name = register(client)
+        client.cookies.clear()
+        form = {"name": name, "password": "correct horse", "csrf_token": csrf_of(client, "/login")}
+        r = client.post("/login", data=form, follow_redirects=False)
+        cookies = {c.split("=", 1)[0]: c.lower() for c in r.headers.get_list("set-cookie")}
+        for name_ in ("camp_session", "camp_known"):
+            assert "httponly" in cookies[name_] and "samesite=lax" in cookies[name_], cookies[name_]
+            assert ("; secure" in cookies[name_]) is secure, cookies[name_]
+
+
+def test_numbers_python_cannot_read_are_4xx_not_500(client: TestClient, stack: Stack) -> None:
+    """int() refuses more than 4,300 digits, and `"²".isdigit()` is True while `int("²")` raises:
+    each of these was a 500 (the first two for anyone, before any handler ran)."""
+    from tests.support.thread import account
+
+    big = "1" * 5000
+    assert client.get(f"/courses/dl-bootcamp?page={big}").status_code == 422
+    assert client.get(f"/draws/{big}").status_code == 404
+    assert client.get("/courses/dl-bootcamp/assignments/1-1", params={"page": "²"}).status_code == 422
+    _, auth = account(stack)
+    page = client.get("/courses/dl-bootcamp/assignments/1-1", params={"posted": f"1,{big},²"}, headers=auth)
+    assert page.status_code == 200
+    # the thread's event stream reads Last-Event-ID with the same helper
+    from app.input_guard import small_int
+
+    assert [small_int(t) for t in ("²", "١", big, " 42 ", "")] == [None, None, None, 42, None]

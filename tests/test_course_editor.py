@@ -319,3 +319,25 @@ def test_the_command_line_exports_what_it_loads(embedded: Stack, tmp_path: objec
     assert refused.returncode == 1 and "assignments[0] (1-1).grading.kind" in refused.stderr
     assert "did you mean reply_format?" in refused.stderr
     assert embedded.camp("course", "export", "no-such-course").returncode == 1
+
+
+def test_settings_that_are_not_yaml_and_bad_rows_are_all_named_at_once(embedded_client: TestClient,
+                                                                      embedded: Stack) -> None:
+    client = embedded_client
+    staff_client(client, embedded, "admin")
+    slug = _course()
+    refused = review(client, slug, "3-1", grading_settings="review: [unclosed", reply_format="作业3-1已完成XX",
+                     **{"reward-0-kind": "lottery", "reward-0-count": "five",
+                        "reward-1-kind": "fixed_ranks", "reward-1-ranks": "3-1"})
+    assert refused.status_code == 422
+    listed = " ".join(problems(refused.text).split())
+    for where in ("assignments[1] (3-1).grading", "assignments[1] (3-1).reply_format",
+                  "assignments[1] (3-1).rewards[0].count", "assignments[1] (3-1).rewards[1].ranks"):
+        assert where in listed, (where, listed)
+    assert "按作业说明写的回复“作业3-1已完成答案”会被评测器（reply_format）判为不合格" in listed
+    for name in ("grading_settings", "reply_format", "reward-0", "reward-1"):
+        assert f'data-error-for="{name}"' in refused.text, name
+    assert form_fields(refused.text)["grading_settings"] == "review: [unclosed"
+    # the kind typed among the settings does not replace the kind's own input
+    reviewed = review(client, slug, "3-1", grading_settings="review: true\nkind: mnist")
+    assert reviewed.status_code == 422 and "没有任何修改" in reviewed.text  # the same grading as stored

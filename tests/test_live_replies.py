@@ -60,7 +60,7 @@ def test_new_replies_rendered_for_the_viewer(embedded: Stack, live: Live) -> Non
         log_in(own, author_name)
         base = f"/courses/{slug}/assignments"
         got = first_event(other, f"{base}/8/replies/events?after=0")
-        assert got["floors"] == [1, 2]
+        assert got["keys"] == [1, 2]
         assert "OPEN-TEXT" in got["html"][0] and 'id="floor-1"' in got["html"][0]
         assert "HIDDEN-TEXT" not in got["html"][1] and "已被作者删除" not in got["html"][1]
         assert "已被工作人员隐藏" in got["html"][1]
@@ -68,7 +68,7 @@ def test_new_replies_rendered_for_the_viewer(embedded: Stack, live: Live) -> Non
         assert "867041280" not in sealed["html"][0] and 'data-role="sealed"' in sealed["html"][0]
         assert "867041280" in first_event(own, f"{base}/7-1/replies/events?after=0")["html"][0]
         # a reconnecting browser names the last floor it got; the stream starts after it
-        assert first_event(other, f"{base}/8/replies/events?after=0", **{"last-event-id": "1"})["floors"] == [2]
+        assert first_event(other, f"{base}/8/replies/events?after=0", **{"last-event-id": "1"})["keys"] == [2]
         assert other.get(f"{base}/nope/replies/events").status_code == 404
         assert other.get(f"{base}/8/replies/events?after=-1").status_code == 422
 
@@ -85,3 +85,24 @@ def test_reply_streams_share_the_cap(embedded: Stack, live: Live) -> None:
             refused = client.get(events)
             assert refused.status_code == 429 and refused.json()["code"] == "too_many"
             assert client.get("/submissions/1/events").status_code == 429  # one cap for both kinds
+
+
+def test_new_course_posts_for_the_course_page(embedded: Stack, live: Live) -> None:
+    from app.db import session_scope
+    from app.models import CoursePost
+    from app.services.courses import get_course
+
+    slug = make_course(OPEN)
+    author = user_id(add_user(embedded))
+    with session_scope() as session:
+        course_id = get_course(session, slug).id
+        session.add_all([CoursePost(course_id=course_id, author_id=author, text="大家好，POST-TEXT"),
+                         CoursePost(course_id=course_id, author_id=author, text="GONE-TEXT", hidden=True,
+                                    hidden_by="author")])
+    with live(embedded) as url, httpx.Client(base_url=url, timeout=30) as client:
+        got = first_event(client, f"/courses/{slug}/posts/events?after=0")
+        assert len(got["keys"]) == 2 and got["keys"][0] < got["keys"][1]
+        assert "POST-TEXT" in got["html"][0] and f'id="post-{got["keys"][0]}"' in got["html"][0]
+        assert "GONE-TEXT" not in got["html"][1] and "已被作者删除" in got["html"][1]
+        assert first_event(client, f"/courses/{slug}/posts/events?after={got['keys'][0]}")["keys"] == got["keys"][1:]
+        assert client.get("/courses/nope/posts/events").status_code == 404

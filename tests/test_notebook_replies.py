@@ -18,7 +18,10 @@ from tests.support.notebooks import (
     hostile_notebook,
     lenet_notebook,
     loss_curve_notebook,
+    markdown,
     notebook,
+    png,
+    stream,
 )
 from tests.support.stacks import Stack, wait_for
 from tests.support.thread import log_in
@@ -119,6 +122,13 @@ def test_a_notebook_on_an_essay_is_shown_rendered_to_its_author_and_staff_only(
     assert "笔记本（仅作者和工作人员可见）" in theirs and "训练曲线</h1>" not in theirs
     attachment = embedded_client.get(f"/api/v1/submissions/{body['id']}", headers=author).json()["attachments"][0]
     assert embedded_client.get(attachment["url"], headers=other).status_code == 403
+    assert attachment["content_type"] == NB_TYPE and attachment["kind"] == "code"
+    own_page = f"/files/{attachment['id']}/notebook"
+    assert attachment["view_url"] == own_page
+    for who, status in ((author, 200), (instructor, 200), (other, 403), ({}, 403)):
+        seen = embedded_client.get(own_page, headers=who)
+        assert seen.status_code == status, (who, seen.status_code)
+        assert ("<h1>作业6-1 训练曲线</h1>" in seen.text) == (status == 200)
     served = embedded_client.get(attachment["url"], headers=author)
     assert served.status_code == 200 and served.content == loss_curve_notebook()
     assert served.headers["content-type"] == "application/octet-stream"
@@ -151,6 +161,25 @@ def test_a_course_thread_reply_files_the_notebook_under_the_code_homework(
     bad = embedded_client.post(f"/api/v1/courses/{slug}/replies", headers=author, data={"text": text},
                                files={"files": ("empty.ipynb", dumps(notebook(code("x = 1"))), NB_TYPE)})
     assert bad.status_code == 422 and "predict(images)" in bad.json()["detail"]
+
+
+def test_a_large_notebook_is_a_link_to_its_own_page(embedded: Stack, embedded_client: TestClient) -> None:
+    slug = make_course({"code": "8", "grading": {"kind": "reply_format"}})
+    author = _bearer(embedded)
+    logs = [code(f"train({i})", [stream(f"epoch {i} " + "loss 0.1 " * 2000)]) for i in range(20)]
+    big = dumps(notebook(markdown("# 很长的训练日志"), *logs))
+    r = embedded_client.post(f"/api/v1/courses/{slug}/assignments/8/submissions", headers=author,
+                             data={"text": "作业8：日志"}, files={"files": ("log.ipynb", big, NB_TYPE)})
+    assert r.status_code == 201, r.text
+    reply = _reply(embedded_client.get(f"/courses/{slug}/assignments/8", headers=author).text, r.json()["floor"])
+    link = re.search(r'<a data-role="notebook-link" href="(/files/\d+/notebook)">打开笔记本（(\d+) KB', reply)
+    assert link and "很长的训练日志" not in reply and int(link.group(2)) > 290
+    whole = embedded_client.get(link.group(1), headers=author).text
+    assert "很长的训练日志" in whole and whole.count('class="nb-output nb-stdout"') == 20
+    shot = embedded_client.post(f"/api/v1/courses/{slug}/assignments/8/submissions", headers=author,
+                                data={"text": "作业8：图"}, files={"files": ("a.png", png(), "image/png")})
+    image_id = shot.json()["attachments"][0]["id"]
+    assert embedded_client.get(f"/files/{image_id}/notebook", headers=author).status_code == 404
 
 
 @pytest.mark.slow

@@ -140,6 +140,15 @@ def test_decoded_pixels_are_budgeted_per_notebook() -> None:
     assert html.count("<img") == 6 and html.count("An image output is not shown") == 1
 
 
+def test_inlined_image_bytes_and_outputs_are_budgeted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(notebook_render, "MAX_IMAGE_TOTAL_BYTES", 3 * len(png()) + 10)
+    html = str(render_notebook(nb(code("x", [display({"image/png": b64(png())})] * 5)), "en"))
+    assert html.count("<img") == 3 and html.count("An image output is not shown") == 2
+    monkeypatch.setattr(notebook_render, "MAX_HTML_CHARS", 5_000)
+    html = str(render_notebook(nb(code("x", [stream("y" * 1_000)] * 100)), "zh_CN"))
+    assert "这个单元格其余的输出太长" in html and html.count("nb-stdout") == 5  # 5 x 1 KB, then the note
+
+
 def test_markdown_past_its_budget_is_plain_text() -> None:
     cells = [markdown("# heading\n" + "[" * 20_000) for _ in range(5)]
     html = str(render_notebook(nb(*cells), "en"))

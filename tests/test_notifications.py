@@ -9,7 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.homework import Reply, add_replies, make_course, replies_2023
+from tests.support.homework import Reply, add_replies, make_course, own_queue, replies_2023
 from tests.support.notify import body_of, items_of, run_lottery, set_email, smtp_server
 from tests.support.stacks import Stack
 from tests.support.staff import log_in, post_form
@@ -148,6 +148,7 @@ def test_graded_items_are_made_once_per_attempt(embedded: Stack) -> None:
     from worker import grading
 
     slug = make_course({"code": "1", "grading": {"kind": "reply_format"}})
+    own_queue(slug)  # the queued row is this test's to claim: no worker of another test serves the queue
     author = add_user(embedded)
     [sid] = add_replies(slug, "1", [Reply(user_id(author), status="queued", verdict=None, score=None)])
     from sqlalchemy import update
@@ -271,3 +272,44 @@ def test_the_cached_page_for_visitors_never_carries_a_badge(client: TestClient, 
     other = make_client()
     log_in(other, bob)
     assert badge(other.get(url).text) is None
+
+
+def test_the_inbox_as_json(client: TestClient, stack: Stack) -> None:
+    slug = make_course({"code": "1", "grading": {"kind": "reply_format", "answers": "open"}})
+    alice, bob = add_user(stack), add_user(stack)
+    post(client, stack, alice, slug, "1", "作业1：答案")
+    post(client, stack, bob, slug, "1", f"回复 #1 作业1：同意 {alice}")
+    mine = {"Authorization": f"Bearer {api_token(stack, alice)}"}
+    theirs = {"Authorization": f"Bearer {api_token(stack, bob)}"}
+    inbox = client.get("/api/v1/me/notifications", headers={**mine, "Accept-Language": "en"}).json()
+    assert inbox["unread"] == 1 and inbox["total"] == 1
+    [item] = inbox["items"]
+    assert item["kind"] == "replied" and item["text"] == f"{bob} replied to your reply #1 in homework 1"
+    assert client.get("/api/v1/me/notifications", headers=theirs).json()["total"] == 0
+    assert client.post(f"/api/v1/me/notifications/{item['id']}/read", headers=theirs).status_code == 404
+    assert client.post(f"/api/v1/me/notifications/{item['id']}/read", headers=mine).status_code == 204
+    assert client.get("/api/v1/me/notifications", headers=mine).json()["unread"] == 0
+    assert client.post("/api/v1/me/notifications/read", headers=mine).json() == {"marked": 0}
+
+
+def test_the_badge_costs_one_statement_whatever_the_count(client: TestClient, stack: Stack) -> None:
+    from sqlalchemy import insert
+
+    from app.db import session_scope
+    from app.models import Notification
+    from tests.support.queries import statements
+
+    counts = []
+    for n in (1, 150):
+        name = add_user(stack)
+        with session_scope() as session:
+            session.execute(insert(Notification), [
+                {"user_id": user_id(name), "kind": "won", "key": f"won:t:{i}", "params": {"code": "1"},
+                 "link": "/inbox", "mail_state": "none", "mail_tries": 0} for i in range(n)])
+        viewer = make_client()
+        log_in(viewer, name)
+        with statements() as sent:
+            page = viewer.get("/").text
+        assert badge(page) == (str(n) if n <= 99 else "99+")
+        counts.append(sum("notifications" in s for s in sent))
+    assert counts == [1, 1]

@@ -24,7 +24,7 @@ def mailing_stack(tmp_path: Path) -> Iterator[tuple[Stack, SmtpInbox]]:
     with smtp_server() as smtp:
         stack = make_sqlite_stack(tmp_path)
         stack.env.update({"CAMP_SMTP_HOST": "127.0.0.1", "CAMP_SMTP_PORT": str(smtp.port),
-                          "CAMP_PUBLIC_URL": "http://camp.test"})
+                          "CAMP_PUBLIC_URL": "http://camp.test", "CAMP_DIGEST_HOUR": "0"})
         try:
             with stack.active():
                 yield stack, smtp
@@ -103,3 +103,48 @@ def test_the_reset_page_answers_before_the_mail_server_does(embedded: Stack) -> 
     finally:
         answered.set()
         server.close()
+
+
+@pytest.mark.slow
+def test_the_sweeper_resends_lost_mail_sends_digests_and_erases_old_claims(
+        mailing_stack: tuple[Stack, SmtpInbox]) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from app.db import session_scope
+    from app.models import Notification, PrizeClaim, utcnow
+    from tests.support.homework import Reply, add_replies, replies_2023
+    from tests.support.notify import run_lottery
+    from worker.sweeper import Sweeper
+
+    stack, smtp = mailing_stack
+    lost, daily, winner = add_user(stack), add_user(stack), add_user(stack)
+    set_email(user_id(lost), "lost@example.org", "reviewed")
+    set_email(user_id(daily), "daily@example.org", "reviewed", digest=True)
+    slug = make_course({"code": "1", "grading": {"kind": "reply_format"}, "rewards": [{"kind": "lottery", "k": 3}]})
+    add_replies(slug, "1", replies_2023([Reply(user_id(winner))]))
+    draw_id = run_lottery(stack, slug, "1")
+    old = utcnow() - timedelta(minutes=10)
+    params = {"floor": 1, "code": "1", "course": slug, "actor": "老师"}
+    with session_scope() as session:  # made while the broker was away: no task was ever sent
+        session.execute(insert(Notification), [
+            {"user_id": user_id(lost), "kind": "reviewed", "key": "reviewed:lost", "params": params,
+             "link": "/inbox", "created_at": old, "mail_state": "pending", "mail_tries": 0},
+            {"user_id": user_id(daily), "kind": "reviewed", "key": "reviewed:daily", "params": params,
+             "link": "/inbox", "created_at": old, "mail_state": "digest", "mail_tries": 0}])
+        session.add(PrizeClaim(draw_id=draw_id, user_id=user_id(winner), full_name="张三", address="北京",
+                               phone="13800000000", created_at=utcnow() - timedelta(days=100),
+                               updated_at=utcnow() - timedelta(days=100)))
+    stack.start_worker()
+    sweeper = Sweeper()
+    sweeper.notification_chores()
+    sweeper.notification_chores()  # within the minute: nothing more is sent
+    [mail] = smtp.wait_for("lost@example.org")
+    assert "老师 批阅了你在作业 1 的回复 #1" in body_of(mail)
+    [digest] = smtp.wait_for("daily@example.org")
+    assert "1 条未读通知" in digest["Subject"]
+    with session_scope() as session:
+        claim = session.query(PrizeClaim).filter_by(draw_id=draw_id).one()
+        assert claim.erased_at is not None and claim.address == ""
+    assert len(smtp.raw) == 2

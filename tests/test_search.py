@@ -89,6 +89,9 @@ def test_a_sealed_answer_cannot_be_found_by_another_student(client: TestClient, 
             assert "7-1 #1" not in floors(page) and "加法867041280" not in page, (code, q)
     assert floors(search(client, slug, "乘法")) == ["8 #1"]  # the open homework's reply is found
     assert "867041280" not in client.get(f"/api/v1/courses/{slug}/posts").text
+    for code in (None, "7-1"):  # the API: the same rule
+        found = client.get(f"/api/v1/courses/{slug}/search", params={"q": "乘法867", **({"code": code} if code else {})})
+        assert found.status_code == 200 and found.json()["hits"] == [] and "867041280" not in found.text
     with make_client() as anonymous:
         assert floors(search(anonymous, slug, "乘法867")) == []
     with make_client() as own:
@@ -97,6 +100,9 @@ def test_a_sealed_answer_cannot_be_found_by_another_student(client: TestClient, 
     with make_client() as staff:
         log_in(staff, add_user(stack, "instructor"))
         assert floors(search(staff, slug, "乘法867")) == ["7-1 #1"]
+        hit = staff.get(f"/api/v1/courses/{slug}/search", params={"q": "乘法867"}).json()["hits"][0]
+        assert (hit["code"], hit["floor"], hit["url"]) == ("7-1", 1, f"/courses/{slug}/assignments/7-1?page=1#floor-1")
+        assert {"text": "乘法867", "match": True} in hit["snippet"]
     _move_deadline(slug, now() - timedelta(minutes=1))
     assert floors(search(client, slug, "乘法867")) == ["7-1 #1"]  # after the deadline answers open
 
@@ -263,3 +269,15 @@ def test_index_structures_at_head(stack: Stack) -> None:
         else:
             found = set(session.scalars(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'search_%'")))
             assert found == {"search_replies_trgm", "search_posts_trgm"}
+
+
+def test_postgres_uses_the_trigram_index(pg_stack: Stack) -> None:
+    """A search of a Chinese word on PostgreSQL can be served by the pg_trgm index (the planner
+    prefers a scan of this small table, so scans are switched off to ask whether it could)."""
+    from app.db import session_scope
+
+    with pg_stack.active(), session_scope() as session:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(session.scalars(text(
+            "EXPLAIN SELECT id FROM submissions WHERE text ILIKE '%卷积层%'")))
+    assert "search_replies_trgm" in plan, plan

@@ -69,6 +69,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "/password/reset": NONE,
     # the inbox shows what happened, never a reply's text or score (app/services/notifications.py)
     "/inbox": NONE,
+    "/api/v1/me/notifications": NONE,
     "/prizes/{draw_id}/claim": NONE,  # the winner's own delivery details
     "/admin/claims": NONE,  # delivery details: admins only (tests/test_notifications_claims.py)
     "/admin/claims.csv": NONE,
@@ -98,12 +99,15 @@ ROUTES: dict[str, frozenset[str]] = {
     "/courses/{slug}/assignments/{code}": REPLY,
     # searched for every state's text marker (`urls`): snippets of text only
     "/courses/{slug}/search": frozenset({T}),
+    "/api/v1/courses/{slug}/search": frozenset({T}),
     "/courses/{slug}/assignments/{code}/search": frozenset({T}),
     "/me/submissions": REPLY,
     "/files/{attachment_id}": frozenset({IMG, C}),
+    "/files/{attachment_id}/notebook": frozenset({C}),  # a notebook is code (app/web/files.py)
     "/submissions/{submission_id}/events": frozenset({R, S, P}),
     # the homework's replies as the thread page renders them, pushed to an open page
     "/courses/{slug}/assignments/{code}/replies/events": REPLY,
+    "/courses/{slug}/posts/events": NONE,  # the course thread's posts (the world has one)
     "/courses/{slug}/assignments/{code}/leaderboard": frozenset({R, S}),
     "/draws/{draw_id}": NONE,
     "/courses/{slug}/assignments/{code}/draws": NONE,
@@ -165,7 +169,7 @@ class World:
 def _insert(slug: str, author_id: int, reviewer: int) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
     from app import storage
     from app.db import session_scope
-    from app.models import Assignment, Attachment, Course, Submission
+    from app.models import Assignment, Attachment, Course, CoursePost, Submission
 
     ids, files = {}, {}
     with session_scope() as session:
@@ -204,6 +208,9 @@ def _insert(slug: str, author_id: int, reviewer: int) -> tuple[dict[str, int], d
                     "submission_id": sid, "filename": name, "sha256": storage.put(data),
                     "size": len(data), "kind": kind, "content_type": ctype}]).scalar_one())
             files[state] = (pair[0], pair[1])
+        course_id = session.scalar(select(Course.id).where(Course.slug == slug))
+        session.execute(insert(CoursePost), [{"course_id": course_id, "author_id": author_id,
+                                              "text": "大家好", "created_at": now()}])
     return ids, files
 
 

@@ -12,8 +12,10 @@ from app.api import (
     integrity,
     leaderboard,
     metrics,
+    notifications,
     replies,
     reviews,
+    search,
     staff,
     submissions,
     thread,
@@ -27,11 +29,13 @@ router.include_router(courses.router, prefix="/api/v1", responses=ERROR_RESPONSE
 router.include_router(submissions.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(admin.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(account.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+router.include_router(notifications.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(leaderboard.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(draws.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(draw_log.router, responses=ERROR_RESPONSES)
 router.include_router(replies.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(thread.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(reviews.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+router.include_router(search.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(staff.router, prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(integrity.router, prefix="/api/v1", responses=ERROR_RESPONSES)

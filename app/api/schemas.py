@@ -12,6 +12,7 @@ from app.i18n import translate
 from app.models import Assignment, Course, Submission, User
 from app.services import visibility
 from app.services.likes import like_count, like_counts
+from grader.catalog import NOTEBOOK_CONTENT_TYPE
 
 
 class CourseOut(BaseModel):
@@ -50,6 +51,10 @@ class AttachmentOut(BaseModel):
     kind: str
     size: int
     url: str
+    #: the type Camp decided when it checked the file (`application/x-ipynb+json` for a notebook)
+    content_type: str
+    #: a notebook's rendered page, for those who may see it; None for other files
+    view_url: str | None = None
 
 
 class ReviewOut(BaseModel):
@@ -123,7 +128,9 @@ class SubmissionOut(BaseModel):
             graded_at=s.graded_at,
             attachments=[
                 AttachmentOut(id=a.id, filename=a.filename, kind=a.kind, size=a.size,
-                              url=f"/files/{a.id}")
+                              url=f"/files/{a.id}", content_type=a.content_type,
+                              view_url=f"/files/{a.id}/notebook"
+                              if a.content_type == NOTEBOOK_CONTENT_TYPE else None)
                 for a in s.attachments
                 if visibility.may_see_file(seen, a.kind)
             ],

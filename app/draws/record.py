@@ -303,6 +303,11 @@ class VerifyResult:
         return "\n".join(lines)
 
 
+def unreadable(exc: DrawError, checks: tuple[str, ...]) -> VerifyResult:
+    """A record that does not parse: the format check fails, the others are skipped."""
+    return VerifyResult((_fail("format", exc.code, **exc.params), *(_skip(name) for name in checks[1:])))
+
+
 def _fail(name: str, code: str, **params: Any) -> Check:
     return Check(name, "fail", code, params)
 
@@ -580,8 +585,7 @@ def verify_record(
     try:
         draw = record_from_json(data)
     except DrawError as exc:
-        skipped = tuple(_skip(name) for name in CHECKS[1:])
-        return VerifyResult((_fail("format", exc.code, **exc.params), *skipped))
+        return unreadable(exc, CHECKS)
     list_check, entries = _check_list(draw)
     key = _recompute_key(draw)
     winners_check, winners = _check_winners(draw, entries, key)

@@ -35,6 +35,7 @@ from app.draws.record import (
     early_reason,
     order_and_identity,
     read_fields,
+    unreadable,
     winner_from_json,
 )
 from app.draws.rules import rule_from_json
@@ -322,8 +323,7 @@ def verify_record_v3(
     try:
         draw = record_from_json_v3(data)
     except DrawError as exc:
-        skipped = tuple(_skip(name) for name in CHECKS_V3[1:])
-        return VerifyResult((_fail("format", exc.code, **exc.params), *skipped))
+        return unreadable(exc, CHECKS_V3)
     list_check, entries = _check_list(draw)
     excluded_failure = None if list_check.status == "fail" else _check_excluded(draw, entries)
     key = _recompute_key(draw)

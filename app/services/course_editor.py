@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, Invalid
 from app.i18n import lazy
-from app.models import Assignment, Course, CourseInstructor, Role, Submission, User, utcnow
+from app.models import Assignment, Course, CourseInstructor, Draw, Role, Submission, User, utcnow
 from app.services.audit import record
 from app.services.course_check import FAIRNESS_KEYS, CourseFileError, Problem, check_course
-from app.services.courses import instructor_names, load_course
+from app.services.courses import CourseSpec, instructor_names, load_course, resolve_time
 
 #: what an audit entry keeps of one changed value (a homework text can be long)
 AUDIT_VALUE_CHARS = 2000
@@ -200,8 +200,9 @@ def proposed(session: Session, course: Course, document: dict[str, Any]) -> list
     """Validate a changed document of `course` and say what it changes (nothing is written)."""
     if document.get("slug") != course.slug:
         raise Invalid("The slug of a course cannot be changed in the editor")
-    check_course(document, get_settings().default_timezone)
+    spec = check_course(document, get_settings().default_timezone)
     _check_instructors(session, document.get("instructors"))
+    check_draws(session, course, spec)
     return diff(course_document(session, course), document)
 
 
@@ -219,6 +220,79 @@ def _check_instructors(session: Session, names: Any) -> None:
                                     {"name": name}))
     if problems:
         raise CourseFileError(lazy("The course file is not valid"), problems)
+
+
+#: draws whose entries are not yet drawn: their homework's times decide who enters
+OPEN_DRAWS = ("committed", "frozen")
+
+
+def _aware(moment: datetime) -> datetime:
+    """To the second (the editor shows no fractions), aware (SQLite returns naive UTC)."""
+    moment = moment.replace(microsecond=0)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetime | None = None) -> None:
+    """A change that would rig a published draw is refused (abort the draw first, publicly).
+
+    A draw publishes its homework's deadline and rule when it is committed, but its entries are
+    collected from the homework's times when it freezes: moving `opens`/`due` (or the course's
+    time zone) between commit and reveal would change who enters. A draw names its rule by
+    position: changing, moving or removing a rule that has a draw (not aborted) would let the
+    same prize be drawn again, or show a rule other than the one drawn."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Draw.id, Draw.status, Draw.rule_index, Assignment.code)
+        .join(Assignment, Assignment.id == Draw.assignment_id)
+        .where(Assignment.course_id == course.id, Draw.status != "aborted")
+        .order_by(Draw.id)
+    ).all()
+    if not rows:
+        return
+    stored = {a.code: a for a in course.assignments}
+    zone = ZoneInfo(spec.timezone or get_settings().default_timezone)
+    position = {item.code: (index, item) for index, item in enumerate(spec.assignments)}
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for draw_id, status, rule_index, code in rows:
+        if code not in position or code not in stored:
+            continue  # a course file without the homework leaves it as it is
+        index, item = position[code]
+        old = stored[code]
+        where = f"assignments[{index}] ({code})"
+        if status in OPEN_DRAWS:
+            for field, value, before in (("opens", item.opens, old.opens_at), ("due", item.due, old.due_at)):
+                if (code, field) in seen or _aware(resolve_time(value, zone, now)) == _aware(before):
+                    continue
+                seen.add((code, field))
+                problems.append(Problem(
+                    f"{where}.{field}",
+                    lazy("Draw #{draw} of homework {code} is not revealed yet: its times cannot change "
+                         "until the draw is revealed or aborted"),
+                    {"draw": draw_id, "code": code}))
+        if rule_index is None or (code, f"rewards[{rule_index}]") in seen:
+            continue
+        rules = list(old.reward_rules or [])
+        drawn = rules[rule_index] if rule_index < len(rules) else None
+        now_there = item.rewards[rule_index] if rule_index < len(item.rewards) else None
+        if drawn is not None and now_there != drawn:
+            seen.add((code, f"rewards[{rule_index}]"))
+            problems.append(Problem(
+                f"{where}.rewards[{rule_index}]",
+                lazy("Reward rule {index} of homework {code} has draw #{draw}: it cannot be changed, "
+                     "moved or removed (abort the draw first)"),
+                {"draw": draw_id, "code": code, "index": rule_index}))
+    if problems:
+        raise CourseFileError(lazy("The course file is not valid"), problems)
+
+
+def load_upload(session: Session, spec: CourseSpec, actor: User) -> Course:
+    """An admin's course file upload: loaded as `camp course load` would, but like the editor it
+    may not move the times or the drawn rules of a homework whose draw is running."""
+    existing = session.scalar(select(Course).where(Course.slug == spec.slug).with_for_update())
+    if existing is not None:
+        check_draws(session, existing, spec)
+    return load_course(session, spec, actor=actor)
 
 
 def save(session: Session, course: Course, document: dict[str, Any], base_version: str, actor: User) -> Saved:
@@ -241,6 +315,7 @@ def save(session: Session, course: Course, document: dict[str, Any], base_versio
         raise Forbidden("Only admins may change who teaches a course")
     spec = check_course(document, get_settings().default_timezone)
     _check_instructors(session, document.get("instructors"))
+    check_draws(session, course, spec)
     changes = diff(before, document)
     if not changes:
         raise Invalid("Nothing was changed")

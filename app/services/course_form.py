@@ -77,7 +77,7 @@ def form_of(homework: Mapping[str, Any]) -> HomeworkForm:
     grading = dict(homework.get("grading") or {"kind": "reply_format"})
     others = {k: v for k, v in grading.items() if k not in OWN_INPUTS}
     settings = (
-        yaml.safe_dump(others, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        yaml.safe_dump(others, allow_unicode=True, sort_keys=False, default_flow_style=None)
         if others
         else ""
     )
@@ -181,8 +181,9 @@ def homework_of(
     if settings is None:
         unreadable.append("grading")
         settings = {k: v for k, v in (homework.get("grading") or {}).items() if k not in OWN_INPUTS}
-    grading: dict[str, Any] = {"kind": fields.get("grading_kind", "").strip(), **settings}
-    grading.pop("daily_code_limit", None)
+    # the kind and the limit have their own inputs: the same keys typed among the settings lose
+    grading: dict[str, Any] = {"kind": fields.get("grading_kind", "").strip()}
+    grading.update((k, v) for k, v in settings.items() if k not in OWN_INPUTS)
     limit = fields.get("daily_code_limit", "").strip()
     if limit:
         grading["daily_code_limit"] = _number(limit)

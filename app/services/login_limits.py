@@ -79,6 +79,38 @@ def login_succeeded(session: Session, name: str, address: str) -> None:
     throttle.clear(session, _keys(name, address)[0])
 
 
+# A browser that logged in to an account before (a signed "known device" cookie, set by the
+# log-in page) is counted on its own key instead of the account's and the address's. Someone
+# typing wrong passwords for a name, or a classmate behind the same campus NAT, then cannot
+# lock the account's owner out of their own browser; guessing from that browser is still slowed
+# and locked like any other (OWASP's "device cookies" against lock-out attacks).
+
+
+def _device_key(device: str, user_id: int) -> str:
+    return f"login:device:{device[:64]}:{user_id}"
+
+
+def known_device_refused(session: Session, settings: Settings, device: str, user_id: int) -> Refused | None:
+    refusal = throttle.refusal(session, _device_key(device, user_id), _account(settings))
+    if refusal is None:
+        return None
+    throttle.count_failure(session, _device_key(device, user_id), _account(settings))
+    if refusal.locked:
+        return Refused(lazy("Too many wrong passwords: this account is locked for {minutes} minutes. "
+                            "Try again later, or reset the password."),
+                       {"minutes": refusal.minutes}, refusal.seconds)
+    return Refused(lazy("Too many wrong passwords: wait {seconds} seconds before the next try."),
+                   {"seconds": refusal.seconds}, refusal.seconds)
+
+
+def known_device_failed(session: Session, settings: Settings, device: str, user_id: int) -> None:
+    throttle.count_failure(session, _device_key(device, user_id), _account(settings))
+
+
+def known_device_succeeded(session: Session, device: str, user_id: int) -> None:
+    throttle.clear(session, _device_key(device, user_id))
+
+
 def registration_refused(session: Session, settings: Settings, address: str) -> Refused | None:
     refusal = throttle.refusal(session, f"register:addr:{address[:100]}", _registration(settings))
     if refusal is None:

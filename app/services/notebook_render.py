@@ -48,6 +48,8 @@ MAX_IMAGE_PIXELS = 4_000_000
 #: re-encode, so the pixels are budgeted (24 MP: about 1.5 s), not only the count.
 MAX_IMAGES = 50
 MAX_PIXELS = 24_000_000
+#: images are inlined as base64: their re-encoded bytes count against the page (4 MB of them)
+MAX_IMAGE_TOTAL_BYTES = 4 * 1024 * 1024
 MAX_HTML_CHARS = 3_000_000
 #: Markdown is rendered as in a reply up to this many characters per cell and in all (a reply's
 #: own cap); past it a cell is shown as plain text. Some texts take markdown-it ~50 µs a
@@ -66,6 +68,7 @@ BAD_IMAGE = lazy("An image output is not shown: it is not a valid PNG or JPEG, o
 TOO_MANY_IMAGES = lazy("More image outputs are not shown (at most {n} per notebook).")
 REST = lazy("The rest of this notebook ({n} cells) is too long to show here.")
 EMPTY = lazy("This notebook has no cells.")
+MORE_OUTPUTS = lazy("The rest of this cell's outputs is too long to show here.")
 
 
 @dataclass
@@ -75,6 +78,7 @@ class _Page:
     size: int = 0
     images: int = 0
     pixels: int = 0
+    image_bytes: int = 0
     markdown: int = 0
 
     def add(self, html: str) -> None:
@@ -141,6 +145,9 @@ def _code_cell(page: _Page, cell: dict[str, Any], python: bool) -> None:
         code = _plain(page, source)
     page.add(f'<pre class="nb-input hl"><code>{code}</code></pre>')
     for output in cell.get("outputs", []):
+        if page.size > MAX_HTML_CHARS:
+            page.note(MORE_OUTPUTS)
+            break
         _output(page, output)
 
 
@@ -198,6 +205,9 @@ def _image(page: _Page, value: object, fmt: str) -> str | None:
             page.pixels += pixels
             img.load()
         clean = strip_metadata("output", data, fmt)
+        if page.image_bytes + len(clean) > MAX_IMAGE_TOTAL_BYTES:
+            return None
+        page.image_bytes += len(clean)
     except (binascii.Error, ValueError, OSError, SyntaxError, UnidentifiedImageError,
             Image.DecompressionBombError, CampError):
         return None

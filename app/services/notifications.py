@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -35,7 +36,7 @@ from app.db import after_commit
 from app.errors import Invalid, NotFound
 from app.i18n import VERDICT_LABELS, lazy, translate
 from app.models import Assignment, Notification, NotificationPrefs, Submission, User, utcnow
-from app.paging import floor_url
+from app.paging import INBOX_PAGE, floor_url
 from app.queue import enqueue_mail
 from app.services import visibility
 from grader import catalog
@@ -61,7 +62,9 @@ MESSAGES = {
 }
 #: verdicts about the reply's form or its code crashing: `failed`; the rest are grades
 FAILED_VERDICTS = frozenset({catalog.FORMAT_ERROR, catalog.NOT_UNDERSTOOD}) | catalog.SANDBOX_VERDICTS
-PAGE_SIZE = 30
+#: people one reply can notify by quoting or answering their floors: a reply naming thousands of
+#: floors (`回复#1 回复#2 …`) would otherwise put an item, and a mail, in the whole class's inbox
+MAX_TOLD_PER_REPLY = 10
 #: the header shows at most this, then "99+"
 BADGE_MAX = 99
 
@@ -179,6 +182,8 @@ def replied(session: Session, reply: Submission) -> None:
         kind = "quoted" if floor in quoted else "replied" if floor in answered else None
         if kind is None or user.id == reply.author_id or user.id in told or not user.is_active:
             continue
+        if len(told) >= MAX_TOLD_PER_REPLY:
+            break
         if not visibility.sight(user, reply).body:  # sealed or hidden: they may not read it yet
             continue
         told.add(user.id)
@@ -212,8 +217,9 @@ class Item:
     id: int
     kind: str
     text: str
+    #: a path on this site: the reply, or the claim form of a won prize
     link: str
-    created_at: Any
+    created_at: datetime
     unread: bool
 
 
@@ -244,7 +250,7 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 def inbox(session: Session, user_id: int, locale: str, offset: int = 0,
-          limit: int = PAGE_SIZE) -> list[Item]:
+          limit: int = INBOX_PAGE) -> list[Item]:
     rows = session.scalars(select(Notification).where(Notification.user_id == user_id)
                            .order_by(Notification.id.desc()).offset(offset).limit(limit))
     return [Item(n.id, n.kind, message(locale, n.kind, n.params), n.link, n.created_at, n.read_at is None)

@@ -131,6 +131,14 @@ def course_posts(session: Session, course: Course, offset: int = 0, limit: int =
     ))
 
 
+def posts_after(session: Session, course_id: int, after: int, limit: int = 20) -> list[CoursePost]:
+    """The course thread's posts newer than post `after`, oldest first (a live page adds them)."""
+    return list(session.scalars(
+        select(CoursePost).where(CoursePost.course_id == course_id, CoursePost.id > after)
+        .order_by(CoursePost.id).limit(limit)
+    ))
+
+
 def count_posts(session: Session, course: Course) -> int:
     return session.scalar(select(func.count()).where(CoursePost.course_id == course.id)) or 0
 

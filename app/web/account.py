@@ -13,6 +13,7 @@ from app.config import Settings
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
 from app.errors import CampError
 from app.i18n import translate
+from app.input_guard import small_int
 from app.mail import mail_configured, send_mail
 from app.models import User
 from app.services import login_limits, notifications
@@ -79,7 +80,7 @@ def change_password_form(request: Request, session: SessionDep, user: CurrentUse
 def create_token_form(request: Request, session: SessionDep, user: CurrentUser, label: Text,
                       days: Annotated[str, Form(max_length=10)] = "") -> Response:
     locale = get_locale(request)
-    expires = int(days) if days.strip().isdigit() else None
+    expires = small_int(days)
     if not label.strip() or (days.strip() and (expires is None or not 1 <= expires <= MAX_TOKEN_DAYS)):
         error = translate(locale, "A token needs a name, and days between 1 and {most}", most=MAX_TOKEN_DAYS)
         return account_view(request, session, user, 422, token_error=error)

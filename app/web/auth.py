@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.deps import LANG_COOKIE, CsrfChecked, OptionalUser, SessionDep, get_locale
 from app.errors import CampError, Invalid
@@ -14,7 +16,7 @@ from app.models import User
 from app.names import looks_like_staff
 from app.security import new_csrf_token
 from app.services import login_limits
-from app.services.accounts import add_user, authenticate, end_sessions
+from app.services.accounts import add_user, authenticate, end_sessions, find_user
 from app.services.like_review import DEVICE_COOKIE, new_device_id, note_sign_up
 from app.services.login_limits import Refused
 from app.templating import render
@@ -79,7 +81,7 @@ def register(
     note_sign_up(session, user, client_address(request), device)
     response = redirect(safe_next(next))
     response.set_cookie(DEVICE_COOKIE, device, max_age=5 * 365 * 24 * 3600, httponly=True, samesite="lax")
-    return response
+    return _remember_device(response, request, user)
 
 
 @router.get("/login")
@@ -97,16 +99,60 @@ def login(
 ) -> Response:
     settings, address = request.app.state.settings, client_address(request)
     form = {"next": safe_next(next), "name": name}
-    if refused := login_limits.login_refused(session, settings, name, address):
+    device, known = _known_device(request, settings.secret_key)
+    owner = find_user(session, name) if known else None
+    mine = owner.id if owner is not None and owner.id in known else None  # this browser's account
+    if mine is not None:
+        refused = login_limits.known_device_refused(session, settings, device, mine)
+    else:
+        refused = login_limits.login_refused(session, settings, name, address)
+    if refused:
         return refused_page(request, "login.html", refused, **form)
     user = authenticate(session, name, password)
     if user is None:
-        login_limits.login_failed(session, settings, name, address)
+        if mine is not None:
+            login_limits.known_device_failed(session, settings, device, mine)
+        else:
+            login_limits.login_failed(session, settings, name, address)
         error = translate(get_locale(request), "Wrong name or password")
         return render(request, "login.html", 401, error=error, **form)
     login_limits.login_succeeded(session, name, address)
+    login_limits.known_device_succeeded(session, device, user.id)
     log_in(request, user)
-    return redirect(safe_next(next))
+    return _remember_device(redirect(safe_next(next)), request, user)
+
+
+#: this browser logged in to these accounts before (signed): its wrong passwords are counted on
+#: their own, so nobody else's can lock it out (app/services/login_limits.py)
+KNOWN_COOKIE = "camp_known"
+KNOWN_DAYS = 180
+KNOWN_ACCOUNTS = 5
+
+
+def _remember_device(response: Response, request: Request, user: User) -> Response:
+    """This browser now knows `user`'s account (kept with up to four others it knew)."""
+    settings = request.app.state.settings
+    device, known = _known_device(request, settings.secret_key)
+    accounts = [user.id, *(uid for uid in known if uid != user.id)][:KNOWN_ACCOUNTS]
+    value = _known_serializer(settings.secret_key).dumps({"d": device, "u": accounts})
+    response.set_cookie(KNOWN_COOKIE, value, max_age=KNOWN_DAYS * 24 * 3600, httponly=True,
+                        samesite="lax", secure=settings.secure_cookies)
+    return response
+
+
+def _known_serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt="camp.known-device")
+
+
+def _known_device(request: Request, secret: str) -> tuple[str, set[int]]:
+    """(this browser's device id, the accounts it logged in to); a new id when it has none."""
+    try:
+        data = _known_serializer(secret).loads(request.cookies.get(KNOWN_COOKIE, ""))
+    except BadSignature:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("d"), str) and isinstance(data.get("u"), list):
+        return data["d"][:64], {u for u in data["u"] if type(u) is int}
+    return secrets.token_urlsafe(16), set()
 
 
 @router.post("/logout", dependencies=[CsrfChecked])

@@ -21,13 +21,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.deps import CsrfChecked, SessionDep, StaffUser, get_locale
 from app.errors import CampError, Invalid, NotFound
 from app.i18n import lazy, translate
 from app.models import Course, Role, User
 from app.services import course_editor as editor
-from app.services.course_check import CourseFileError, Problem
+from app.services.course_check import APP_SETTINGS, CourseFileError, Problem
 from app.services.course_form import (
     MAX_REWARD_ROWS,
     HomeworkForm,
@@ -42,6 +43,7 @@ from app.templating import render
 from app.web.forms import error_text
 from app.web.navigation import redirect
 from grader.catalog import KINDS
+from grader.formats import SETTINGS
 
 router = APIRouter(prefix="/staff/courses/{slug}")
 REWARD_KINDS = {
@@ -132,6 +134,8 @@ def _form_page(
         problems=located,
         inline=inline,
         kinds=list(KINDS),
+        settings_help={kind: sorted(SETTINGS.get(kind, {})) for kind in KINDS},
+        app_settings=APP_SETTINGS,
         reward_kinds=REWARD_KINDS,
         rows=rows[:MAX_REWARD_ROWS],
         error=error,
@@ -214,12 +218,8 @@ async def review(
     daily_code_limit: Line = "",
     grading_settings: Text = "",
 ) -> Response:
-    """Validate the form against the whole course; errors go back inline, else the diff is shown."""
-    course = _course(session, slug, staff)
-    document = editor.course_document(session, course)
-    old = next((h for h in document["assignments"] if h["code"] == original), None) if original else None
-    if original and old is None:
-        raise NotFound("No homework {code} in this course", code=original)
+    """Validate the form against the whole course; errors go back inline, else the diff is shown.
+    Async only to read the reward rows (their number varies); the work runs in the thread pool."""
     fields = {
         "code": code,
         "title": title,
@@ -233,36 +233,27 @@ async def review(
         "grading_settings": grading_settings,
     }
     rows = await _rows(request)
+    return await run_in_threadpool(_review, request, session, staff, slug, version, original, fields, rows)
+
+
+def _review(request: Request, session: Session, staff: User, slug: str, version: str, original: str,
+            fields: dict[str, str], rows: list[dict[str, str]]) -> Response:
+    course = _course(session, slug, staff)
+    document = editor.course_document(session, course)
+    old = next((h for h in document["assignments"] if h["code"] == original), None) if original else None
+    if original and old is None:
+        raise NotFound("No homework {code} in this course", code=original)
     homework, unreadable = homework_of(fields, rows, old)
-    if not original and any(h["code"] == homework.get("code") for h in document["assignments"]):
-        unreadable.append("code")
     changed, index = with_homework(document, original, homework)
     problems = _form_problems(index, homework, unreadable)
     try:
-        if problems:
-            raise CourseFileError(lazy("The course file is not valid"), problems)
         changes = editor.proposed(session, course, changed)
     except CourseFileError as exc:
-        return _form_page(
-            request,
-            course,
-            _shown(fields, rows, homework),
-            original=original,
-            version=version,
-            problems=exc.problems,
-            index=index,
-            status_code=422,
-        )
-    if not changes:
-        return _form_page(
-            request,
-            course,
-            _shown(fields, rows, homework),
-            original=original,
-            version=version,
-            error=translate(get_locale(request), "Nothing was changed"),
-            status_code=422,
-        )
+        problems += exc.problems
+    if problems or not changes:  # every problem at once (what the form could not read, what the check found)
+        error = None if problems else translate(get_locale(request), "Nothing was changed")
+        return _form_page(request, course, _shown(fields, rows, homework), original=original,
+                          version=version, problems=problems, index=index, error=error, status_code=422)
     return render(
         request,
         "course_edit_diff.html",
@@ -281,10 +272,6 @@ def _form_problems(index: int, homework: dict[str, Any], unreadable: list[str]) 
     for path in unreadable:
         if path == "grading":
             out.append(Problem(f"{where}.grading", lazy("Settings are YAML lines like key: value")))
-        elif path == "code":
-            out.append(
-                Problem(f"{where}.code", "Homework {code} appears twice", {"code": homework.get("code")})
-            )
     return out
 
 

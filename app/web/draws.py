@@ -24,6 +24,7 @@ from app.draws import beacon as pure_beacon
 from app.draws.errors import render as render_draw_error
 from app.errors import CampError, Invalid
 from app.i18n import lazy, translate
+from app.input_guard import small_int
 from app.models import Assignment, Draw, User, utcnow
 from app.services import draws as service
 from app.services.courses import get_assignment
@@ -318,7 +319,7 @@ def commit_form(slug: str, code: str, request: Request, session: SessionDep, adm
         draw = service.commit_draw(
             session, assignment, admin, rule_index=rule_index,
             freeze_at=_local_time(freeze_at, assignment.course.timezone), prize=prize.strip() or None,
-            replaces_id=int(replaces_draw_id) if replaces_draw_id.isdigit() else None,
+            replaces_id=small_int(replaces_draw_id),
             late=bool(late),
         )
     except DrawError as exc:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
 from app import storage
 from app.deps import OptionalUser, SessionDep
 from app.errors import NotFound
 from app.models import Attachment
 from app.services import visibility
+from app.templating import render
+from grader.catalog import NOTEBOOK_CONTENT_TYPE
 
 router = APIRouter()
 
@@ -34,3 +36,14 @@ def attachment(attachment_id: int, session: SessionDep, user: OptionalUser) -> R
             "cache-control": "private, max-age=3600",
         },
     )
+
+
+@router.get("/files/{attachment_id}/notebook")
+def notebook_page(attachment_id: int, request: Request, session: SessionDep,
+                  user: OptionalUser) -> HTMLResponse:
+    """A notebook attachment on a page of its own (the thread shows large ones as a link here)."""
+    item = session.get(Attachment, attachment_id)
+    if item is None or item.content_type != NOTEBOOK_CONTENT_TYPE:
+        raise NotFound("This file does not exist")
+    visibility.check_file(user, item.submission, item.kind)
+    return render(request, "notebook.html", attachment=item, submission=item.submission)

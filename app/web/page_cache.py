@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import session_scope
 from app.i18n import scope_locale
+from app.input_guard import small_int
 from app.models import utcnow
 from app.services.page_cache import VersionedCache, database_version, homework_times, next_boundary
 
@@ -38,7 +39,8 @@ def _page_number(scope: Scope) -> int | None:
     if any(name != "page" for name, _ in pairs) or len(pairs) > 1:
         return None
     value = pairs[0][1] if pairs else "1"
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else None
+    page = small_int(value, 5)
+    return page if page is not None and 0 < page < 100_000 else None
 
 
 def _boundary(slug: str, code: str) -> datetime | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app import paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, StaffUser, Viewer
 from app.errors import CampError
+from app.input_guard import small_int
 from app.models import Assignment, Submission, SubmissionEdit, utcnow
 from app.services import edits, final_picks, likes, visibility
 from app.services.homework_settings import likes_close_at
@@ -47,7 +48,7 @@ class ThreadView:
 
 def _posted(session: Session, viewer: Viewer | None, posted: str | None) -> list[Submission]:
     """The parts of the reply just posted (`?posted=3,4`), the viewer's own only."""
-    ids = [int(p) for p in (posted or "").split(",")[:20] if p.isdigit()]
+    ids = [n for p in (posted or "").split(",")[:20] if (n := small_int(p)) is not None]
     if viewer is None or not ids:
         return []
     return sorted(by_ids(session, ids, author_id=viewer.id), key=lambda s: ids.index(s.id))

@@ -1,4 +1,5 @@
-"""Others' new replies on an open homework page, without a reload (server-sent events).
+"""Others' new replies on an open homework page, and new posts on a course page's thread,
+without a reload (server-sent events).
 
 The page names the last floor it shows; the stream checks the homework's floor counter every
 `POLL_SECONDS` (one row by its key) and, when floors were added, renders the new replies with
@@ -16,20 +17,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import paging
 from app.db import get_sessionmaker
 from app.deps import Viewer, get_locale
-from app.models import Assignment, User
-from app.services.courses import get_assignment
+from app.input_guard import small_int
+from app.models import Assignment, Course, User
+from app.services.courses import get_assignment, get_course
+from app.services.replies import parts_of, posts_after
 from app.services.submissions import thread_after
 from app.templating import base_context, fragment
 from app.web import events
@@ -45,9 +50,9 @@ RECONNECT_MS = 500
 
 @dataclass(frozen=True)
 class Pushed:
-    last: int  # the highest floor sent so far
+    last: int  # the highest floor (post id) sent so far
     html: list[str]
-    floors: list[int]
+    keys: list[int]  # floors (post ids) of the pieces, for the page's element ids
 
 
 def _homework(slug: str, code: str) -> int:
@@ -55,36 +60,56 @@ def _homework(slug: str, code: str) -> int:
         return get_assignment(session, slug, code).id
 
 
+def _course(slug: str) -> int:
+    with get_sessionmaker()() as session:
+        return get_course(session, slug).id
+
+
 @router.get("/courses/{slug}/assignments/{code}/replies/events", response_model=None)
 async def reply_events(
     slug: str, code: str, request: Request, after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> EventSourceResponse | JSONResponse:
-    locale = get_locale(request)
-    refused = events.refuse_too_many(request, locale)
+    assignment_id = await run_in_threadpool(_homework, slug, code)
+    return await _open(request, partial(new_replies, assignment_id), after)
+
+
+@router.get("/courses/{slug}/posts/events", response_model=None)
+async def post_events(
+    slug: str, request: Request, after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> EventSourceResponse | JSONResponse:
+    """The course thread's new posts (its first page shows the newest)."""
+    course_id = await run_in_threadpool(_course, slug)
+    return await _open(request, partial(new_posts, course_id), after)
+
+
+Poll = Callable[[int, int | None, dict[str, Any]], "Pushed | None"]
+
+
+async def _open(request: Request, poll: Poll, after: int) -> EventSourceResponse | JSONResponse:
+    refused = events.refuse_too_many(request, get_locale(request))
     if refused is not None:
         return refused
-    assignment_id = await run_in_threadpool(_homework, slug, code)
     resumed = request.headers.get("last-event-id", "")
-    if resumed.isdigit() and len(resumed) < 10:
-        after = max(after, int(resumed))
+    if (last := small_int(resumed)) is not None:
+        after = max(after, last)
     viewer_id = await events.stream_viewer(request)
-    stream = _stream(request, assignment_id, after, viewer_id, base_context(request))
+    stream = _stream(request, poll, after, viewer_id, base_context(request))
     events.register(request, stream)
     return EventSourceResponse(stream, headers=events.STREAM_HEADERS)
 
 
-async def _stream(request: Request, assignment_id: int, after: int, viewer_id: int | None,
+async def _stream(request: Request, poll: Poll, after: int, viewer_id: int | None,
                   base: dict[str, Any]) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + events.MAX_STREAM_SECONDS
     while loop.time() < deadline and not await request.is_disconnected():
-        pushed = await run_in_threadpool(new_replies, assignment_id, after, viewer_id, base)
+        pushed = await run_in_threadpool(poll, after, viewer_id, base)
         if pushed is None:
             yield format_sse_event(event="gone", data_str="{}")
             return
         if pushed.html:
             after = pushed.last
-            data = {"floors": pushed.floors, "html": pushed.html}
+            data = {"keys": pushed.keys, "html": pushed.html}
             yield format_sse_event(event="replies", data_str=json.dumps(data, ensure_ascii=False),
                                    id=str(pushed.last), retry=RECONNECT_MS)
             return  # the browser reconnects at once, naming the last floor it got
@@ -102,10 +127,30 @@ def new_replies(assignment_id: int, after: int, viewer_id: int | None, base: dic
         replies = thread_after(session, assignment_id, after, BATCH)
         if not replies:
             return Pushed(after, [], [])
-        user = session.get(User, viewer_id) if viewer_id is not None else None
-        viewer = Viewer(user.id, user.name, user.role, user.locale) if user and user.is_active else None
+        viewer = _viewer(session, viewer_id)
         view = thread_view(session, assignment, replies, viewer)
         context = {**base, "user": viewer, "timezone": assignment.course.timezone}
         html = [fragment("_reply.html", context, s=s, assignment=assignment, course=assignment.course,
                          view=view, page=paging.thread_page(s.floor)) for s in replies]
         return Pushed(replies[-1].floor, html, [s.floor for s in replies])
+
+
+def _viewer(session: Session, viewer_id: int | None) -> Viewer | None:
+    user = session.get(User, viewer_id) if viewer_id is not None else None
+    return Viewer(user.id, user.name, user.role, user.locale) if user and user.is_active else None
+
+
+def new_posts(course_id: int, after: int, viewer_id: int | None, base: dict[str, Any]) -> Pushed | None:
+    """The course thread's posts after post `after`, rendered as the course page shows them."""
+    with get_sessionmaker()() as session:
+        course = session.get(Course, course_id)
+        if course is None:
+            return None
+        posts = posts_after(session, course_id, after, BATCH)
+        if not posts:
+            return Pushed(after, [], [])
+        parts = parts_of(session, [p.id for p in posts])
+        context = {**base, "user": _viewer(session, viewer_id), "timezone": course.timezone}
+        html = [fragment("_post.html", context, post=p, parts=parts.get(p.id, []), course=course, posted=None)
+                for p in posts]
+        return Pushed(posts[-1].id, html, [p.id for p in posts])

@@ -78,8 +78,9 @@ class WarmSettings:
     memory_bytes: int = 0
     #: a warm-up that takes longer is abandoned (the pool tries again later)
     warmup_seconds: float = 120.0
-    #: how long a run waits for a sandbox that is still warming up before it starts cold
-    wait_seconds: float = 0.0
+    #: how long a run waits for a sandbox that is still warming up before it starts cold (one
+    #: that is half-way through its imports is ready sooner than a cold start)
+    wait_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if self.size < 0 or self.memory_bytes < 0 or self.warmup_seconds <= 0 or self.wait_seconds < 0:
@@ -115,7 +116,8 @@ class WarmSandbox:
         """Take a slot and a cgroup, start the sandbox and wait until its imports are done."""
         try:
             self.box: Isolation = self._stack.enter_context(isolation(self.limits, self.config))
-            self.home = Path(tempfile.mkdtemp(prefix="camp-warm-"))
+            _remove_stale_homes(self.box.uid)
+            self.home = Path(tempfile.mkdtemp(prefix=f"camp-warm-{self.box.uid}-"))
             self._stack.callback(shutil.rmtree, self.home, True)
             self._start(settings)
         except BaseException:
@@ -356,6 +358,13 @@ def _join_teardowns() -> None:
         thread.join()
 
 
+def _remove_stale_homes(uid: int) -> None:
+    """Host directories of this slot's warm sandboxes whose grading process died (SIGKILL: no
+    tear-down ran). The caller holds the slot, so none of them is in use."""
+    for stale in Path(tempfile.gettempdir()).glob(f"camp-warm-{uid}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, 9)
@@ -550,7 +559,7 @@ def run_warm(
         return None
     try:
         return sandbox.run(script, args, package, inputs, outputs)
-    except SandboxSetupError as exc:
+    except (SandboxSetupError, OSError) as exc:  # the hand-off, not the program, went wrong
         health.record_failure(str(exc))
         log.warning("warm pool: %s; the run starts cold", exc)
         pool.stats.failed += 1

@@ -75,3 +75,17 @@ def test_badge_inbox_and_claim_form(browser: Browser, site: str, sqlite_stack: S
         expect(page.locator("[data-role=inbox-item].unread")).to_have_count(0)
     finally:
         context.close()
+
+    admin = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    try:
+        page = admin.new_page()
+        log_in(page, site, make_account(sqlite_stack, "admin"))
+        page.goto(f"{site}/admin")
+        page.locator("a[href='/admin/claims']").click()
+        row = page.locator("[data-role=claim-row]", has_text=student)
+        expect(row).to_contain_text("北京市海淀区中关村大街 1 号")
+        expect(row).to_contain_text("+86 138 0000 0000")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(SCREENSHOTS / f"admin-claims-{width}.png"), full_page=True)
+    finally:
+        admin.close()

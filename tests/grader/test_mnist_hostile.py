@@ -1,7 +1,9 @@
 """Hostile `predict.py` packages, graded end to end through the real sandbox.
 
 Every one must end in a clear verdict (or be harmless), never an InfrastructureError or a hung
-grader, and the next good package must still be graded normally.
+grader, and the next good package must still be graded normally. Each runs twice: in cold
+sandboxes and in warm ones (grader/sandbox/warm.py), where the runs with the usual limits must
+all have found a warm sandbox.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import gzip
 import json
 import os
 import textwrap
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from grader.datasets import DEMO_DIR, load_split
 from grader.limits import Limits
+from grader.sandbox import configured, warm
 from tests.grader.graderkit import FAST
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]  # attack replays on the real sandbox
@@ -24,6 +28,25 @@ ZEROS = "\n    return np.zeros(len(images), dtype=np.int64)\n"
 QUICK = Limits(**{**FAST.__dict__, "wall_seconds": 4, "cpu_seconds": 2})
 #: the memory bomb gets half the memory, so it reaches the limit quickly where page faults are slow
 SMALL = Limits(**{**QUICK.__dict__, "memory_bytes": 384 * 1024**2})
+#: a whole-file-system search needs time
+LONG = Limits(**{**FAST.__dict__, "wall_seconds": 60, "cpu_seconds": 60})
+
+
+@pytest.fixture(autouse=True, params=["cold", "warm"])
+def _sandboxes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Warm: pools for the limits most of these runs use (others, rarer, start cold)."""
+    if request.param == "cold":
+        yield
+        return
+    settings = warm.WarmSettings(size=2, imports=("numpy",), wait_seconds=120)
+    pools = [warm.start(settings, limits, configured()) for limits in (FAST, QUICK, LONG)]
+    try:
+        assert all(p is not None and p.wait_ready(timeout=120) for p in pools)
+        yield
+        used = [p.stats for p in pools if p is not None]
+        assert sum(s.used for s in used) >= 1 and all(s.cold == 0 for s in used), used
+    finally:
+        warm.stop()
 
 
 def predict_py(body: str, top: str = "") -> str:
@@ -154,7 +177,7 @@ def test_labels_are_nowhere_in_the_sandbox(grade_code):
                 if any(n in data for n in needles):
                     found.append(path)
         print(json.dumps({{"found": found, "scanned": scanned, "names": names}}))
-    """), limits=Limits(**{**FAST.__dict__, "wall_seconds": 60, "cpu_seconds": 60}))
+    """), limits=LONG)
     assert report.verdict == "accepted", report
     result = logged(report)
     assert result["scanned"] > 1000, result  # it really looked (the venv alone has thousands)

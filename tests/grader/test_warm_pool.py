@@ -29,7 +29,8 @@ from grader.sandbox.slots import kill_uid
 from tests.grader.graderkit import FAST
 from tests.support import sandbox as test_sandbox
 
-pytestmark = pytest.mark.sandbox
+# every test starts a pool of real sandbox processes (numpy imported in each): slow by the README rule
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 UIDS = [test_sandbox.UID_FIRST + i for i in range(test_sandbox.UID_COUNT)]
 NUMPY = warm.WarmSettings(size=1, imports=("numpy",), wait_seconds=120)
@@ -157,6 +158,7 @@ def test_each_warm_sandbox_serves_one_run() -> None:
     assert pool.stats.used == 2 and pool.stats.cold == 0
 
 
+@pytest.mark.slow  # waits longer than a wall limit
 def test_the_wall_clock_starts_at_the_hand_off() -> None:
     """A sandbox that waited in the pool longer than the wall limit still gets its whole time."""
     limits = replace(FAST, wall_seconds=2)
@@ -204,6 +206,37 @@ def test_the_files_arrive_only_at_the_hand_off(tmp_path: Path, monkeypatch: pyte
     assert pool.stats.used == 1
 
 
+def test_the_bound_host_directories_stay_the_graders(tmp_path: Path) -> None:
+    """The package, input and output directories of a warm sandbox are host directories bound
+    in at start: the program can write its output file and nothing else there."""
+    start()
+    with workspace() as ws:
+        script, output = ws / "main.py", ws / "out.txt"
+        script.write_text(textwrap.dedent("""
+            import json, os
+            tries = {"create out": lambda: open("/camp/out/x", "w"),
+                     "chmod out": lambda: os.chmod("/camp/out", 0o777),
+                     "symlink out": lambda: os.symlink("/etc/passwd", "/camp/out/y"),
+                     "remove output": lambda: os.remove("/camp/out/out.txt"),
+                     "create in": lambda: open("/camp/in/x", "w"),
+                     "create pkg": lambda: open("/camp/pkg/x", "w"),
+                     "write main": lambda: open("/camp/main.py", "a")}
+            results = {}
+            for name, attempt in tries.items():
+                try:
+                    attempt()
+                    results[name] = "done"
+                except OSError as exc:
+                    results[name] = exc.strerror
+            open("/camp/out/out.txt", "w").write("the output")
+            print(json.dumps(results))
+        """))
+        outcome = run_python(script, limits=FAST, package=None, outputs={"out.txt": output})
+        assert outcome.warm and outcome.ok, outcome.log
+        assert "done" not in reported(outcome).values(), outcome.log
+        assert output.read_text() == "the output"
+
+
 def test_a_dead_warm_sandbox_is_replaced_and_the_run_still_happens() -> None:
     pool = start()
     for uid in pool.idle_uids():
@@ -222,6 +255,18 @@ def test_a_failing_warm_up_falls_back_to_cold() -> None:
     outcome = run("print('ran')")
     assert outcome.ok and not outcome.warm and "ran" in outcome.log
     assert pool.stats.failed >= 1 and pool.stats.used == 0
+
+
+def test_the_memory_cap_limits_the_waiting_sandboxes() -> None:
+    """`memory_bytes` caps what the waiting sandboxes hold together (their cgroups' usage): with
+    a cap below two sandboxes, a pool of three keeps one and asks for no more."""
+    pool = warm.start(replace(NUMPY, size=3, memory_bytes=1), FAST, configured())
+    assert pool is not None and pool.wait_ready(1, timeout=120)
+    [waiting] = pool._ready
+    assert waiting.memory_bytes > 0  # measured from its cgroup after the warm-up
+    with pool._cond:
+        assert not pool._wanted() and not pool._warming
+    assert pool.stats.started == 1
 
 
 def test_other_limits_run_cold() -> None:
@@ -293,3 +338,21 @@ def test_waiting_sandboxes_yield_the_cpu_to_runs() -> None:
     assert (weight / name).read_text().strip() == ("2" if cgroup.version == "v1" else "1")
     outcome = run("print('ran')")
     assert outcome.warm and outcome.ok
+
+
+@pytest.mark.slow
+def test_a_paddle_package_is_graded_in_warm_sandboxes(tmp_path: Path) -> None:
+    """The Paddle LeNet (examples/mnist-lenet-paddle, built from the committed weights) scores the
+    baseline's accuracy when both of its runs find Paddle already imported."""
+    import grader
+    from tests.grader.graderkit import BASELINE_ACCURACY, ROOT
+
+    out = tmp_path / "paddle.zip"
+    built = subprocess.run([sys.executable, str(ROOT / "examples" / "mnist-lenet-paddle" / "package.py"), str(out)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    limits = Limits()
+    pool = start(warm.WarmSettings(size=2, imports=("numpy", "paddle"), wait_seconds=300), limits)
+    report = grader.grade("mnist", assignment="6-2", files={"pkg.zip": out.read_bytes()}, limits=limits)
+    assert report.verdict == "accepted" and report.score == pytest.approx(BASELINE_ACCURACY), report
+    assert pool.stats.used == 2 and pool.stats.cold == 0

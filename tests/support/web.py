@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import secrets
 from contextlib import AbstractContextManager, nullcontext
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.stacks import Stack
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 
 def make_client() -> TestClient:
@@ -18,20 +21,29 @@ def make_client() -> TestClient:
     return TestClient(shared_app(), base_url="http://testserver")
 
 
-def shared_app() -> FastAPI:
-    """The app for the current settings, built once and shared by the tests' clients: a fresh app
-    builds every route's dependencies again on first use, a quarter of a second of CPU per test.
-    Other settings (a test that changes the environment) get an app of their own."""
+def shared_app(settings: Settings | None = None) -> FastAPI:
+    """The app for these settings (default: the current ones), built once and shared by the
+    tests' clients: a fresh app builds every route's dependencies again on first use, a quarter
+    of a second of CPU per test. Other settings get an app of their own."""
     from app.config import get_settings
-
-    return _app_for(get_settings().model_dump_json())
-
-
-@lru_cache(maxsize=16)
-def _app_for(settings_json: str) -> FastAPI:
     from app.main import create_app
 
-    return create_app()
+    chosen = settings or get_settings()
+    key = chosen.model_dump_json()
+    if key not in _APPS:
+        _APPS[key] = create_app(chosen)
+    return _APPS[key]
+
+
+_APPS: dict[str, FastAPI] = {}
+
+
+def app_client(address: str = "testclient", **settings: object) -> TestClient:
+    """A client from `address` on the app for the current settings changed by `settings`
+    (e.g. `login_lock_failures=3`)."""
+    from app.config import get_settings
+
+    return TestClient(shared_app(get_settings().model_copy(update=settings)), client=(address, 50000))
 
 
 def unique_name(prefix: str = "u") -> str:

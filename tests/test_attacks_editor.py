@@ -1,0 +1,157 @@
+"""Attack replays against the course editor: rigging a published draw by editing its homework.
+
+A draw publishes its homework's deadline and rule when it is committed, but collects its entries
+from the homework's times when it freezes, and names its rule by position. An editor (an
+instructor of the course, or an admin) who moved the deadline between commit and freeze decided
+who entered; one who slid a new rule in front of a drawn one could draw the same prize again.
+Both are refused now until the draw is aborted (publicly) or, for times, revealed."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.support.editor import confirm, form_fields, problems, review
+from tests.support.homework import make_course
+from tests.support.stacks import Stack
+from tests.support.staff import post_form, staff_client
+
+
+def _lottery_course(teacher: str) -> str:
+    from app.db import session_scope
+    from app.services.courses import get_course, set_instructors
+
+    slug = make_course({"code": "1-1", "rewards": [{"kind": "lottery", "k": 3, "text": "抽3人"}]})
+    with session_scope() as session:
+        set_instructors(session, get_course(session, slug), [teacher])
+    return slug
+
+
+def _commit(slug: str, actor: str) -> int:
+    from app.db import session_scope
+    from app.models import User
+    from app.services import draws
+    from app.services.courses import get_assignment
+
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.name == actor))
+        assert user is not None
+        return draws.commit_draw(session, get_assignment(session, slug, "1-1"), user, rule_index=0).id
+
+
+def _abort(draw_id: int, actor: str) -> None:
+    from app.db import session_scope
+    from app.models import User
+    from app.services import draws
+
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.name == actor))
+        assert user is not None
+        draws.abort_draw(session, draw_id, user, reason="测试")
+
+
+def _homework(slug: str) -> tuple[str, list[object]]:
+    from app.db import session_scope
+    from app.services.courses import get_assignment
+
+    with session_scope() as session:
+        found = get_assignment(session, slug, "1-1")
+        return found.due_at.isoformat(), list(found.reward_rules or [])
+
+
+def test_moving_the_deadline_of_a_committed_draw_is_refused(embedded_client: TestClient,
+                                                            embedded: Stack) -> None:
+    client = embedded_client
+    teacher = staff_client(client, embedded, "instructor")
+    slug = _lottery_course(teacher)
+    due = form_fields(client.get(f"/staff/courses/{slug}/edit/homework/1-1").text)["due"]
+    earlier = (datetime.fromisoformat(due) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    # reviewed before the draw was committed: the course's version does not change with a draw
+    raced = review(client, slug, "1-1", due=earlier)
+    assert raced.status_code == 200, problems(raced.text)
+    before = _homework(slug)
+    draw_id = _commit(slug, teacher)
+
+    refused = review(client, slug, "1-1", due=earlier)
+    assert refused.status_code == 422
+    listed = problems(refused.text)
+    assert "assignments[0] (1-1).due" in listed and f"#{draw_id}" in listed, listed
+    assert 'data-error-for="due"' in refused.text
+    late = confirm(client, slug, raced)  # the review page from before the commit
+    assert late.status_code == 422, late.text[:500]
+    # the course's own time zone moves every time too: a forged document is refused the same way
+    document = json.loads(form_fields(raced.text, "confirm-save")["document"])
+    document["assignments"][0]["due"] = form_fields(
+        client.get(f"/staff/courses/{slug}/edit/homework/1-1").text)["due"]
+    document["timezone"] = "Asia/Shanghai"
+    fields = {**form_fields(raced.text, "confirm-save"), "document": json.dumps(document)}
+    assert client.post(f"/staff/courses/{slug}/edit/save", data=fields).status_code == 422
+    assert _homework(slug) == before
+
+    # other fields of the homework stay editable while the draw runs
+    titled = review(client, slug, "1-1", title="新标题")
+    assert titled.status_code == 200 and confirm(client, slug, titled).status_code == 303
+
+    _abort(draw_id, teacher)  # publicly: the aborted draw stays on the draws page with its reason
+    moved = review(client, slug, "1-1", due=earlier)
+    assert moved.status_code == 200, problems(moved.text)
+    assert confirm(client, slug, moved).status_code == 303
+    assert _homework(slug)[0] != before[0]
+
+
+def test_a_drawn_rule_cannot_be_moved_changed_or_removed(embedded_client: TestClient,
+                                                         embedded: Stack) -> None:
+    client = embedded_client
+    teacher = staff_client(client, embedded, "instructor")
+    slug = _lottery_course(teacher)
+    draw_id = _commit(slug, teacher)
+    rule = {"kind": "lottery", "k": 3, "text": "抽3人"}
+
+    # a new rule slid in front of the drawn one: rule 0 would be a fresh, undrawn lottery
+    page = client.get(f"/staff/courses/{slug}/edit/homework/1-1").text
+    fields = form_fields(page)
+    fields.update({"reward-0-kind": "lottery", "reward-0-count": "1", "reward-0-text": "抽1人",
+                   "reward-0-ranks": "", "reward-0-prize": "",
+                   "reward-1-kind": "lottery", "reward-1-count": "3", "reward-1-text": "抽3人"})
+    slid = client.post(f"/staff/courses/{slug}/edit/review", data=fields)
+    assert slid.status_code == 422, problems(slid.text)
+    assert "assignments[0] (1-1).rewards[0]" in problems(slid.text)
+    assert f"#{draw_id}" in problems(slid.text)
+
+    changed = review(client, slug, "1-1", **{"reward-0-count": "30"})
+    assert changed.status_code == 422 and "rewards[0]" in problems(changed.text)
+    removed = review(client, slug, "1-1", **{"reward-0-delete": "1"})
+    assert removed.status_code == 422 and "rewards[0]" in problems(removed.text)
+    assert _homework(slug)[1] == [rule]
+
+    # a rule added after the drawn one is fine
+    added = review(client, slug, "1-1", **{"reward-1-kind": "lottery", "reward-1-count": "1",
+                                           "reward-1-text": "再抽1人"})
+    assert added.status_code == 200, problems(added.text)
+    assert confirm(client, slug, added).status_code == 303
+    assert _homework(slug)[1] == [rule, {"kind": "lottery", "count": 1, "text": "再抽1人"}]
+
+
+def test_an_uploaded_course_file_cannot_move_a_running_draws_deadline(embedded_client: TestClient,
+                                                                       embedded: Stack) -> None:
+    import yaml
+
+    client = embedded_client
+    admin = staff_client(client, embedded, "admin")
+    slug = _lottery_course(admin)
+    exported = client.get(f"/staff/courses/{slug}/course.yaml")
+    assert exported.status_code == 200
+    document = yaml.safe_load(exported.text)
+    draw_id = _commit(slug, admin)
+    before = _homework(slug)
+    due = datetime.fromisoformat(str(document["assignments"][0]["due"]))
+    document["assignments"][0]["due"] = (due - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = post_form(client, "/admin/courses", {}, "/admin/courses",
+                        files={"file": ("c.yaml", yaml.safe_dump(document, allow_unicode=True).encode(),
+                                        "application/x-yaml")})
+    assert refused.status_code == 422, refused.text[:800]
+    assert "assignments[0] (1-1).due" in refused.text and f"#{draw_id}" in refused.text
+    assert _homework(slug) == before
