@@ -38,11 +38,14 @@ SHOTS: list[tuple[str, str, str | None, tuple[int, ...], tuple[str, ...]]] = [
     ("homework-7-1", HOMEWORK, "student", (1280, 375), ("zh_CN", "en")),
     ("leaderboard-7-1", f"{HOMEWORK}/leaderboard", "student", (1280, 375), ("zh_CN",)),
     ("my-submissions", "/me/submissions", "student", (1280, 375), ("zh_CN",)),
-    ("draw", "/draws/1", "student", (1280,), ("zh_CN",)),
-    ("staff-course", f"/staff{COURSE}", "instructor", (1280,), ("zh_CN",)),
+    ("search", f"{COURSE}/search?q=跑通", "other", (1280, 375), ("zh_CN", "en")),
+    ("search-7-1-sealed", f"{HOMEWORK}/search?q=乘法", "other", (375,), ("zh_CN",)),
+    ("inbox", "/inbox", "student", (1280, 375), ("zh_CN",)),
+    ("draw", "/draws/1", "student", (1280, 375), ("zh_CN",)),
+    ("staff-course", f"/staff{COURSE}", "instructor", (1280, 375), ("zh_CN",)),
     ("staff-dashboard-7-1", f"/staff{HOMEWORK}", "instructor", (1280, 375), ("zh_CN", "en")),
     ("admin-users", "/admin/users", "admin", (1280,), ("zh_CN",)),
-    ("admin-audit", "/admin/audit", "admin", (1280,), ("zh_CN",)),
+    ("admin-audit", "/admin/audit", "admin", (1280, 375), ("zh_CN",)),
     ("course-editor-3-1", "/staff/courses/dl-bootcamp/edit/homework/3-1", "admin", (1280, 375), ("zh_CN",)),
 ]
 
@@ -136,7 +139,7 @@ def shrink(path: Path) -> None:
 
 
 def capture(url: str, out: Path) -> list[Path]:
-    names = {"student": "xiaoming", "instructor": "teacher", "admin": "admin"}
+    names = {"student": "xiaoming", "other": "thunder95", "instructor": "teacher", "admin": "admin"}
     written = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
@@ -179,7 +182,8 @@ def main() -> None:
             site = Site(env, url)
             activity(site)
             for path in capture(url, args.out):
-                print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KB")
+                shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+                print(f"{shown}  {path.stat().st_size // 1024} KB")
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)

@@ -36,7 +36,7 @@ from app.db import after_commit
 from app.errors import Invalid, NotFound
 from app.i18n import VERDICT_LABELS, lazy, translate
 from app.models import Notification, NotificationPrefs, Submission, User, utcnow
-from app.paging import floor_url
+from app.paging import INBOX_PAGE, floor_url
 from app.queue import enqueue_mail
 from app.services import visibility
 from grader import catalog
@@ -62,7 +62,6 @@ MESSAGES = {
 }
 #: verdicts about the reply's form or its code crashing: `failed`; the rest are grades
 FAILED_VERDICTS = frozenset({catalog.FORMAT_ERROR, catalog.NOT_UNDERSTOOD}) | catalog.SANDBOX_VERDICTS
-PAGE_SIZE = 30
 #: people one reply can notify by quoting or answering their floors: a reply naming thousands of
 #: floors (`回复#1 回复#2 …`) would otherwise put an item, and a mail, in the whole class's inbox
 MAX_TOLD_PER_REPLY = 10
@@ -216,6 +215,7 @@ class Item:
     id: int
     kind: str
     text: str
+    #: a path on this site: the reply, or the claim form of a won prize
     link: str
     created_at: datetime
     unread: bool
@@ -248,7 +248,7 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 def inbox(session: Session, user_id: int, locale: str, offset: int = 0,
-          limit: int = PAGE_SIZE) -> list[Item]:
+          limit: int = INBOX_PAGE) -> list[Item]:
     rows = session.scalars(select(Notification).where(Notification.user_id == user_id)
                            .order_by(Notification.id.desc()).offset(offset).limit(limit))
     return [Item(n.id, n.kind, message(locale, n.kind, n.params), n.link, n.created_at, n.read_at is None)

@@ -40,6 +40,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("course_id", "user_id", name=op.f("pk_course_instructors")),
     )
     op.create_index(op.f("ix_course_instructors_user_id"), "course_instructors", ["user_id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":  # the course pages name instructors (see 0006)
+        op.execute('CREATE CONSTRAINT TRIGGER camp_page_version AFTER INSERT OR UPDATE OR DELETE ON '
+                   '"course_instructors" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW '
+                   "EXECUTE FUNCTION camp_bump_page_version()")
 
 
 def downgrade() -> None:

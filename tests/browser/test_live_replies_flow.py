@@ -93,3 +93,35 @@ def test_course_posts_arrive_live(browser: Browser, site: str, sqlite_stack: Sta
     finally:
         a_context.close()
         b_context.close()
+
+
+@pytest.mark.slow
+def test_on_an_earlier_page_the_button_leads_to_the_new_reply(browser: Browser, site: str,
+                                                              sqlite_stack: Stack) -> None:
+    from app import paging
+    from tests.support.homework import Reply, add_replies, make_course, make_users
+
+    with sqlite_stack.active():  # one full page and one more floor: page 1 is not the last
+        slug = make_course({"code": "8", "grading": {"kind": "reply_format", "answers": "open"}})
+        [author] = make_users(1)
+        add_replies(slug, "8", [Reply(author) for _ in range(paging.THREAD_PAGE + 1)])
+    homework = f"/courses/{slug}/assignments/8"
+    new = f"#floor-{paging.THREAD_PAGE + 2}"
+    a_context = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN")
+    b_context = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN")
+    a, b = a_context.new_page(), b_context.new_page()
+    try:
+        register(a, site)
+        register(b, site)
+        b.goto(f"{site}{homework}?page=1")
+        a.goto(site + homework)
+        post(a, "作业8：翻到第二页的新回复")
+        button = b.locator("[data-role=new-replies]")
+        expect(button).to_have_text("1 条新回复", timeout=15_000)
+        expect(b.locator(new)).to_have_count(0)  # not added to a page it does not belong on
+        button.click()
+        expect(b).to_have_url(f"{site}{homework}?page=2{new}")
+        expect(b.locator(new)).to_contain_text("翻到第二页的新回复")
+    finally:
+        a_context.close()
+        b_context.close()

@@ -29,7 +29,8 @@ from grader.sandbox.slots import kill_uid
 from tests.grader.graderkit import FAST
 from tests.support import sandbox as test_sandbox
 
-pytestmark = pytest.mark.sandbox
+# every test starts a pool of real sandbox processes (numpy imported in each): slow by the README rule
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 UIDS = [test_sandbox.UID_FIRST + i for i in range(test_sandbox.UID_COUNT)]
 NUMPY = warm.WarmSettings(size=1, imports=("numpy",), wait_seconds=120)
