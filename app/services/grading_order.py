@@ -100,13 +100,20 @@ def next_ids(session: Session, queue: str, limit: int = 5, now: datetime | None 
 def take_turn(session: Session, queue: str, author_id: int, now: datetime) -> None:
     """Record that this student's grading in `queue` starts now (with the claim, same transaction)."""
     values = {"queue": queue, "author_id": author_id, "started_at": now}
-    if session.get_bind().dialect.name == "postgresql":
+    session.execute(_turn_statement(session.get_bind().dialect.name), values)
+
+
+@lru_cache(maxsize=2)
+def _turn_statement(dialect: str) -> Any:
+    """The turn's upsert, built once per dialect with bound parameters."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(GradingTurn).values(**values)
-    session.execute(statement.on_conflict_do_update(index_elements=["queue", "author_id"],
-                                                    set_={"started_at": statement.excluded.started_at}))
+    statement = insert(GradingTurn).values(queue=bindparam("queue"), author_id=bindparam("author_id"),
+                                           started_at=bindparam("started_at"))
+    return statement.on_conflict_do_update(index_elements=["queue", "author_id"],
+                                           set_={"started_at": statement.excluded.started_at})
 
 
 def has_waiting(session: Session, queue: str, author_id: int, now: datetime | None = None) -> int | None:
