@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from tests.support.homework import Reply, add_replies, make_course, make_users
 from tests.support.stacks import Stack
 
+
 def _set_text(sid: int, body: str) -> None:
     from sqlalchemy import update
 
