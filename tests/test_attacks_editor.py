@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.support.editor import confirm, form_fields, problems, review
-from tests.support.homework import make_course
+from tests.support.homework import Reply, add_replies, make_course, make_users
 from tests.support.stacks import Stack
 from tests.support.staff import post_form, staff_client
+from tests.support.web import add_user, api_token
 
 
 def _lottery_course(teacher: str) -> str:
@@ -155,3 +157,68 @@ def test_an_uploaded_course_file_cannot_move_a_running_draws_deadline(embedded_c
     assert refused.status_code == 422, refused.text[:800]
     assert "assignments[0] (1-1).due" in refused.text and f"#{draw_id}" in refused.text
     assert _homework(slug) == before
+
+
+def test_an_instructor_of_another_course_cannot_rejudge_a_course_that_lists_its_own(
+        embedded_client: TestClient, embedded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The editor's rejudge offer posts to the staff dashboard's route, which took any
+    instructor: one of another course could regrade a homework whose lottery was running."""
+    from app.db import session_scope
+    from app.models import Submission
+    from app.services import rejudge
+
+    monkeypatch.setattr(rejudge, "enqueue_grading", lambda sid, queue: None)  # keep it waiting
+    client = embedded_client
+    owner = add_user(embedded, "instructor")
+    slug = _lottery_course(owner)
+    [author] = make_users(1)
+    [sid] = add_replies(slug, "1-1", [Reply(author, verdict="accepted", score=1.0)])
+    open_slug = make_course({"code": "1-1"})  # names no instructors: open to every instructor
+    [open_sid] = add_replies(open_slug, "1-1", [Reply(author, verdict="accepted", score=1.0)])
+
+    stranger = staff_client(client, embedded, "instructor")
+    other = _lottery_course(stranger)  # the stranger teaches a course of their own
+    assert other != slug
+    page = f"/courses/{slug}/assignments/1-1"
+    for url in (f"/staff/courses/{slug}/assignments/1-1/rejudge", f"/staff/submissions/{sid}/rejudge"):
+        refused = post_form(client, url, {}, page)
+        assert refused.status_code == 403, (url, refused.status_code)
+    token = {"Authorization": f"Bearer {api_token(embedded, stranger)}"}
+    assert client.post(f"/api/v1/submissions/{sid}/rejudge", headers=token).status_code == 403
+    assert client.post(f"/api/v1/courses/{slug}/assignments/1-1/rejudge", headers=token).status_code == 403
+    with session_scope() as session:
+        row = session.get(Submission, sid)
+        assert row is not None and row.status != "queued" and row.verdict == "accepted"
+    # a course without a list, and the course's own instructor, still may
+    assert client.post(f"/api/v1/submissions/{open_sid}/rejudge", headers=token).status_code == 202
+    mine = {"Authorization": f"Bearer {api_token(embedded, owner)}"}
+    assert client.post(f"/api/v1/submissions/{sid}/rejudge", headers=mine).status_code == 202
+
+
+XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>"\'><svg onload=alert(3)>'
+
+
+def test_markup_in_homework_titles_texts_and_rules_stays_text_on_every_page(
+        embedded_client: TestClient, embedded: Stack) -> None:
+    """An editor's title, text, rule text and prize with markup in them: escaped (or, for the
+    Markdown text, sanitised) on the homework, course, leaderboard and draws pages and the diff."""
+    client = embedded_client
+    teacher = staff_client(client, embedded, "instructor")
+    slug = _lottery_course(teacher)
+    reviewed = review(client, slug, "1-1", title="作业" + XSS, body="正文 " + XSS + " [x](javascript:alert(4))",
+                      **{"reward-0-text": "抽奖" + XSS, "reward-0-prize": "奖品" + XSS})
+    assert reviewed.status_code == 200, problems(reviewed.text)
+    assert "<script>alert(2)" not in reviewed.text and "<img src=x" not in reviewed.text
+    assert confirm(client, slug, reviewed).status_code == 303
+    draw_id = _commit(slug, teacher)
+    pages = [f"/courses/{slug}", f"/courses/{slug}/assignments/1-1",
+             f"/courses/{slug}/assignments/1-1/leaderboard", f"/courses/{slug}/assignments/1-1/draws",
+             f"/draws/{draw_id}", f"/staff/courses/{slug}/edit", f"/staff/courses/{slug}/edit/homework/1-1",
+             f"/staff/courses/{slug}"]
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        for raw in ("<script>alert(2)", "<img src=x", "<svg onload", "href=\"javascript:"):
+            assert raw not in page.text, (path, raw)
+    homework = client.get(f"/courses/{slug}/assignments/1-1").text
+    assert "&lt;script&gt;" in homework or "&lt;img" in homework  # shown as text, not dropped silently

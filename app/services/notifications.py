@@ -30,12 +30,12 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.db import after_commit
 from app.errors import Invalid, NotFound
 from app.i18n import VERDICT_LABELS, lazy, translate
-from app.models import Notification, NotificationPrefs, Submission, User, utcnow
+from app.models import Assignment, Notification, NotificationPrefs, Submission, User, utcnow
 from app.paging import INBOX_PAGE, floor_url
 from app.queue import enqueue_mail
 from app.services import visibility
@@ -117,7 +117,9 @@ def _about(s: Submission) -> dict[str, Any]:
 
 def graded(session: Session, submission_id: int, attempt: int) -> None:
     """The worker stored a verdict (or gave up) for attempt `attempt`: tell the author."""
-    s = session.get(Submission, submission_id)
+    # the reply with its homework and course in one statement (the worker's session has none)
+    s = session.scalar(select(Submission).where(Submission.id == submission_id).execution_options(
+        populate_existing=True).options(joinedload(Submission.assignment).joinedload(Assignment.course)))
     if s is None:
         return
     params = _about(s)

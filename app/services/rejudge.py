@@ -17,8 +17,19 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import after_commit
+from app.errors import Forbidden
 from app.live import announce
-from app.models import Assignment, GradingAttempt, Status, Submission, User, utcnow
+from app.models import (
+    Assignment,
+    Course,
+    CourseInstructor,
+    GradingAttempt,
+    Role,
+    Status,
+    Submission,
+    User,
+    utcnow,
+)
 from app.queue import enqueue_grading
 from app.services.audit import record
 
@@ -61,8 +72,22 @@ def _send_after_commit(session: Session, ids: list[int], queue: str) -> None:
     after_commit(session, send)
 
 
+def require_course_staff(session: Session, actor: User, course: Course) -> None:
+    """A course that names its instructors (`course_instructors`) is rejudged by them and the
+    admins only; a course that names none stays open to every instructor, as before the list
+    existed (the demo course names none). A rejudge regrades a whole homework and can move its
+    scores while a draw runs, so an instructor of another course may not start one."""
+    if actor.role == Role.admin.value:
+        return
+    listed = set(session.scalars(
+        select(CourseInstructor.user_id).where(CourseInstructor.course_id == course.id)))
+    if listed and actor.id not in listed:
+        raise Forbidden("Only admins and this course's instructors may rejudge its replies")
+
+
 def rejudge_submission(session: Session, submission: Submission, actor: User) -> bool:
     """Grade one submission again; False when it was already waiting for a grader."""
+    require_course_staff(session, actor, submission.assignment.course)
     before = {"status": submission.status, "verdict": submission.verdict, "score": submission.score,
               "attempts": submission.attempts}
     ids = _restart(session, [Submission.id == submission.id])
@@ -76,6 +101,7 @@ def rejudge_submission(session: Session, submission: Submission, actor: User) ->
 
 def rejudge_assignment(session: Session, assignment: Assignment, actor: User) -> Rejudged:
     """Grade every submission of a homework again (hidden ones too: the staff may unhide them)."""
+    require_course_staff(session, actor, assignment.course)
     ids = _restart(session, [Submission.assignment_id == assignment.id])
     waiting = session.scalars(
         select(Submission.id).where(Submission.assignment_id == assignment.id,

@@ -22,9 +22,12 @@ Audiences: ``anonymous``, ``student`` (someone else's reply), ``author``, ``staf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import lazy, translate
@@ -110,6 +113,24 @@ def sight(viewer: Person | None, s: Submission, now: datetime | None = None) -> 
     if is_sealed(s.assignment, now):
         return Sight(who, False, False, False, False, False, "sealed")
     return Sight(who, True, False, True, False, not secret, None)
+
+
+def findable_replies(assignments: Sequence[Assignment], viewer: Person | None,
+                     now: datetime) -> ColumnElement[bool]:
+    """The replies of these homeworks a search shows this viewer, as SQL: those whose text they
+    may read (`sight(...).body`), less hidden and deleted ones unless they are staff."""
+    if viewer is not None and viewer.is_staff:
+        return true()
+    sealed = [a.id for a in assignments if is_sealed(a, now)]
+    open_to_all: ColumnElement[bool] = Submission.assignment_id.not_in(sealed) if sealed else true()
+    if viewer is not None:
+        open_to_all = or_(open_to_all, Submission.author_id == viewer.id)
+    return and_(Submission.hidden == false(), open_to_all)
+
+
+def findable(seen: Sight, s: Submission) -> bool:
+    """`findable_replies` for one loaded reply (a search checks every hit again)."""
+    return seen.body and (not s.hidden or seen.audience == "staff")
 
 
 def has_split(detail: dict[str, Any] | None) -> bool:
