@@ -193,3 +193,32 @@ def test_an_instructor_of_another_course_cannot_rejudge_a_course_that_lists_its_
     assert client.post(f"/api/v1/submissions/{open_sid}/rejudge", headers=token).status_code == 202
     mine = {"Authorization": f"Bearer {api_token(embedded, owner)}"}
     assert client.post(f"/api/v1/submissions/{sid}/rejudge", headers=mine).status_code == 202
+
+
+XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>"\'><svg onload=alert(3)>'
+
+
+def test_markup_in_homework_titles_texts_and_rules_stays_text_on_every_page(
+        embedded_client: TestClient, embedded: Stack) -> None:
+    """An editor's title, text, rule text and prize with markup in them: escaped (or, for the
+    Markdown text, sanitised) on the homework, course, leaderboard and draws pages and the diff."""
+    client = embedded_client
+    teacher = staff_client(client, embedded, "instructor")
+    slug = _lottery_course(teacher)
+    reviewed = review(client, slug, "1-1", title="作业" + XSS, body="正文 " + XSS + " [x](javascript:alert(4))",
+                      **{"reward-0-text": "抽奖" + XSS, "reward-0-prize": "奖品" + XSS})
+    assert reviewed.status_code == 200, problems(reviewed.text)
+    assert "<script>alert(2)" not in reviewed.text and "<img src=x" not in reviewed.text
+    assert confirm(client, slug, reviewed).status_code == 303
+    draw_id = _commit(slug, teacher)
+    pages = [f"/courses/{slug}", f"/courses/{slug}/assignments/1-1",
+             f"/courses/{slug}/assignments/1-1/leaderboard", f"/courses/{slug}/assignments/1-1/draws",
+             f"/draws/{draw_id}", f"/staff/courses/{slug}/edit", f"/staff/courses/{slug}/edit/homework/1-1",
+             f"/staff/courses/{slug}"]
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        for raw in ("<script>alert(2)", "<img src=x", "<svg onload", "href=\"javascript:"):
+            assert raw not in page.text, (path, raw)
+    homework = client.get(f"/courses/{slug}/assignments/1-1").text
+    assert "&lt;script&gt;" in homework or "&lt;img" in homework  # shown as text, not dropped silently
