@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from app.errors import Forbidden, NotFound
+from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import lazy, translate
 from app.models import Assignment, Submission, utcnow
 from app.services.homework_settings import grades_code
@@ -221,6 +221,9 @@ def check_editable(viewer: Person | None, s: Submission) -> None:
         raise Forbidden("Only the author can change this reply")
     if s.hidden:
         raise NotFound("No submission {id}", id=s.id)
+    if s.reviewed_at is not None:  # the same rule as `edits.edit_text`: the review was of this text
+        raise Conflict("The staff already reviewed this reply, so it can no longer be edited; "
+                       "post a new reply instead")
 
 
 def check_unhide(s: Submission) -> None:
