@@ -93,6 +93,13 @@ def test_moving_the_deadline_of_a_committed_draw_is_refused(embedded_client: Tes
     assert client.post(f"/staff/courses/{slug}/edit/save", data=fields).status_code == 422
     assert _homework(slug) == before
 
+    # how the homework grades (which replies are entries, which one of a student's counts) too
+    for field, value in (("late_policy", "refuse"), ("reply_format", "作业1-1 答案：XXX"),
+                         ("grading_settings", "review: true")):
+        changed = review(client, slug, "1-1", **{field: value})
+        assert changed.status_code == 422, (field, problems(changed.text))
+        assert f"assignments[0] (1-1).{field.replace('_settings', '')}" in problems(changed.text), field
+
     # other fields of the homework stay editable while the draw runs
     titled = review(client, slug, "1-1", title="新标题")
     assert titled.status_code == 200 and confirm(client, slug, titled).status_code == 303
