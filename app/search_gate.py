@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from starlette.requests import Request
+
 from app.errors import CampError
 from app.i18n import lazy
 
@@ -31,6 +33,11 @@ class SearchBusy(CampError):
 
 def client_key(user_id: int | None, address: str | None) -> str:
     return f"user:{user_id}" if user_id is not None else f"address:{address or '?'}"
+
+
+def request_key(request: Request, user_id: int | None) -> str:
+    """The client of a request: its account, else its address."""
+    return client_key(user_id, request.client.host if request.client else None)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from app import paging
 from app.deps import OptionalUser, SessionDep
-from app.search_gate import client_key, search_slot
+from app.search_gate import request_key, search_slot
 from app.services import search
 from app.services.courses import get_assignment, get_course
 
@@ -56,8 +56,7 @@ def search_course(slug: str, request: Request, session: SessionDep, user: Option
                   page: Annotated[int, Query(ge=1, le=paging.MAX_SEARCH_PAGES)] = 1) -> SearchOut:
     """Replies (and, without `code`, course-thread posts) whose text holds every word of `q`,
     newest first; others' sealed answers and hidden replies are never found (docs/thread.md)."""
-    key = client_key(user.id if user else None, request.client.host if request.client else None)
-    with search_slot(key):
+    with search_slot(request_key(request, user.id if user else None)):
         if code is not None:
             homework = get_assignment(session, slug, code)
             return SearchOut.of(search.search_homework(session, homework, q, user, page))

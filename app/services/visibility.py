@@ -215,15 +215,25 @@ def check_history(viewer: Person | None, s: Submission) -> None:
         raise Forbidden("Only the author and the staff can see earlier versions")
 
 
-def check_editable(viewer: Person | None, s: Submission) -> None:
-    """The edit page: its author only, and not once it was deleted or hidden."""
+def check_own(viewer: Person | None, s: Submission) -> None:
+    """Changing a reply (editing, deleting): its author only, and not once it was deleted or hidden."""
     if viewer is None or viewer.id != s.author_id:
         raise Forbidden("Only the author can change this reply")
     if s.hidden:
         raise NotFound("No submission {id}", id=s.id)
-    if s.reviewed_at is not None:  # the same rule as `edits.edit_text`: the review was of this text
+
+
+def check_unreviewed(s: Submission) -> None:
+    """A reviewed reply keeps its text: the review was of this text."""
+    if s.reviewed_at is not None:
         raise Conflict("The staff already reviewed this reply, so it can no longer be edited; "
                        "post a new reply instead")
+
+
+def check_editable(viewer: Person | None, s: Submission) -> None:
+    """The edit page: `check_own`, and not once it was reviewed (`edits.edit_text` checks both too)."""
+    check_own(viewer, s)
+    check_unreviewed(s)
 
 
 def check_unhide(s: Submission) -> None:

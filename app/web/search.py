@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from app.deps import OptionalUser, SessionDep
 from app.errors import CampError
 from app.models import Assignment, Course
-from app.search_gate import client_key, search_slot
+from app.search_gate import request_key, search_slot
 from app.services import search
 from app.services.courses import get_assignment, get_course
 from app.templating import render
@@ -45,9 +45,8 @@ def _page(request: Request, course: Course, assignment: Assignment | None, q: st
           run: Callable[[], search.Results]) -> Response:
     results, error, status = None, None, 200
     viewer = request.state.viewer
-    key = client_key(viewer.id if viewer else None, request.client.host if request.client else None)
     try:
-        with search_slot(key):
+        with search_slot(request_key(request, viewer.id if viewer else None)):
             results = run()
     except CampError as exc:
         error, status = error_text(request, exc), exc.status_code
