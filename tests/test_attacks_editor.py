@@ -166,10 +166,11 @@ def test_an_uploaded_course_file_cannot_move_a_running_draws_deadline(embedded_c
     assert _homework(slug) == before
 
 
-def test_an_instructor_of_another_course_cannot_rejudge_a_course_that_lists_its_own(
+def test_an_instructor_of_another_course_cannot_act_on_a_course_that_lists_its_own(
         embedded_client: TestClient, embedded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """The editor's rejudge offer posts to the staff dashboard's route, which took any
-    instructor: one of another course could regrade a homework whose lottery was running."""
+    instructor: one of another course could regrade a homework whose lottery was running, give
+    a review score (`top_score by: review`), hide a rival's entry or exclude it as a copy."""
     from app.db import session_scope
     from app.models import Submission
     from app.services import rejudge
@@ -193,9 +194,19 @@ def test_an_instructor_of_another_course_cannot_rejudge_a_course_that_lists_its_
     token = {"Authorization": f"Bearer {api_token(embedded, stranger)}"}
     assert client.post(f"/api/v1/submissions/{sid}/rejudge", headers=token).status_code == 403
     assert client.post(f"/api/v1/courses/{slug}/assignments/1-1/rejudge", headers=token).status_code == 403
+    # nor review, hide, or exclude from the draws (copies, likers) in it: web and API
+    assert client.put(f"/api/v1/submissions/{sid}/review", json={"score": 100},
+                      headers=token).status_code == 403
+    assert client.post(f"/api/v1/submissions/{sid}/hide", json={"reason": "x"}, headers=token).status_code == 403
+    assert post_form(client, f"/submissions/{sid}/hide", {"reason": "x"}, page).status_code == 403
+    base = f"/api/v1/courses/{slug}/assignments/1-1"
+    assert client.post(f"{base}/similar/run", headers=token).status_code == 403
+    assert client.post(f"{base}/like-exclusions", json={"user_ids": [author], "reason": "x"},
+                       headers=token).status_code == 403
     with session_scope() as session:
         row = session.get(Submission, sid)
         assert row is not None and row.status != "queued" and row.verdict == "accepted"
+        assert not row.hidden and row.review_score is None
     # a course without a list, and the course's own instructor, still may
     assert client.post(f"/api/v1/submissions/{open_sid}/rejudge", headers=token).status_code == 202
     mine = {"Authorization": f"Bearer {api_token(embedded, owner)}"}

@@ -26,6 +26,7 @@ from app.live import announce_after_commit
 from app.models import CoursePost, GradingAttempt, Status, Submission, SubmissionEdit, User, utcnow
 from app.queue import enqueue_grading
 from app.services.audit import record
+from app.services.course_staff import require_course_staff
 from app.services.homework_settings import grades_code
 from app.services.rejudge import SUPERSEDED, SUPERSEDED_ERROR
 from app.services.submissions import clean_text
@@ -98,6 +99,7 @@ def delete_reply(session: Session, submission: Submission, user: User, now: date
 
 def hide_reply(session: Session, submission: Submission, staff: User, reason: str,
                now: datetime | None = None) -> None:
+    require_course_staff(session, staff, submission.assignment.course)
     reason = reason.strip()[:MAX_REASON]
     if not reason:
         raise Invalid("Say why the reply is hidden")
@@ -108,6 +110,7 @@ def hide_reply(session: Session, submission: Submission, staff: User, reason: st
 
 
 def unhide_reply(session: Session, submission: Submission, staff: User) -> None:
+    require_course_staff(session, staff, submission.assignment.course)
     check_unhide(submission)
     submission.hidden, submission.hidden_by, submission.hidden_at = False, None, None
     session.flush()
