@@ -251,6 +251,13 @@ def _graded_changes(item: Any, old: Assignment) -> list[str]:
     return changed
 
 
+#: what a draw that is not revealed yet locks in its homework (`check_draws`)
+TIMES_LOCKED = lazy("Draw #{draw} of homework {code} is not revealed yet: its times cannot change "
+                    "until the draw is revealed or aborted")
+GRADING_LOCKED = lazy("Draw #{draw} of homework {code} is not revealed yet: how its replies are "
+                      "graded and which count cannot change until the draw is revealed or aborted")
+
+
 def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetime | None = None) -> None:
     """A change that would rig a published draw is refused (abort the draw first, publicly).
 
@@ -281,24 +288,15 @@ def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetim
         old = stored[code]
         where = f"assignments[{index}] ({code})"
         if status in OPEN_DRAWS:
-            for field, value, before in (("opens", item.opens, old.opens_at), ("due", item.due, old.due_at)):
-                if (code, field) in seen or _aware(resolve_time(value, zone, now)) == _aware(before):
-                    continue
-                seen.add((code, field))
-                problems.append(Problem(
-                    f"{where}.{field}",
-                    lazy("Draw #{draw} of homework {code} is not revealed yet: its times cannot change "
-                         "until the draw is revealed or aborted"),
-                    {"draw": draw_id, "code": code}))
-            for field in _graded_changes(item, old):
-                if (code, field) in seen:
-                    continue
-                seen.add((code, field))
-                problems.append(Problem(
-                    f"{where}.{field}",
-                    lazy("Draw #{draw} of homework {code} is not revealed yet: how its replies are "
-                         "graded and which count cannot change until the draw is revealed or aborted"),
-                    {"draw": draw_id, "code": code}))
+            moved = [field for field, value, before in (("opens", item.opens, old.opens_at),
+                                                        ("due", item.due, old.due_at))
+                     if _aware(resolve_time(value, zone, now)) != _aware(before)]
+            locked = [*((field, TIMES_LOCKED) for field in moved),
+                      *((field, GRADING_LOCKED) for field in _graded_changes(item, old))]
+            for field, message in locked:
+                if (code, field) not in seen:
+                    seen.add((code, field))
+                    problems.append(Problem(f"{where}.{field}", message, {"draw": draw_id, "code": code}))
         if rule_index is None or (code, f"rewards[{rule_index}]") in seen:
             continue
         rules = list(old.reward_rules or [])
