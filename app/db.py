@@ -32,9 +32,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # A web process runs up to `max_concurrent_requests` (24) requests at once: a pool that
-    # keeps that many connections open, instead of closing and reopening overflow ones under load.
-    return create_engine(url, pool_pre_ping=_pre_ping, pool_size=24, max_overflow=6)
+    # at most 30 per process (24 requests at once, plus streams and the page cache's version
+    # reader); only 10 are kept open while idle: several processes share max_connections
+    return create_engine(url, pool_pre_ping=_pre_ping, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.i18n import lazy, megabytes
+
 
 class CampError(Exception):
     """`message` is an English msgid with `{name}` placeholders, translated when rendered."""
@@ -40,6 +42,12 @@ class Conflict(CampError):
 class TooLarge(CampError):
     status_code = 413
     code = "too_large"
+
+    @classmethod
+    def file(cls, name: str, size: int, limit: int) -> TooLarge:
+        """A file over its limit (the upload check, the capped reader and the notebook reader)."""
+        return cls(lazy("The file {name} is {size} MB; the limit is {limit} MB"),
+                   name=name, size=megabytes(size), limit=megabytes(limit))
 
 
 class UnsupportedMedia(CampError):

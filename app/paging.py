@@ -18,6 +18,8 @@ REVIEW_PAGE = 30
 LEADERBOARD_PAGE = 100
 #: posts per page of a course's own thread
 COURSE_POST_PAGE = 20
+#: items per page of the inbox (the page, and the API's default)
+INBOX_PAGE = 30
 #: search results per page, and how many pages deep a search goes
 SEARCH_PAGE = 20
 MAX_SEARCH_PAGES = 25

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import Request, UploadFile
 
+from app.errors import TooLarge
 from app.offload import run_heavy
 from app.rendered_store import prerender_notebook
-from app.services.uploads import CheckedFile, check_files, clean_filename, too_large
+from app.services.uploads import CheckedFile, check_files, clean_filename
 from grader.catalog import NOTEBOOK_CONTENT_TYPE
 
 CHUNK = 1024 * 1024
@@ -34,12 +35,12 @@ async def read_uploads(files: list[UploadFile], max_bytes: int) -> list[tuple[st
 
 async def _read_capped(upload: UploadFile, max_bytes: int) -> bytes:
     if upload.size is not None and upload.size > max_bytes:
-        raise too_large(clean_filename(upload.filename or "?"), upload.size, max_bytes)
+        raise TooLarge.file(clean_filename(upload.filename or "?"), upload.size, max_bytes)
     parts, total = [], 0
     while chunk := await upload.read(CHUNK):
         total += len(chunk)
         if total > max_bytes:
-            raise too_large(clean_filename(upload.filename or "?"), total, max_bytes)
+            raise TooLarge.file(clean_filename(upload.filename or "?"), total, max_bytes)
         parts.append(chunk)
     return b"".join(parts)
 

@@ -325,6 +325,9 @@ def open_loop_main(args: argparse.Namespace) -> None:
             ]
             for target in targets:  # warm-up: connections, first imports
                 run_stage(target, 5, 2, 1, db_url)
+            # the event stream first, on an idle system (later stages may leave backlogs)
+            stream = run_stage(targets[0], args.stream_rate, args.stage_seconds, args.generators, db_url,
+                               stream=True)
             best: dict[str, Stage | None] = {t.name: None for t in targets}
             stages: list[Stage] = []
             for rate in rates:
@@ -341,8 +344,6 @@ def open_loop_main(args: argparse.Namespace) -> None:
                         f"{ms(pct(stage.verdicts, 0.5))} | {ms(pct(stage.verdicts, 0.99))} | "
                         f"{stage.errors} | {stage.unfinished} | "
                         f"{'yes' if stage.on_schedule else 'no'} | {'yes' if ok else 'no'} |")
-            stream = run_stage(targets[0], args.stream_rate, args.stage_seconds, args.generators, db_url,
-                               stream=True)
             errors = Counter(s.error for st in [stream, *stages] for s in st.sent if s.error)
             if errors:
                 summary.append(f"- {web} web process(es): errors by kind: {dict(errors)}")
@@ -361,8 +362,10 @@ def open_loop_main(args: argparse.Namespace) -> None:
                 summary.append(f"- {web} web process(es): no rate held for {missing} "
                                f"(rates tried: {args.rates})")
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    end_avg = os.getloadavg()
     print(f"{when}, Python {platform.python_version()}, {os.cpu_count()} CPUs; load average "
-          f"{load_avg[0]:.1f} / {load_avg[1]:.1f} / {load_avg[2]:.1f} at the start; open loop, "
+          f"{load_avg[0]:.1f} / {load_avg[1]:.1f} / {load_avg[2]:.1f} at the start, "
+          f"{end_avg[0]:.1f} / {end_avg[1]:.1f} / {end_avg[2]:.1f} at the end; open loop, "
           f"{args.generators} generator processes, {args.stage_seconds:g} s per rate, {args.workers} Celery "
           f"workers per system, {args.students} students (Camp)\n")
     print("| web processes | system | target /s | sent /s | submit p50 ms | submit p99 ms | verdict p50 ms | "

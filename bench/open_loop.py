@@ -11,8 +11,12 @@ number of web processes and Celery workers:
   due → 201) and reply → verdict (request due → the row's `graded_at`, written by the worker);
 * throughput: the highest rate whose verdict p99 stays under 1 s, with no errors and the
   generator on schedule;
-* Camp only, at `--stream-rate` (20/s): the verdict as the browser sees it, through the event
-  stream (`/submissions/{id}/events`), request due → the final event.
+* Camp only, at `--stream-rate` (20/s), first (after the warm-up, before any backlog): the
+  verdict as the browser sees it, through the event stream (`/submissions/{id}/events`),
+  request due → the final event.
+
+A stage whose verdicts are not all in within 30 s counts the rest as unfinished; the next stage
+starts only once they are in (or 2 more minutes passed), so no stage runs beside another's backlog.
 """
 
 from __future__ import annotations
@@ -125,6 +129,17 @@ def _process(args: tuple[Target, float, float, float, int, int, bool]) -> list[S
     return asyncio.run(_generate(*args))
 
 
+def drain(sql: str, ids: list[int], db_url: str, limit: float = 120.0) -> None:
+    """Wait (uncounted) until every id has its verdict, so the next stage does not run beside
+    this one's backlog; gives up after `limit` seconds."""
+    deadline = time.monotonic() + limit
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if len(conn.execute(sql, (ids,)).fetchall()) >= len(ids):
+                return
+            time.sleep(0.5)
+
+
 def run_stage(target: Target, rate: float, seconds: float, procs: int, db_url: str,
               stream: bool = False, wait: float = 30.0) -> Stage:
     stage = Stage(rate, seconds)
@@ -144,6 +159,8 @@ def run_stage(target: Target, rate: float, seconds: float, procs: int, db_url: s
             time.sleep(0.5)
     stage.verdicts = [found[sid] - due for sid, due in ids.items() if sid in found]
     stage.unfinished = len(ids) - len(found)
+    if stage.unfinished:
+        drain(target.verdicts_sql, list(ids), db_url)
     return stage
 
 

@@ -15,8 +15,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from tests.support.grading import attempts, claim, queued_submission, row, store
 from tests.support.stacks import Stack
-from tests.test_grading_claims import attempts, claim, queued_submission, row, store
 
 HEARTBEAT = 5.0  # the default worker_heartbeat_seconds
 PIDS = itertools.count(4000)
@@ -140,7 +140,7 @@ def test_a_kept_result_is_stored_once_the_database_answers(stack: Stack, worker_
 
 def test_a_kept_result_whose_claim_was_lost_writes_nothing(stack: Stack, worker_identity) -> None:
     from app.db import get_engine
-    from tests.test_grading_claims import expire_lease
+    from tests.support.grading import expire_lease
     from worker import grading, spool
 
     sid = queued_submission()

@@ -9,7 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.support.homework import Reply, add_replies, make_course, make_users, now, own_queue
+from tests.support.homework import (
+    homework_with_replies,
+    now,
+)
 from tests.support.stacks import Stack
 from tests.support.staff import csrf, log_in, post_form, staff_client
 from tests.support.web import register
@@ -40,29 +43,9 @@ def test_staff_and_admin_pages_are_closed_to_others(embedded_client: TestClient,
     assert 'href="/staff"' in home and 'href="/admin"' not in home
 
 
-def _homework_with_replies() -> tuple[str, list[int]]:
-    slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}})
-    own_queue(slug)  # the queued row stays queued: no worker of another test serves this queue
-    alice, bob, carol = make_users(3, prefix="alice")
-    ids = add_replies(slug, "7-1", [
-        Reply(alice, score=1.0),
-        Reply(bob, status="failed", score=None),
-        Reply(carol, status="failed", score=None),
-        Reply(bob, verdict="wrong", score=0.0),
-        Reply(carol, status="queued", score=None),
-    ])
-    from app.db import session_scope
-    from app.models import Submission
-
-    with session_scope() as session:
-        for sid in ids[1:3]:
-            session.get(Submission, sid).error = "sandbox <broke>"  # type: ignore[union-attr]
-    return slug, ids
-
-
 def test_dashboard_counts_failures_filters_and_csv(client: TestClient, stack: Stack) -> None:
     staff_client(client, stack)
-    slug, _ids = _homework_with_replies()
+    slug, _ids = homework_with_replies()
     url = f"/staff/courses/{slug}/assignments/7-1"
     page = client.get(url).text
     assert '<span class="n">5</span>' in page  # all submissions
@@ -96,7 +79,7 @@ def test_rejudge_forms_need_csrf_and_put_work_back_in_the_queue(embedded_client:
 
     client = embedded_client
     staff_client(client, embedded)
-    slug, ids = _homework_with_replies()
+    slug, ids = homework_with_replies()
     url = f"/staff/courses/{slug}/assignments/7-1"
     first = now()
     refused = client.post(f"/staff/submissions/{ids[0]}/rejudge", follow_redirects=False)

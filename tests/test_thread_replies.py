@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.grader.graderkit import zip_bytes
+from tests.support.seed_replies import SEED_5, SEED_7, SEED_8_1
 from tests.support.stacks import Stack
 from tests.support.thread import account, make_course, png_with_gps
 from tests.support.web import csrf_of, register
-from tests.test_reply_routing import SEED_5, SEED_7, SEED_8_1
 
 REPLIES = "/api/v1/courses/{slug}/replies"
 HOMEWORK = "/api/v1/courses/{slug}/assignments/{code}/submissions"

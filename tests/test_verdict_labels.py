@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from app.i18n import VERDICT_LABELS, translate
+from tests.support.homework import homework_with_replies
 from tests.support.stacks import Stack
 from tests.support.staff import staff_client
-from tests.test_staff_pages import _homework_with_replies
 
 ALL_VERDICTS = ("accepted", "wrong", "format_error", "not_understood", "time_limit", "memory_limit",
                 "runtime_error", "bad_output", "bad_package")
@@ -24,7 +24,7 @@ def test_every_verdict_has_a_label_in_both_languages() -> None:
 
 def test_dashboard_shows_verdict_names_not_keys(client: TestClient, stack: Stack) -> None:
     staff_client(client, stack)
-    slug, _ids = _homework_with_replies()
+    slug, _ids = homework_with_replies()
     url = f"/staff/courses/{slug}/assignments/7-1"
     page = client.get(url).text
     assert '<option value="wrong">答案错误</option>' in page

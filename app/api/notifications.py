@@ -4,12 +4,12 @@ marking read. Only the caller's own items: another's id answers 404."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
+from app import paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, get_locale
 from app.services import notifications
 
@@ -17,14 +17,8 @@ router = APIRouter(prefix="/me/notifications", tags=["notifications"])
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class NotificationOut(BaseModel):
-    id: int
-    kind: str
-    text: str
-    #: a path on this site: the reply, or the claim form of a won prize
-    link: str
-    created_at: datetime
-    unread: bool
+class NotificationOut(notifications.Item):
+    """One inbox item, as the inbox page shows it."""
 
 
 class Inbox(BaseModel):
@@ -36,7 +30,7 @@ class Inbox(BaseModel):
 @router.get("")
 def list_notifications(request: Request, session: SessionDep, user: CurrentUser,
                        offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
-                       limit: Annotated[int, Query(ge=1, le=100)] = notifications.PAGE_SIZE) -> Inbox:
+                       limit: Annotated[int, Query(ge=1, le=100)] = paging.INBOX_PAGE) -> Inbox:
     """Newest first."""
     items = notifications.inbox(session, user.id, get_locale(request), offset=offset, limit=limit)
     return Inbox(unread=notifications.unread_count(session, user.id),

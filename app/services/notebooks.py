@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import Invalid, TooLarge
-from app.i18n import megabytes
 from grader import catalog
 
 CELL_TYPES = frozenset({"markdown", "code", "raw"})
@@ -35,8 +34,7 @@ class Notebook:
 def read_notebook(name: str, data: bytes) -> Notebook:
     """The parsed notebook, or Invalid/TooLarge naming the file and what is wrong with it."""
     if len(data) > catalog.NOTEBOOK_BYTES:
-        raise TooLarge("The file {name} is {size} MB; the limit is {limit} MB", name=name,
-                       size=megabytes(len(data)), limit=megabytes(catalog.NOTEBOOK_BYTES))
+        raise TooLarge.file(name, len(data), catalog.NOTEBOOK_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

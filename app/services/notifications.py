@@ -30,13 +30,13 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.db import after_commit
 from app.errors import Invalid, NotFound
 from app.i18n import VERDICT_LABELS, lazy, translate
-from app.models import Notification, NotificationPrefs, Submission, User, utcnow
-from app.paging import floor_url
+from app.models import Assignment, Notification, NotificationPrefs, Submission, User, utcnow
+from app.paging import INBOX_PAGE, floor_url
 from app.queue import enqueue_mail
 from app.services import visibility
 from grader import catalog
@@ -62,7 +62,6 @@ MESSAGES = {
 }
 #: verdicts about the reply's form or its code crashing: `failed`; the rest are grades
 FAILED_VERDICTS = frozenset({catalog.FORMAT_ERROR, catalog.NOT_UNDERSTOOD}) | catalog.SANDBOX_VERDICTS
-PAGE_SIZE = 30
 #: people one reply can notify by quoting or answering their floors: a reply naming thousands of
 #: floors (`回复#1 回复#2 …`) would otherwise put an item, and a mail, in the whole class's inbox
 MAX_TOLD_PER_REPLY = 10
@@ -118,7 +117,9 @@ def _about(s: Submission) -> dict[str, Any]:
 
 def graded(session: Session, submission_id: int, attempt: int) -> None:
     """The worker stored a verdict (or gave up) for attempt `attempt`: tell the author."""
-    s = session.get(Submission, submission_id)
+    # the reply with its homework and course in one statement (the worker's session has none)
+    s = session.scalar(select(Submission).where(Submission.id == submission_id).execution_options(
+        populate_existing=True).options(joinedload(Submission.assignment).joinedload(Assignment.course)))
     if s is None:
         return
     params = _about(s)
@@ -216,6 +217,7 @@ class Item:
     id: int
     kind: str
     text: str
+    #: a path on this site: the reply, or the claim form of a won prize
     link: str
     created_at: datetime
     unread: bool
@@ -248,7 +250,7 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 def inbox(session: Session, user_id: int, locale: str, offset: int = 0,
-          limit: int = PAGE_SIZE) -> list[Item]:
+          limit: int = INBOX_PAGE) -> list[Item]:
     rows = session.scalars(select(Notification).where(Notification.user_id == user_id)
                            .order_by(Notification.id.desc()).offset(offset).limit(limit))
     return [Item(n.id, n.kind, message(locale, n.kind, n.params), n.link, n.created_at, n.read_at is None)

@@ -18,9 +18,17 @@ from sqlalchemy.orm import Session
 
 from app.db import after_commit
 from app.live import announce
-from app.models import Assignment, GradingAttempt, Status, Submission, User, utcnow
+from app.models import (
+    Assignment,
+    GradingAttempt,
+    Status,
+    Submission,
+    User,
+    utcnow,
+)
 from app.queue import enqueue_grading
 from app.services.audit import record
+from app.services.course_staff import require_course_staff
 
 SUPERSEDED = "superseded"
 SUPERSEDED_ERROR = "a rejudge started a new grading round while this attempt ran"
@@ -63,6 +71,7 @@ def _send_after_commit(session: Session, ids: list[int], queue: str) -> None:
 
 def rejudge_submission(session: Session, submission: Submission, actor: User) -> bool:
     """Grade one submission again; False when it was already waiting for a grader."""
+    require_course_staff(session, actor, submission.assignment.course)
     before = {"status": submission.status, "verdict": submission.verdict, "score": submission.score,
               "attempts": submission.attempts}
     ids = _restart(session, [Submission.id == submission.id])
@@ -76,6 +85,7 @@ def rejudge_submission(session: Session, submission: Submission, actor: User) ->
 
 def rejudge_assignment(session: Session, assignment: Assignment, actor: User) -> Rejudged:
     """Grade every submission of a homework again (hidden ones too: the staff may unhide them)."""
+    require_course_staff(session, actor, assignment.course)
     ids = _restart(session, [Submission.assignment_id == assignment.id])
     waiting = session.scalars(
         select(Submission.id).where(Submission.assignment_id == assignment.id,

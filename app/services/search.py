@@ -31,17 +31,14 @@ from typing import Any, Literal
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     column,
     false,
     func,
     literal,
     literal_column,
-    or_,
     select,
     table,
     text,
-    true,
     union_all,
 )
 from sqlalchemy.exc import DBAPIError
@@ -162,7 +159,7 @@ def _replies(assignments: Sequence[Assignment], terms: tuple[str, ...], viewer: 
     query: Found = select(literal("reply").label("kind"), Submission.id.label("id"),
                    Submission.created_at.label("at")).where(
         Submission.assignment_id.in_([a.id for a in assignments]),
-        _readable_replies(assignments, viewer, now))
+        visibility.findable_replies(assignments, viewer, now))
     for term in terms:
         query = query.where(_matches(Submission.id, Submission.text, "search_replies", term, sqlite))
     return query
@@ -175,19 +172,6 @@ def _posts(course: Course, terms: tuple[str, ...], sqlite: bool) -> Found:
     for term in terms:
         query = query.where(_matches(CoursePost.id, CoursePost.text, "search_posts", term, sqlite))
     return query
-
-
-def _readable_replies(assignments: Sequence[Assignment], viewer: Person | None,
-                      now: datetime) -> ColumnElement[bool]:
-    """The replies whose text this viewer may read, as SQL: the same rules as
-    `visibility.sight(...).body` and the thread page (a hidden reply's text: staff only)."""
-    if viewer is not None and viewer.is_staff:
-        return true()
-    sealed = [a.id for a in assignments if visibility.is_sealed(a, now)]
-    open_to_all: ColumnElement[bool] = Submission.assignment_id.not_in(sealed) if sealed else true()
-    if viewer is not None:
-        open_to_all = or_(open_to_all, Submission.author_id == viewer.id)
-    return and_(Submission.hidden == false(), open_to_all)
 
 
 def like_pattern(term: str) -> str:
@@ -268,8 +252,7 @@ def _reply_hit(s: Submission | None, course: Course, terms: tuple[str, ...], vie
                now: datetime) -> Hit | None:
     if s is None:
         return None
-    seen = visibility.sight(viewer, s, now)
-    if not seen.body or (s.hidden and seen.audience != "staff"):  # the query's rule, checked again
+    if not visibility.findable(visibility.sight(viewer, s, now), s):  # the query's rule, checked again
         return None
     code = s.assignment.code
     return Hit("reply", paging.floor_url(course.slug, code, s.floor), s.author.name, s.created_at,

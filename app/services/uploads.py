@@ -64,15 +64,10 @@ def clean_filename(name: str) -> str:
     return base[-120:]
 
 
-def too_large(filename: str, size: int, limit: int) -> TooLarge:
-    return TooLarge("The file {name} is {size} MB; the limit is {limit} MB",
-                    name=filename, size=megabytes(size), limit=megabytes(limit))
-
-
 def check_file(name: str, data: bytes, max_bytes: int) -> CheckedFile:
     filename = clean_filename(name)
     if len(data) > max_bytes:
-        raise too_large(filename, len(data), max_bytes)
+        raise TooLarge.file(filename, len(data), max_bytes)
     if not data:
         raise Invalid("The file {name} is empty", name=filename)
     suffix = PurePosixPath(filename).suffix.lower()
@@ -82,7 +77,7 @@ def check_file(name: str, data: bytes, max_bytes: int) -> CheckedFile:
         return CheckedFile(filename, data, "code", CODE_SUFFIXES[suffix])
     if suffix in IMAGE_SUFFIXES:
         if len(data) > MAX_IMAGE_BYTES:
-            raise too_large(filename, len(data), MAX_IMAGE_BYTES)
+            raise TooLarge.file(filename, len(data), MAX_IMAGE_BYTES)
         content_type = _image_type(filename, data)
         fmt = next(f for f, t in IMAGE_FORMATS.items() if t == content_type)
         return CheckedFile(filename, strip_metadata(filename, data, fmt), "image", content_type)

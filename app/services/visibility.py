@@ -22,11 +22,14 @@ Audiences: ``anonymous``, ``student`` (someone else's reply), ``author``, ``staf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from app.errors import Forbidden, NotFound
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import lazy, translate
 from app.models import Assignment, Submission, utcnow
 from app.services.homework_settings import grades_code
@@ -112,6 +115,24 @@ def sight(viewer: Person | None, s: Submission, now: datetime | None = None) -> 
     return Sight(who, True, False, True, False, not secret, None)
 
 
+def findable_replies(assignments: Sequence[Assignment], viewer: Person | None,
+                     now: datetime) -> ColumnElement[bool]:
+    """The replies of these homeworks a search shows this viewer, as SQL: those whose text they
+    may read (`sight(...).body`), less hidden and deleted ones unless they are staff."""
+    if viewer is not None and viewer.is_staff:
+        return true()
+    sealed = [a.id for a in assignments if is_sealed(a, now)]
+    open_to_all: ColumnElement[bool] = Submission.assignment_id.not_in(sealed) if sealed else true()
+    if viewer is not None:
+        open_to_all = or_(open_to_all, Submission.author_id == viewer.id)
+    return and_(Submission.hidden == false(), open_to_all)
+
+
+def findable(seen: Sight, s: Submission) -> bool:
+    """`findable_replies` for one loaded reply (a search checks every hit again)."""
+    return seen.body and (not s.hidden or seen.audience == "staff")
+
+
 def has_split(detail: dict[str, Any] | None) -> bool:
     return any(key in (detail or {}) for key in PUBLIC_KEYS)
 
@@ -194,12 +215,25 @@ def check_history(viewer: Person | None, s: Submission) -> None:
         raise Forbidden("Only the author and the staff can see earlier versions")
 
 
-def check_editable(viewer: Person | None, s: Submission) -> None:
-    """The edit page: its author only, and not once it was deleted or hidden."""
+def check_own(viewer: Person | None, s: Submission) -> None:
+    """Changing a reply (editing, deleting): its author only, and not once it was deleted or hidden."""
     if viewer is None or viewer.id != s.author_id:
         raise Forbidden("Only the author can change this reply")
     if s.hidden:
         raise NotFound("No submission {id}", id=s.id)
+
+
+def check_unreviewed(s: Submission) -> None:
+    """A reviewed reply keeps its text: the review was of this text."""
+    if s.reviewed_at is not None:
+        raise Conflict("The staff already reviewed this reply, so it can no longer be edited; "
+                       "post a new reply instead")
+
+
+def check_editable(viewer: Person | None, s: Submission) -> None:
+    """The edit page: `check_own`, and not once it was reviewed (`edits.edit_text` checks both too)."""
+    check_own(viewer, s)
+    check_unreviewed(s)
 
 
 def check_unhide(s: Submission) -> None:

@@ -2,13 +2,9 @@
 // 1. a Write / Preview switch that shows the answer rendered as the thread will show it;
 // 2. a drop zone for files (added to the form's file input), and a progress bar while the
 //    reply and its files upload.
+// The preview itself is preview.js, shared with the course editor.
 // Labels come from the form's data-label-* attributes, already in the reader's language.
 "use strict";
-
-function composeCsrf(form) {
-  const input = form.querySelector("input[name=csrf_token]");
-  return input ? input.value : "";
-}
 
 function setupMarkdownPreview(form) {
   const text = form.querySelector("textarea[name=text]");
@@ -45,25 +41,8 @@ function setupMarkdownPreview(form) {
   const showPreview = async () => {
     write.setAttribute("aria-pressed", "false");
     preview.setAttribute("aria-pressed", "true");
-    const body = new FormData();
-    body.append("text", text.value);
     try {
-      const response = await fetch(form.dataset.markdownUrl, {
-        method: "POST", body, credentials: "same-origin", headers: {"X-CSRF-Token": composeCsrf(form)},
-      });
-      if (!response.ok) return showWrite();
-      const data = await response.json();
-      // the server renders and sanitizes it, as it does for every reply in the thread
-      shown.innerHTML = data.html.trim() ? data.html : "";
-      if (!data.html.trim()) {
-        const empty = document.createElement("p");
-        empty.className = "muted";
-        empty.textContent = form.dataset.labelEmpty;
-        shown.append(empty);
-      }
-      shown.style.minHeight = text.offsetHeight + "px";
-      text.hidden = true;
-      shown.hidden = false;
+      if (!(await showMarkdownPreview(form, text, shown))) showWrite();
     } catch (error) {
       showWrite();
     }

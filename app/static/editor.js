@@ -1,5 +1,6 @@
 // The course editor's homework text: a Preview button that shows the Markdown as the homework
-// page will show it, rendered and sanitised by the server (the form itself is not submitted).
+// page will show it, rendered and sanitised by the server (preview.js; the form itself is not
+// submitted).
 // Labels come from the form's data-label-* attributes, already in the reader's language.
 "use strict";
 
@@ -8,7 +9,6 @@ function setupBodyPreview(form) {
   const button = form.querySelector("[data-role=preview-body]");
   const shown = form.querySelector("[data-role=body-preview]");
   if (!body || !button || !shown || !form.dataset.markdownUrl) return;
-  const token = form.querySelector("input[name=csrf_token]").value;
   let previewing = false;
   const write = () => {
     previewing = false;
@@ -21,24 +21,8 @@ function setupBodyPreview(form) {
   button.setAttribute("aria-pressed", "false");
   button.addEventListener("click", async () => {
     if (previewing) return write();
-    const data = new FormData();
-    data.append("text", body.value);
     try {
-      const response = await fetch(form.dataset.markdownUrl, {
-        method: "POST", body: data, credentials: "same-origin", headers: {"X-CSRF-Token": token},
-      });
-      if (!response.ok) return write();
-      const html = (await response.json()).html;
-      shown.innerHTML = html.trim() ? html : "";
-      if (!html.trim()) {
-        const empty = document.createElement("p");
-        empty.className = "muted";
-        empty.textContent = form.dataset.labelEmpty;
-        shown.append(empty);
-      }
-      shown.style.minHeight = body.offsetHeight + "px";
-      body.hidden = true;
-      shown.hidden = false;
+      if (!(await showMarkdownPreview(form, body, shown))) return write();
       previewing = true;
       button.textContent = form.dataset.labelWrite;
       button.setAttribute("aria-pressed", "true");

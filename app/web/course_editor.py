@@ -250,27 +250,10 @@ def _review(request: Request, session: Session, staff: User, slug: str, version:
         changes = editor.proposed(session, course, changed)
     except CourseFileError as exc:
         problems += exc.problems
-    if problems:  # every problem at once: what the form could not read, and what the check found
-        return _form_page(
-            request,
-            course,
-            _shown(fields, rows, homework),
-            original=original,
-            version=version,
-            problems=problems,
-            index=index,
-            status_code=422,
-        )
-    if not changes:
-        return _form_page(
-            request,
-            course,
-            _shown(fields, rows, homework),
-            original=original,
-            version=version,
-            error=translate(get_locale(request), "Nothing was changed"),
-            status_code=422,
-        )
+    if problems or not changes:  # every problem at once (what the form could not read, what the check found)
+        error = None if problems else translate(get_locale(request), "Nothing was changed")
+        return _form_page(request, course, _shown(fields, rows, homework), original=original,
+                          version=version, problems=problems, index=index, error=error, status_code=422)
     return render(
         request,
         "course_edit_diff.html",

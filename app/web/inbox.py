@@ -27,10 +27,10 @@ Line = Annotated[str, Form(max_length=300)]
 @router.get("/inbox")
 def inbox_page(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
     total = notifications.count(session, user.id)
-    pages = paging.page_count(total, notifications.PAGE_SIZE)
+    pages = paging.page_count(total, paging.INBOX_PAGE)
     page = max(1, min(page, pages))
     items = notifications.inbox(session, user.id, get_locale(request),
-                                offset=(page - 1) * notifications.PAGE_SIZE)
+                                offset=(page - 1) * paging.INBOX_PAGE)
     return render(request, "inbox.html", items=items, page=page, pages=pages, total=total)
 
 

@@ -116,7 +116,8 @@ class WarmSandbox:
         """Take a slot and a cgroup, start the sandbox and wait until its imports are done."""
         try:
             self.box: Isolation = self._stack.enter_context(isolation(self.limits, self.config))
-            self.home = Path(tempfile.mkdtemp(prefix="camp-warm-"))
+            _remove_stale_homes(self.box.uid)
+            self.home = Path(tempfile.mkdtemp(prefix=f"camp-warm-{self.box.uid}-"))
             self._stack.callback(shutil.rmtree, self.home, True)
             self._start(settings)
         except BaseException:
@@ -355,6 +356,13 @@ def _join_teardowns() -> None:
         pending = list(_teardowns)
     for thread in pending:
         thread.join()
+
+
+def _remove_stale_homes(uid: int) -> None:
+    """Host directories of this slot's warm sandboxes whose grading process died (SIGKILL: no
+    tear-down ran). The caller holds the slot, so none of them is in use."""
+    for stale in Path(tempfile.gettempdir()).glob(f"camp-warm-{uid}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -3,7 +3,8 @@
 The grading process starts its warm sandboxes ahead of need (they wait in the slots before any
 submission), a 6-2 grading consumes them (the waiting processes are gone once it is scored, new
 ones wait in their place), and stopping the worker, gracefully or with SIGKILL, leaves no process
-of the slot uids (`ps -U`).
+of the slot uids (`ps -U`); host directories a killed process could not remove go when their
+slots are used again.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
+from grader.limits import Limits
+from grader.sandbox import configured, warm
 from tests.faults.kit import worker_ready
 from tests.grader.graderkit import BASELINE, BASELINE_ACCURACY
 from tests.support import sandbox as test_sandbox
@@ -31,6 +36,12 @@ def slot_pids() -> set[int]:
     out = subprocess.run(["ps", "-o", "pid=,stat=", "-U", UIDS], capture_output=True, text=True,
                          timeout=30).stdout
     return {int(line.split()[0]) for line in out.splitlines() if not line.split()[1].startswith("Z")}
+
+
+def homes() -> set[str]:
+    """Host directories of warm sandboxes of this test run's slots."""
+    uids = UIDS.split(",")
+    return {p.name for p in Path(tempfile.gettempdir()).glob("camp-warm-*") if p.name.split("-")[2] in uids}
 
 
 def baseline() -> dict[str, tuple[str, bytes]]:
@@ -68,3 +79,9 @@ def test_worker_grades_in_warm_sandboxes_and_leaves_none(make_stack, stop: str) 
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         assert wait_for(lambda: slot_pids() == set(), timeout=60), slot_pids()
+        if stop == "SIGKILL":  # its host directories stay until the slots are used again
+            pool = warm.start(warm.WarmSettings(size=test_sandbox.UID_COUNT, imports=(), wait_seconds=0),
+                              Limits(), configured())
+            assert pool is not None and pool.wait_ready(timeout=300)
+            warm.stop()
+        assert homes() == set(), homes()

@@ -223,3 +223,25 @@ def move_replies_to_2023(slug: str, code: str) -> None:
         assert assignment is not None
         session.execute(update(Submission).where(Submission.assignment_id == assignment.id)
                         .values(created_at=REPLIED_2023, queued_at=REPLIED_2023))
+
+
+def homework_with_replies() -> tuple[str, list[int]]:
+    """A conv_opcount homework with five replies for the staff pages: one scored, two failed with
+    an escaped sandbox error, one wrong, one queued (on a queue no shared worker serves)."""
+    slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}})
+    own_queue(slug)  # the queued row stays queued: no worker of another test serves this queue
+    alice, bob, carol = make_users(3, prefix="alice")
+    ids = add_replies(slug, "7-1", [
+        Reply(alice, score=1.0),
+        Reply(bob, status="failed", score=None),
+        Reply(carol, status="failed", score=None),
+        Reply(bob, verdict="wrong", score=0.0),
+        Reply(carol, status="queued", score=None),
+    ])
+    from app.db import session_scope
+    from app.models import Submission
+
+    with session_scope() as session:
+        for sid in ids[1:3]:
+            session.get(Submission, sid).error = "sandbox <broke>"  # type: ignore[union-attr]
+    return slug, ids
