@@ -84,6 +84,13 @@ def test_tests_take_helpers_from_support_not_from_a_conftest() -> None:
     assert not bad, "import helpers from tests/support/ (e.g. tests.support.web), not from a conftest"
 
 
+def test_tests_take_helpers_from_support_not_from_another_test_module() -> None:
+    """A helper imported from another test module imports that module's tests too (pytest may
+    collect them twice under another name) and breaks when they move: it belongs in tests/support/."""
+    bad = {(f, m) for f, m in imported_modules("tests") if m.split(".")[-1].startswith("test_")}
+    assert not bad, f"move these helpers to tests/support/: {sorted(bad)}"
+
+
 def test_queries_live_in_services_not_in_handlers() -> None:
     """web/ and api/ call services (app/services/); a `select(` in a handler or a schema is a
     query in the wrong layer (and the usual source of one query per row)."""

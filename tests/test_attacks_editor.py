@@ -93,6 +93,13 @@ def test_moving_the_deadline_of_a_committed_draw_is_refused(embedded_client: Tes
     assert client.post(f"/staff/courses/{slug}/edit/save", data=fields).status_code == 422
     assert _homework(slug) == before
 
+    # how the homework grades (which replies are entries, which one of a student's counts) too
+    for field, value in (("late_policy", "refuse"), ("reply_format", "作业1-1 答案：XXX"),
+                         ("grading_settings", "review: true")):
+        changed = review(client, slug, "1-1", **{field: value})
+        assert changed.status_code == 422, (field, problems(changed.text))
+        assert f"assignments[0] (1-1).{field.replace('_settings', '')}" in problems(changed.text), field
+
     # other fields of the homework stay editable while the draw runs
     titled = review(client, slug, "1-1", title="新标题")
     assert titled.status_code == 200 and confirm(client, slug, titled).status_code == 303
@@ -159,10 +166,11 @@ def test_an_uploaded_course_file_cannot_move_a_running_draws_deadline(embedded_c
     assert _homework(slug) == before
 
 
-def test_an_instructor_of_another_course_cannot_rejudge_a_course_that_lists_its_own(
+def test_an_instructor_of_another_course_cannot_act_on_a_course_that_lists_its_own(
         embedded_client: TestClient, embedded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """The editor's rejudge offer posts to the staff dashboard's route, which took any
-    instructor: one of another course could regrade a homework whose lottery was running."""
+    instructor: one of another course could regrade a homework whose lottery was running, give
+    a review score (`top_score by: review`), hide a rival's entry or exclude it as a copy."""
     from app.db import session_scope
     from app.models import Submission
     from app.services import rejudge
@@ -186,10 +194,49 @@ def test_an_instructor_of_another_course_cannot_rejudge_a_course_that_lists_its_
     token = {"Authorization": f"Bearer {api_token(embedded, stranger)}"}
     assert client.post(f"/api/v1/submissions/{sid}/rejudge", headers=token).status_code == 403
     assert client.post(f"/api/v1/courses/{slug}/assignments/1-1/rejudge", headers=token).status_code == 403
+    # nor review, hide, or exclude from the draws (copies, likers) in it: web and API
+    assert client.put(f"/api/v1/submissions/{sid}/review", json={"score": 100},
+                      headers=token).status_code == 403
+    assert client.post(f"/api/v1/submissions/{sid}/hide", json={"reason": "x"}, headers=token).status_code == 403
+    assert post_form(client, f"/submissions/{sid}/hide", {"reason": "x"}, page).status_code == 403
+    base = f"/api/v1/courses/{slug}/assignments/1-1"
+    assert client.post(f"{base}/similar/run", headers=token).status_code == 403
+    assert client.post(f"{base}/like-exclusions", json={"user_ids": [author], "reason": "x"},
+                       headers=token).status_code == 403
     with session_scope() as session:
         row = session.get(Submission, sid)
         assert row is not None and row.status != "queued" and row.verdict == "accepted"
+        assert not row.hidden and row.review_score is None
     # a course without a list, and the course's own instructor, still may
     assert client.post(f"/api/v1/submissions/{open_sid}/rejudge", headers=token).status_code == 202
     mine = {"Authorization": f"Bearer {api_token(embedded, owner)}"}
     assert client.post(f"/api/v1/submissions/{sid}/rejudge", headers=mine).status_code == 202
+
+
+XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>"\'><svg onload=alert(3)>'
+
+
+def test_markup_in_homework_titles_texts_and_rules_stays_text_on_every_page(
+        embedded_client: TestClient, embedded: Stack) -> None:
+    """An editor's title, text, rule text and prize with markup in them: escaped (or, for the
+    Markdown text, sanitised) on the homework, course, leaderboard and draws pages and the diff."""
+    client = embedded_client
+    teacher = staff_client(client, embedded, "instructor")
+    slug = _lottery_course(teacher)
+    reviewed = review(client, slug, "1-1", title="作业" + XSS, body="正文 " + XSS + " [x](javascript:alert(4))",
+                      **{"reward-0-text": "抽奖" + XSS, "reward-0-prize": "奖品" + XSS})
+    assert reviewed.status_code == 200, problems(reviewed.text)
+    assert "<script>alert(2)" not in reviewed.text and "<img src=x" not in reviewed.text
+    assert confirm(client, slug, reviewed).status_code == 303
+    draw_id = _commit(slug, teacher)
+    pages = [f"/courses/{slug}", f"/courses/{slug}/assignments/1-1",
+             f"/courses/{slug}/assignments/1-1/leaderboard", f"/courses/{slug}/assignments/1-1/draws",
+             f"/draws/{draw_id}", f"/staff/courses/{slug}/edit", f"/staff/courses/{slug}/edit/homework/1-1",
+             f"/staff/courses/{slug}"]
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        for raw in ("<script>alert(2)", "<img src=x", "<svg onload", "href=\"javascript:"):
+            assert raw not in page.text, (path, raw)
+    homework = client.get(f"/courses/{slug}/assignments/1-1").text
+    assert "&lt;script&gt;" in homework or "&lt;img" in homework  # shown as text, not dropped silently

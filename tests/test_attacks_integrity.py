@@ -68,6 +68,7 @@ def test_a_reviewed_reply_cannot_be_swapped_for_another_text(client: TestClient,
     assert mine["text"] == "作业1-1：我的原创分析" and mine["review"]["score"] == 95
     page = client.get(f"/courses/{slug}/assignments/1-1", headers=author).text
     assert f'href="/submissions/{sid}/edit"' not in page
+    assert client.get(f"/submissions/{sid}/edit", headers=author).status_code == 409
 
 
 def test_two_tabs_cannot_mark_more_final_picks_than_allowed(pg_stack: Stack) -> None:

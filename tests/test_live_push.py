@@ -149,6 +149,7 @@ def test_a_waiting_submission_sees_its_place_move_when_the_queue_moves(
 
 
 @pytest.mark.redis
+@pytest.mark.slow  # starts a worker of its own on the PostgreSQL stack
 def test_messages_carry_ids_only_and_forged_ones_show_nothing_new(
         pg_stack: Stack, reads: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
     """What goes over Redis names a submission or a queue and nothing else; a forged or garbage

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from app import paging
 from app.deps import OptionalUser, SessionDep
+from app.search_gate import request_key, search_slot
 from app.services import search
 from app.services.courses import get_assignment, get_course
 
@@ -50,12 +51,13 @@ class SearchOut(BaseModel):
 
 
 @router.get("/courses/{slug}/search")
-def search_course(slug: str, session: SessionDep, user: OptionalUser, q: str = "",
+def search_course(slug: str, request: Request, session: SessionDep, user: OptionalUser, q: str = "",
                   code: str | None = None,
                   page: Annotated[int, Query(ge=1, le=paging.MAX_SEARCH_PAGES)] = 1) -> SearchOut:
     """Replies (and, without `code`, course-thread posts) whose text holds every word of `q`,
     newest first; others' sealed answers and hidden replies are never found (docs/thread.md)."""
-    if code is not None:
-        homework = get_assignment(session, slug, code)
-        return SearchOut.of(search.search_homework(session, homework, q, user, page))
-    return SearchOut.of(search.search_course(session, get_course(session, slug), q, user, page))
+    with search_slot(request_key(request, user.id if user else None)):
+        if code is not None:
+            homework = get_assignment(session, slug, code)
+            return SearchOut.of(search.search_homework(session, homework, q, user, page))
+        return SearchOut.of(search.search_course(session, get_course(session, slug), q, user, page))

@@ -33,6 +33,7 @@ from app.models import Assignment, Course, CourseInstructor, Draw, Role, Submiss
 from app.services.audit import record
 from app.services.course_check import FAIRNESS_KEYS, CourseFileError, Problem, check_course
 from app.services.courses import CourseSpec, instructor_names, load_course, resolve_time
+from grader.catalog import example_prefix
 
 #: what an audit entry keeps of one changed value (a homework text can be long)
 AUDIT_VALUE_CHARS = 2000
@@ -232,12 +233,38 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _graded_changes(item: Any, old: Assignment) -> list[str]:
+    """The fields of a homework that decide a draw's entries (grading settings such as the
+    leaderboard's best/last mode, the reply format, the late policy) that `item` changes."""
+    changed = []
+    stored = {"kind": old.grading_kind, **(old.grading_config or {})}
+    if _canonical(item.grading) != _canonical(stored):
+        changed.append("grading")
+    if (item.reply_format or f"{example_prefix(item.code)}XXX") != old.reply_format:
+        changed.append("reply_format")
+    if item.late_policy != old.late_policy:
+        changed.append("late_policy")
+    return changed
+
+
+#: what a draw that is not revealed yet locks in its homework (`check_draws`)
+TIMES_LOCKED = lazy("Draw #{draw} of homework {code} is not revealed yet: its times cannot change "
+                    "until the draw is revealed or aborted")
+GRADING_LOCKED = lazy("Draw #{draw} of homework {code} is not revealed yet: how its replies are "
+                      "graded and which count cannot change until the draw is revealed or aborted")
+
+
 def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetime | None = None) -> None:
     """A change that would rig a published draw is refused (abort the draw first, publicly).
 
     A draw publishes its homework's deadline and rule when it is committed, but its entries are
     collected from the homework's times when it freezes: moving `opens`/`due` (or the course's
-    time zone) between commit and reveal would change who enters. A draw names its rule by
+    time zone), how the homework is graded (its grading settings, reply format, late policy)
+    between commit and reveal would change who enters. A draw names its rule by
     position: changing, moving or removing a rule that has a draw (not aborted) would let the
     same prize be drawn again, or show a rule other than the one drawn."""
     now = now or utcnow()
@@ -261,15 +288,15 @@ def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetim
         old = stored[code]
         where = f"assignments[{index}] ({code})"
         if status in OPEN_DRAWS:
-            for field, value, before in (("opens", item.opens, old.opens_at), ("due", item.due, old.due_at)):
-                if (code, field) in seen or _aware(resolve_time(value, zone, now)) == _aware(before):
-                    continue
-                seen.add((code, field))
-                problems.append(Problem(
-                    f"{where}.{field}",
-                    lazy("Draw #{draw} of homework {code} is not revealed yet: its times cannot change "
-                         "until the draw is revealed or aborted"),
-                    {"draw": draw_id, "code": code}))
+            moved = [field for field, value, before in (("opens", item.opens, old.opens_at),
+                                                        ("due", item.due, old.due_at))
+                     if _aware(resolve_time(value, zone, now)) != _aware(before)]
+            locked = [*((field, TIMES_LOCKED) for field in moved),
+                      *((field, GRADING_LOCKED) for field in _graded_changes(item, old))]
+            for field, message in locked:
+                if (code, field) not in seen:
+                    seen.add((code, field))
+                    problems.append(Problem(f"{where}.{field}", message, {"draw": draw_id, "code": code}))
         if rule_index is None or (code, f"rewards[{rule_index}]") in seen:
             continue
         rules = list(old.reward_rules or [])

@@ -21,37 +21,29 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import after_commit
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Forbidden, Invalid
 from app.live import announce_after_commit
 from app.models import CoursePost, GradingAttempt, Status, Submission, SubmissionEdit, User, utcnow
 from app.queue import enqueue_grading
 from app.services.audit import record
+from app.services.course_staff import require_course_staff
 from app.services.homework_settings import grades_code
 from app.services.rejudge import SUPERSEDED, SUPERSEDED_ERROR
 from app.services.submissions import clean_text
-from app.services.visibility import check_unhide
+from app.services.visibility import check_own, check_unhide, check_unreviewed
 
 MAX_REASON = 500
-
-
-def _own_visible(submission: Submission, user: User) -> None:
-    if submission.author_id != user.id:
-        raise Forbidden("Only the author can change this reply")
-    if submission.hidden:
-        raise NotFound("No submission {id}", id=submission.id)
 
 
 def edit_text(session: Session, submission: Submission, user: User, text: str | None,
               now: datetime | None = None) -> Submission:
     now = now or utcnow()
-    _own_visible(submission, user)
+    check_own(user, submission)
     assignment = submission.assignment
     if assignment.is_late(now):
         raise Forbidden("Replies to homework {code} can no longer be edited: the deadline has passed",
                         code=assignment.code)
-    if submission.reviewed_at is not None:
-        raise Conflict("The staff already reviewed this reply, so it can no longer be edited; "
-                       "post a new reply instead")
+    check_unreviewed(submission)
     text = clean_text(text)
     if not text and not submission.attachments:
         raise Invalid("The reply is empty: write an answer or attach a file")
@@ -95,7 +87,7 @@ def history(session: Session, submission: Submission) -> list[SubmissionEdit]:
 
 def delete_reply(session: Session, submission: Submission, user: User, now: datetime | None = None) -> None:
     now = now or utcnow()
-    _own_visible(submission, user)
+    check_own(user, submission)
     if not submission.is_late and submission.assignment.is_late(now):
         raise Forbidden("Replies to homework {code} can no longer be deleted: the deadline has passed "
                         "and prize positions are fixed. Ask the staff to hide it if it must go",
@@ -107,6 +99,7 @@ def delete_reply(session: Session, submission: Submission, user: User, now: date
 
 def hide_reply(session: Session, submission: Submission, staff: User, reason: str,
                now: datetime | None = None) -> None:
+    require_course_staff(session, staff, submission.assignment.course)
     reason = reason.strip()[:MAX_REASON]
     if not reason:
         raise Invalid("Say why the reply is hidden")
@@ -117,6 +110,7 @@ def hide_reply(session: Session, submission: Submission, staff: User, reason: st
 
 
 def unhide_reply(session: Session, submission: Submission, staff: User) -> None:
+    require_course_staff(session, staff, submission.assignment.course)
     check_unhide(submission)
     submission.hidden, submission.hidden_by, submission.hidden_at = False, None, None
     session.flush()

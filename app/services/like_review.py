@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, Invalid
 from app.models import Assignment, Exclusion, Like, SignUp, Submission, User, utcnow
 from app.services.audit import record
+from app.services.course_staff import require_course_staff
 
 DEVICE_COOKIE = "camp_device"
 CREATED_TOGETHER = timedelta(minutes=10)
@@ -103,6 +104,7 @@ def exclude_likers(session: Session, assignment: Assignment, staff: User, user_i
                    note: str) -> list[Exclusion]:
     """The likes of these accounts stop counting toward this homework's rewards. All or nothing:
     an account already excluded refuses the whole request."""
+    require_course_staff(session, staff, assignment.course)
     note = note.strip()[:MAX_NOTE]
     if not note:
         raise Invalid("Say why these accounts' likes are excluded")

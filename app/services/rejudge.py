@@ -17,14 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import after_commit
-from app.errors import Forbidden
 from app.live import announce
 from app.models import (
     Assignment,
-    Course,
-    CourseInstructor,
     GradingAttempt,
-    Role,
     Status,
     Submission,
     User,
@@ -32,6 +28,7 @@ from app.models import (
 )
 from app.queue import enqueue_grading
 from app.services.audit import record
+from app.services.course_staff import require_course_staff
 
 SUPERSEDED = "superseded"
 SUPERSEDED_ERROR = "a rejudge started a new grading round while this attempt ran"
@@ -70,19 +67,6 @@ def _send_after_commit(session: Session, ids: list[int], queue: str) -> None:
         announce(ids)  # open live panels show the new round
 
     after_commit(session, send)
-
-
-def require_course_staff(session: Session, actor: User, course: Course) -> None:
-    """A course that names its instructors (`course_instructors`) is rejudged by them and the
-    admins only; a course that names none stays open to every instructor, as before the list
-    existed (the demo course names none). A rejudge regrades a whole homework and can move its
-    scores while a draw runs, so an instructor of another course may not start one."""
-    if actor.role == Role.admin.value:
-        return
-    listed = set(session.scalars(
-        select(CourseInstructor.user_id).where(CourseInstructor.course_id == course.id)))
-    if listed and actor.id not in listed:
-        raise Forbidden("Only admins and this course's instructors may rejudge its replies")
 
 
 def rejudge_submission(session: Session, submission: Submission, actor: User) -> bool:

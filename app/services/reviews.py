@@ -16,6 +16,7 @@ from app.i18n import lazy
 from app.models import Assignment, Role, Submission, User, utcnow
 from app.services import notifications
 from app.services.audit import record
+from app.services.course_staff import require_course_staff
 from app.services.submissions import LIST_LOADING
 
 State = Literal["unreviewed", "reviewed", "featured", "all"]
@@ -39,6 +40,7 @@ class QueueFilter:
 
 def review(session: Session, submission: Submission, staff: User, score: float | None,
            comment: str | None, featured: bool, now: datetime | None = None) -> Submission:
+    require_course_staff(session, staff, submission.assignment.course)
     if score is not None and (not math.isfinite(score) or not 0 <= score <= MAX_SCORE):
         raise Invalid("A review score is a number from 0 to {max}", max=int(MAX_SCORE))
     comment = (comment or "").strip()

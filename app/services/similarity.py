@@ -21,6 +21,7 @@ from app import storage
 from app.errors import CampError, Conflict, Invalid, NotFound
 from app.models import Assignment, Exclusion, Role, SimilarPair, Submission, User, utcnow
 from app.services.audit import record
+from app.services.course_staff import require_course_staff
 from app.services.notebooks import graded_code, read_notebook
 from app.services.similarity_core import code_pairs, text_pairs
 from grader import catalog
@@ -81,6 +82,7 @@ def code_of(s: Submission) -> str:
 
 def run(session: Session, assignment: Assignment, staff: User) -> RunResult:
     """Compare every student reply of the homework; new pairs above the thresholds are queued."""
+    require_course_staff(session, staff, assignment.course)
     replies = _replies(session, assignment)
     students = [s for s in replies if s.author.role == Role.student.value]
     if len(students) < 2:
@@ -123,6 +125,9 @@ def get_pair(session: Session, pair_id: int) -> SimilarPair:
 def decide(session: Session, pair: SimilarPair, staff: User, confirm: bool, note: str = "",
            now: datetime | None = None) -> SimilarPair:
     """Confirm (the later reply is excluded from draws) or dismiss; deciding twice is refused."""
+    assignment = session.get(Assignment, pair.assignment_id)
+    if assignment is not None:
+        require_course_staff(session, staff, assignment.course)
     if pair.state == "confirmed":
         raise Conflict("This pair was already confirmed as a copy")
     if pair.state == "dismissed":

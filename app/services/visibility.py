@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from app.errors import Forbidden, NotFound
+from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import lazy, translate
 from app.models import Assignment, Submission, utcnow
 from app.services.homework_settings import grades_code
@@ -215,12 +215,25 @@ def check_history(viewer: Person | None, s: Submission) -> None:
         raise Forbidden("Only the author and the staff can see earlier versions")
 
 
-def check_editable(viewer: Person | None, s: Submission) -> None:
-    """The edit page: its author only, and not once it was deleted or hidden."""
+def check_own(viewer: Person | None, s: Submission) -> None:
+    """Changing a reply (editing, deleting): its author only, and not once it was deleted or hidden."""
     if viewer is None or viewer.id != s.author_id:
         raise Forbidden("Only the author can change this reply")
     if s.hidden:
         raise NotFound("No submission {id}", id=s.id)
+
+
+def check_unreviewed(s: Submission) -> None:
+    """A reviewed reply keeps its text: the review was of this text."""
+    if s.reviewed_at is not None:
+        raise Conflict("The staff already reviewed this reply, so it can no longer be edited; "
+                       "post a new reply instead")
+
+
+def check_editable(viewer: Person | None, s: Submission) -> None:
+    """The edit page: `check_own`, and not once it was reviewed (`edits.edit_text` checks both too)."""
+    check_own(viewer, s)
+    check_unreviewed(s)
 
 
 def check_unhide(s: Submission) -> None:

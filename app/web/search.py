@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from app.deps import OptionalUser, SessionDep
 from app.errors import CampError
 from app.models import Assignment, Course
+from app.search_gate import request_key, search_slot
 from app.services import search
 from app.services.courses import get_assignment, get_course
 from app.templating import render
@@ -43,8 +44,10 @@ def homework_search(slug: str, code: str, request: Request, session: SessionDep,
 def _page(request: Request, course: Course, assignment: Assignment | None, q: str, page: int,
           run: Callable[[], search.Results]) -> Response:
     results, error, status = None, None, 200
+    viewer = request.state.viewer
     try:
-        results = run()
+        with search_slot(request_key(request, viewer.id if viewer else None)):
+            results = run()
     except CampError as exc:
         error, status = error_text(request, exc), exc.status_code
     action = (f"/courses/{course.slug}/assignments/{assignment.code}/search" if assignment

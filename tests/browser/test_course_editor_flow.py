@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_staff_admin_flow import log_in, make_account
+from tests.browser.kit import log_in, make_account
 from tests.support.live import SCREENSHOTS
 from tests.support.stacks import Stack
 

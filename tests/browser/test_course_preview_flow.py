@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_student_flow import register
+from tests.browser.kit import register
 from tests.support.thread import png_with_gps
 
 

@@ -9,7 +9,7 @@ import secrets
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_student_flow import register
+from tests.browser.kit import register
 from tests.support.stacks import Stack
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_staff_admin_flow import ANSWER, log_in, make_account, post_reply
+from tests.browser.kit import ANSWER, log_in, make_account, post_reply
 from tests.support.homework import (
     ROUND_123_SIGNATURE,
     freeze_in_2023,

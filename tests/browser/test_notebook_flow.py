@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_student_flow import register
+from tests.browser.kit import register
 from tests.support.live import SCREENSHOTS
 from tests.support.notebooks import b64, code, display, dumps, markdown, notebook, png, stream
 

@@ -9,7 +9,7 @@ from contextlib import nullcontext
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_staff_admin_flow import log_in, make_account, post_reply
+from tests.browser.kit import log_in, make_account, post_reply
 from tests.support.homework import Reply, add_replies, make_course, replies_2023
 from tests.support.live import SCREENSHOTS
 from tests.support.notify import items_of, run_lottery

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_staff_admin_flow import log_in, make_account, post_reply
+from tests.browser.kit import log_in, make_account, post_reply
 from tests.support.stacks import Stack
 
 #: a date in a page: yyyy-MM-dd, as the site writes times

@@ -9,7 +9,7 @@ import secrets
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_student_flow import register
+from tests.browser.kit import register
 
 ANSWER = f"作业7-1：乘法867041280,加法867041280 {secrets.token_hex(3)}"
 

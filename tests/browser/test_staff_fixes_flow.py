@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_staff_admin_flow import log_in, make_account, post_reply
+from tests.browser.kit import log_in, make_account, post_reply
 from tests.support.live import SCREENSHOTS
 from tests.support.stacks import Stack
 

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
-
 from playwright.sync_api import Page, expect
 
-
-def register(page: Page, site: str) -> str:
-    name = f"stu{secrets.token_hex(3)}"
-    page.goto(f"{site}/register")
-    page.fill("#name", name)
-    page.fill("#password", "correct horse")
-    page.fill("#password2", "correct horse")
-    page.click("button[type=submit]")
-    expect(page.locator(".who")).to_have_text(name)
-    return name
+from tests.browser.kit import register
 
 
 def test_reply_is_graded_without_reloading(page: Page, site: str) -> None:

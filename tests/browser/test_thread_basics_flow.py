@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_student_flow import register
+from tests.browser.kit import register
 
 ANSWER = "作业8：参数量 10*64*224*224*27，比例 $\\frac{a}{b}$"
 

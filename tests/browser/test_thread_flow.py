@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_student_flow import register
+from tests.browser.kit import register
 from tests.support.live import SCREENSHOTS
 
 REPLY = "大家好，交作业\n作业7-1：乘法867041280,加法867041280\n作业8-1：ReLU 收敛更快\n作业42：这是哪个作业？"

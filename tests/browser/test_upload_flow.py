@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_student_flow import register
+from tests.browser.kit import register
 from tests.support.live import SCREENSHOTS
 
 HOMEWORK = "/courses/dl-bootcamp/assignments/6-2"

@@ -23,6 +23,7 @@ from tests.support.homework import make_users
 from tests.support.live import free_port
 from tests.support.stacks import (
     DEMO_COURSE,
+    PG_ADMIN_URL,
     PROJECT_ROOT,
     Stack,
     delete_prefixed,
@@ -244,3 +245,11 @@ def student_tokens(n: int) -> list[dict[str, str]]:
     with session_scope() as session:
         return [{"Authorization": f"Bearer {create_token(session, session.get(User, uid), 'faults')}"}
                 for uid in ids]
+
+
+def set_reachable(db_name: str, reachable: bool) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{db_name}" ALLOW_CONNECTIONS {str(reachable).lower()}')
+        if not reachable:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                         " AND pid <> pg_backend_pid()", (db_name,))

@@ -13,25 +13,16 @@ from __future__ import annotations
 import time
 
 import httpx
-import psycopg
 import pytest
 
-from tests.faults.kit import WebServer, elapsed, student_tokens, worker_ready
+from tests.faults.kit import WebServer, elapsed, set_reachable, student_tokens, worker_ready
 from tests.support.homework import make_course
-from tests.support.stacks import PG_ADMIN_URL, wait_for
+from tests.support.stacks import wait_for
 
 SETTINGS = {"CAMP_SWEEP_INTERVAL_SECONDS": "1", "CAMP_SWEEP_STALE_QUEUED_SECONDS": "3",
             "CAMP_WORKER_HEARTBEAT_SECONDS": "1"}
 OUTAGE_SECONDS = 8
 DOWN_MESSAGE = "Camp cannot reach its database right now; nothing was saved. Please try again in a minute."
-
-
-def set_reachable(db_name: str, reachable: bool) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'ALTER DATABASE "{db_name}" ALLOW_CONNECTIONS {str(reachable).lower()}')
-        if not reachable:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
-                         " AND pid <> pg_backend_pid()", (db_name,))
 
 
 @pytest.mark.slow

@@ -18,8 +18,7 @@ import time
 
 import pytest
 
-from tests.faults.kit import elapsed, slow_predict, start_sweeper, student_tokens, worker_ready
-from tests.faults.test_database_outage import set_reachable
+from tests.faults.kit import elapsed, set_reachable, slow_predict, start_sweeper, student_tokens, worker_ready
 from tests.support.stacks import wait_for
 from tests.support.web import make_client
 

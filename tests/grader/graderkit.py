@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import textwrap
 import zipfile
 from pathlib import Path
 
 from grader.limits import Limits
+from grader.sandbox import process as sandbox_process
+from grader.sandbox import run_python, workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "examples" / "mnist-lenet"
@@ -34,3 +37,18 @@ def zip_bytes(files: dict[str, bytes | str]) -> bytes:
         for name, data in files.items():
             zf.writestr(name, data)
     return buffer.getvalue()
+
+
+def run_code(code: str, limits: Limits = FAST, package: dict[str, str] | None = None,
+             args: tuple[str, ...] = ()) -> sandbox_process.Outcome:
+    """Run `code` (dedented) as main.py in a sandbox, with `package`'s files beside it."""
+    with workspace() as ws:
+        script = ws / "main.py"
+        script.write_text(textwrap.dedent(code))
+        pkg = None
+        if package is not None:
+            pkg = ws / "pkg"
+            pkg.mkdir()
+            for name, text in package.items():
+                (pkg / name).write_text(text)
+        return run_python(script, args, limits=limits, package=pkg)

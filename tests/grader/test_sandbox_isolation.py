@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,9 @@ from grader.report import InfrastructureError
 from grader.sandbox import SANDBOX_UID, check_reachable, failure_report, run_python, runtime, workspace
 from grader.sandbox import process as sandbox_process
 from grader.sandbox.runtime import Runtime
-from tests.grader.graderkit import FAST
+from tests.grader.graderkit import FAST, run_code
 
 pytestmark = pytest.mark.sandbox
-
-
-def run(code: str, limits: Limits = FAST, package: dict[str, str] | None = None):
-    with workspace() as ws:
-        script = ws / "main.py"
-        script.write_text(textwrap.dedent(code))
-        pkg = None
-        if package is not None:
-            pkg = ws / "pkg"
-            pkg.mkdir()
-            for name, text in package.items():
-                (pkg / name).write_text(text)
-        return run_python(script, limits=limits, package=pkg)
 
 
 def reported(outcome) -> dict:
@@ -48,7 +34,7 @@ def reported(outcome) -> dict:
 
 
 def test_identity_environment_and_view():
-    outcome = run("""
+    outcome = run_code("""
         import json, os
         print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
                           "env": dict(os.environ), "cwd": os.getcwd(), "root": sorted(os.listdir("/")),
@@ -70,7 +56,7 @@ def test_secrets_in_the_parent_environment_are_invisible(monkeypatch):
     secret = "camp-test-secret-" + os.urandom(8).hex()
     monkeypatch.setenv("CAMP_SECRET_KEY", secret)
     monkeypatch.setenv("DATABASE_URL", f"postgresql://camp:{secret}@db/camp")
-    outcome = run("""
+    outcome = run_code("""
         import json, os
         found, scanned = [], 0
         if "CAMP_SECRET_KEY" in os.environ or "DATABASE_URL" in os.environ:
@@ -97,7 +83,7 @@ def test_no_network_not_even_loopback():
         server.bind(("127.0.0.1", 0))
         server.listen()
         host_port = server.getsockname()[1]
-        outcome = run(f"""
+        outcome = run_code(f"""
             import json, socket
             results = {{}}
             for port in (6379, 5432, 8000, {host_port}):
@@ -122,7 +108,7 @@ def test_no_network_not_even_loopback():
 def test_writes_outside_the_work_dir_fail(tmp_path):
     venv_file = Path(sys.prefix) / "pyvenv.cfg"
     before = venv_file.read_bytes()
-    outcome = run(f"""
+    outcome = run_code(f"""
         import json
         results = {{}}
         for path in ("/evil", "/usr/evil", "/etc/evil", "/camp/evil", "/camp/main.py",
@@ -145,7 +131,7 @@ def test_writes_outside_the_work_dir_fail(tmp_path):
 
 def test_disk_filling_is_capped_by_tmpfs_sizes():
     limits = Limits(**{**FAST.__dict__, "scratch_bytes": 8 * 1024**2, "file_bytes": 4 * 1024**2})
-    outcome = run("""
+    outcome = run_code("""
         import json
         import os
         chunk, results = b"x" * 65536, {}
@@ -176,7 +162,7 @@ def test_disk_filling_is_capped_by_tmpfs_sizes():
 
 @pytest.mark.slow  # waits out the time limit
 def test_fork_bomb_is_contained_and_the_next_run_works():
-    outcome = run("""
+    outcome = run_code("""
         import os
         while True:
             try:
@@ -186,12 +172,12 @@ def test_fork_bomb_is_contained_and_the_next_run_works():
     """, limits=Limits(**{**FAST.__dict__, "wall_seconds": 3}))
     assert outcome.timed_out
     assert failure_report(outcome, FAST).verdict == "time_limit"
-    after = run("print('alive')")
+    after = run_code("print('alive')")
     assert after.ok and "alive" in after.log
 
 
 def test_processes_and_threads_are_limited():
-    outcome = run("""
+    outcome = run_code("""
         import json, os, threading, time
         started, error = 0, None
         try:
@@ -223,7 +209,7 @@ def test_killing_everything_it_can_see_harms_only_itself():
         ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "sleep", "30"]
     ) if os.geteuid() == 0 else subprocess.Popen(["sleep", "30"])
     try:
-        outcome = run("""
+        outcome = run_code("""
             import os, signal
             for target in (os.getppid(), 1, -1):
                 try:
@@ -240,7 +226,7 @@ def test_killing_everything_it_can_see_harms_only_itself():
 
 
 def test_output_flood_is_cut_and_the_log_bounded():
-    outcome = run("""
+    outcome = run_code("""
         import sys
         while True:
             sys.stdout.write("o" * 4096)
@@ -253,7 +239,7 @@ def test_output_flood_is_cut_and_the_log_bounded():
 
 
 def test_chatty_but_finite_output_keeps_head_and_tail():
-    outcome = run("""
+    outcome = run_code("""
         print("FIRST LINE")
         for i in range(20000):
             print(f"line {i}")
@@ -280,14 +266,14 @@ def test_chatty_but_finite_output_keeps_head_and_tail():
 def test_failures_become_verdicts(code, verdict):
     # 384 MiB: the memory limit is reached quickly even where page faults are slow
     limits = Limits(**{**FAST.__dict__, "wall_seconds": 4, "cpu_seconds": 2, "memory_bytes": 384 * 1024**2})
-    report = failure_report(run(code, limits=limits), limits)
+    report = failure_report(run_code(code, limits=limits), limits)
     assert report is not None and report.verdict == verdict, report
     assert report.messages["zh_CN"] and report.messages["en"]
 
 
 def test_paddle_imports_inside_the_sandbox():
     limits = Limits(**{**FAST.__dict__, "memory_bytes": 2 * 1024**3, "wall_seconds": 30})
-    outcome = run("""
+    outcome = run_code("""
         import json, numpy, paddle
         x = paddle.to_tensor(numpy.arange(6, dtype="float32").reshape(2, 3))
         print(json.dumps({"sum": float(x.sum()), "argmax": paddle.argmax(x, axis=1).tolist()}))
@@ -299,7 +285,7 @@ def test_paddle_imports_inside_the_sandbox():
 def test_missing_bwrap_is_an_infrastructure_error(monkeypatch):
     monkeypatch.setattr(sandbox_process.shutil, "which", lambda *a, **k: None)
     with pytest.raises(InfrastructureError, match="bwrap"):
-        run("print('never')")
+        run_code("print('never')")
 
 
 def test_a_sandbox_that_cannot_start_is_an_infrastructure_error(monkeypatch):
@@ -307,7 +293,7 @@ def test_a_sandbox_that_cannot_start_is_an_infrastructure_error(monkeypatch):
     broken = Runtime(real.python, (*real.ro_binds, "/nonexistent/camp-venv"), real.symlinks, real.renamed)
     monkeypatch.setattr(sandbox_process, "runtime", lambda: broken)
     with pytest.raises(InfrastructureError, match="did not start"):
-        run("print('never')")
+        run_code("print('never')")
 
 
 def test_unreachable_paths_are_reported_up_front(tmp_path):
@@ -324,7 +310,7 @@ def test_labels_directory_is_not_visible():
     from grader.datasets import DEMO_DIR
 
     assert not runtime().exposes(DEMO_DIR / "labels-idx1-ubyte.gz")
-    outcome = run(f"""
+    outcome = run_code(f"""
         import os
         print(os.path.exists("{DEMO_DIR}"), os.path.exists("{DEMO_DIR.parent.parent}/grader"))
     """)
@@ -334,7 +320,7 @@ def test_labels_directory_is_not_visible():
 def test_no_host_path_shows_inside():
     """/proc/1/cmdline, the program's own command line, sys.path and tracebacks through the
     venv show neutral paths: neither the checkout nor the venv's host location leaks."""
-    outcome = run("""
+    outcome = run_code("""
         import json, os, sys, numpy
         seen = {"cmdline": [open(f"/proc/{p}/cmdline", "rb").read().decode(errors="replace")
                             for p in os.listdir("/proc") if p.isdigit()],

@@ -26,11 +26,10 @@ from grader.sandbox import command as sandbox_command
 from grader.sandbox import configured, processes_of, run_python, warm, workspace
 from grader.sandbox import process as sandbox_process
 from grader.sandbox.slots import kill_uid
-from tests.grader.graderkit import FAST
+from tests.grader.graderkit import FAST, run_code
 from tests.support import sandbox as test_sandbox
 
-# every test starts a pool of real sandbox processes (numpy imported in each): slow by the README rule
-pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+pytestmark = pytest.mark.sandbox
 
 UIDS = [test_sandbox.UID_FIRST + i for i in range(test_sandbox.UID_COUNT)]
 NUMPY = warm.WarmSettings(size=1, imports=("numpy",), wait_seconds=120)
@@ -61,20 +60,6 @@ def start(settings: warm.WarmSettings = NUMPY, limits: Limits = FAST) -> warm.Wa
     pool = warm.start(settings, limits, configured())
     assert pool is not None and pool.wait_ready(timeout=120), "the pool never warmed up"
     return pool
-
-
-def run(code: str, limits: Limits = FAST, package: dict[str, str] | None = None,
-        args: tuple[str, ...] = ()) -> sandbox_process.Outcome:
-    with workspace() as ws:
-        script = ws / "main.py"
-        script.write_text(textwrap.dedent(code))
-        pkg = None
-        if package is not None:
-            pkg = ws / "pkg"
-            pkg.mkdir()
-            for name, text in package.items():
-                (pkg / name).write_text(text)
-        return run_python(script, args, limits=limits, package=pkg)
 
 
 def reported(outcome: sandbox_process.Outcome) -> dict:
@@ -110,9 +95,9 @@ PROBE = """
 def test_a_warm_sandbox_looks_like_a_cold_one() -> None:
     """What a program can see of its sandbox is the same warm and cold: identity, environment,
     file system, rlimits, seccomp, capabilities; and the CPU time left counts from the hand-off."""
-    cold = run(PROBE, package={"weights.txt": "w"}, args=("a", "b"))
+    cold = run_code(PROBE, package={"weights.txt": "w"}, args=("a", "b"))
     pool = start()
-    hot = run(PROBE, package={"weights.txt": "w"}, args=("a", "b"))
+    hot = run_code(PROBE, package={"weights.txt": "w"}, args=("a", "b"))
     assert cold.ok and hot.ok, (cold.log, hot.log)
     assert not cold.warm and hot.warm and pool.stats.used == 1
     seen_cold, seen_warm = reported(cold), reported(hot)
@@ -128,7 +113,7 @@ def test_each_warm_sandbox_serves_one_run() -> None:
     """A second run never finds what the first one left: files in the work dir, /tmp and
     /dev/shm, module state, environment variables, processes."""
     pool = start(replace(NUMPY, size=2))
-    first = run("""
+    first = run_code("""
         import os, subprocess, sys, numpy
         for path in ("/box/left", "/tmp/left", "/dev/shm/left"):
             open(path, "w").write("first student")
@@ -142,7 +127,7 @@ def test_each_warm_sandbox_serves_one_run() -> None:
         print("planted")
     """)
     assert first.ok and first.warm and "planted" in first.log, first.log
-    second = run("""
+    second = run_code("""
         import json, os, sys, numpy
         print(json.dumps({
             "files": [p for p in ("/box/left", "/tmp/left", "/dev/shm/left") if os.path.exists(p)],
@@ -164,7 +149,7 @@ def test_the_wall_clock_starts_at_the_hand_off() -> None:
     limits = replace(FAST, wall_seconds=2)
     pool = start(limits=limits)
     time.sleep(2.5)
-    outcome = run("import time; time.sleep(0.5); print('done')", limits=limits)
+    outcome = run_code("import time; time.sleep(0.5); print('done')", limits=limits)
     assert outcome.warm and outcome.ok and not outcome.timed_out, outcome
     assert pool.stats.used == 1
 
@@ -176,7 +161,7 @@ def test_cpu_limit_is_the_runs_own() -> None:
     loop gets a fraction of a CPU.)"""
     limits = replace(FAST, wall_seconds=120, cpu_seconds=2)
     start(limits=limits)
-    outcome = run("while True: pass", limits=limits)
+    outcome = run_code("while True: pass", limits=limits)
     assert outcome.warm and outcome.timed_out and outcome.cpu_exceeded, outcome
     assert outcome.cpu_seconds is not None and 2 <= outcome.cpu_seconds < 2 + 1.5, outcome
 
@@ -187,7 +172,7 @@ def test_the_files_arrive_only_at_the_hand_off(tmp_path: Path, monkeypatch: pyte
     pool = start()
     secret = "camp-test-secret-" + os.urandom(8).hex()
     monkeypatch.setenv("CAMP_SECRET_KEY", secret)
-    outcome = run("""
+    outcome = run_code("""
         import json, os
         seen = []
         for pid in os.listdir("/proc"):
@@ -241,7 +226,7 @@ def test_a_dead_warm_sandbox_is_replaced_and_the_run_still_happens() -> None:
     pool = start()
     for uid in pool.idle_uids():
         assert kill_uid(uid)  # SIGKILL to every process of that slot's uid
-    outcome = run("print('ran')")
+    outcome = run_code("print('ran')")
     assert outcome.ok and "ran" in outcome.log
     assert pool.stats.discarded == 1, pool.stats
 
@@ -252,7 +237,7 @@ def test_a_failing_warm_up_falls_back_to_cold() -> None:
     deadline = time.monotonic() + 60
     while pool.stats.failed == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
-    outcome = run("print('ran')")
+    outcome = run_code("print('ran')")
     assert outcome.ok and not outcome.warm and "ran" in outcome.log
     assert pool.stats.failed >= 1 and pool.stats.used == 0
 
@@ -271,7 +256,7 @@ def test_the_memory_cap_limits_the_waiting_sandboxes() -> None:
 
 def test_other_limits_run_cold() -> None:
     pool = start()
-    outcome = run("print('ran')", limits=replace(FAST, wall_seconds=5))
+    outcome = run_code("print('ran')", limits=replace(FAST, wall_seconds=5))
     assert outcome.ok and not outcome.warm and pool.stats.used == 0
 
 
@@ -304,7 +289,7 @@ def test_gpu_warm_up_creates_cuda_only_in_the_sandbox(monkeypatch: pytest.Monkey
     [uid] = pool.idle_uids()
     loaders = [pid for pid in processes_of(uid) if "libpaddle" in Path(f"/proc/{pid}/maps").read_text()]
     assert len(loaders) == 1, "exactly one process of the sandbox (the warm child) loaded Paddle"
-    outcome = run("""
+    outcome = run_code("""
         import json, os, resource, sys
         print(json.dumps({"cuda": os.environ["CUDA_VISIBLE_DEVICES"], "paddle": "paddle" in sys.modules,
                           "data": resource.getrlimit(resource.RLIMIT_DATA)[0],
@@ -336,7 +321,7 @@ def test_waiting_sandboxes_yield_the_cpu_to_runs() -> None:
     assert weight is not None
     name = "cpu.shares" if cgroup.version == "v1" else "cpu.weight"
     assert (weight / name).read_text().strip() == ("2" if cgroup.version == "v1" else "1")
-    outcome = run("print('ran')")
+    outcome = run_code("print('ran')")
     assert outcome.warm and outcome.ok
 
 
