@@ -21,9 +21,10 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Integer, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 import grader
@@ -79,7 +80,7 @@ def tries_left() -> ColumnElement[bool]:
     return Submission.attempts - Submission.attempt_base < get_settings().grading_max_attempts
 
 
-def claimable(now: datetime) -> ColumnElement[bool]:
+def claimable(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     """SQL: waiting, or held by a claim whose lease ran out."""
     return or_(
         Submission.status == Status.queued.value,
@@ -90,14 +91,10 @@ def claimable(now: datetime) -> ColumnElement[bool]:
 def claim(session: Session, submission_id: int) -> Claim | None:
     """Take the submission for grading, or return None when someone else has it or it is done."""
     now = utcnow()
-    lease = timedelta(seconds=get_settings().lease_seconds)
-    row = session.execute(
-        update(Submission)
-        .where(Submission.id == submission_id, claimable(now), tries_left())
-        .values(status=Status.running.value, attempts=Submission.attempts + 1, lease_until=now + lease)
-        .returning(Submission.attempts, Submission.attempt_base, Submission.author_id,
-                   Submission.assignment_id, Submission.text)
-    ).one_or_none()
+    settings = get_settings()
+    row = session.execute(_claim_statement(), {
+        "submission_id": submission_id, "now": now, "max_attempts": settings.grading_max_attempts,
+        "lease_until": now + timedelta(seconds=settings.lease_seconds)}).one_or_none()
     if row is None:
         return None
     attempt, base, author_id, assignment_id, text = row
@@ -127,6 +124,22 @@ def claim(session: Session, submission_id: int) -> Claim | None:
         student=_student_key(author_id),
         files=files,
         author_id=author_id,
+    )
+
+
+@lru_cache(maxsize=1)
+def _claim_statement() -> Any:
+    """`claim`'s conditional UPDATE, built once with bound parameters."""
+    now: BindParameter[datetime] = bindparam("now")
+    return (
+        update(Submission)
+        .where(Submission.id == bindparam("submission_id"), claimable(now),
+               Submission.attempts - Submission.attempt_base < bindparam("max_attempts", type_=Integer))
+        .values(status=Status.running.value, attempts=Submission.attempts + 1,
+                lease_until=bindparam("lease_until"))
+        .returning(Submission.attempts, Submission.attempt_base, Submission.author_id,
+                   Submission.assignment_id, Submission.text)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -30,12 +30,12 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app.db import after_commit
 from app.errors import Invalid, NotFound
 from app.i18n import VERDICT_LABELS, lazy, translate
-from app.models import Assignment, Notification, NotificationPrefs, Submission, User, utcnow
+from app.models import Assignment, Course, Notification, NotificationPrefs, Submission, User, utcnow
 from app.paging import INBOX_PAGE, floor_url
 from app.queue import enqueue_mail
 from app.services import visibility
@@ -117,12 +117,17 @@ def _about(s: Submission) -> dict[str, Any]:
 
 def graded(session: Session, submission_id: int, attempt: int) -> None:
     """The worker stored a verdict (or gave up) for attempt `attempt`: tell the author."""
-    # the reply with its homework and course in one statement (the worker's session has none)
-    s = session.scalar(select(Submission).where(Submission.id == submission_id).execution_options(
-        populate_existing=True).options(joinedload(Submission.assignment).joinedload(Assignment.course)))
+    # what the notice needs of the reply, its homework and course, in one plain statement: the
+    # worker's session holds no objects, and loading three for this cost a grading's CPU
+    s = session.execute(
+        select(Submission.id, Submission.floor, Submission.author_id, Submission.status, Submission.verdict,
+               Assignment.code, Course.slug)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Course, Course.id == Assignment.course_id).where(Submission.id == submission_id)
+    ).one_or_none()
     if s is None:
         return
-    params = _about(s)
+    params: dict[str, Any] = {"floor": s.floor, "code": s.code, "course": s.slug, "submission": s.id}
     if s.status == "failed":
         kind, params["reason"] = "failed", "infrastructure"
     else:
