@@ -33,6 +33,7 @@ from app.i18n import (
 )
 from app.rendered_store import stored_markdown, stored_notebook
 from app.services import notifications, visibility
+from app.services.course_staff import is_course_staff
 from app.services.uploads import upload_limits
 from grader.catalog import NOTEBOOK_CONTENT_TYPE
 
@@ -137,7 +138,7 @@ def environment() -> Environment:
                        VERDICT_LABELS=VERDICT_LABELS, chip_of=chip_of, shown=_shown,
                        floor_url=paging.floor_url,
                        form_token=new_form_token, unread_count=_unread,
-                       BADGE_MAX=notifications.BADGE_MAX)
+                       BADGE_MAX=notifications.BADGE_MAX, course_staff=is_course_staff)
     env.globals.update(_page_helpers())
     env.filters.update(localtime=_localtime, number=_number, markdown=stored_markdown, nobreak=_nobreak,
                        notebook=_notebook)

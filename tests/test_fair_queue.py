@@ -84,7 +84,8 @@ def test_rejudges_wait_behind_first_gradings(stack: Stack) -> None:
 
     slug = make_course({"code": "1", "grading": {"kind": "reply_format"}})
     queue = own_queue(slug)
-    a, b, staff = make_users(3)
+    a, b = make_users(2)
+    [staff] = make_users(1, role="instructor")
     graded = add_replies(slug, "1", [Reply(a, at=now() - timedelta(hours=2))])[0]
     with session_scope() as session:
         submission = session.get(Submission, graded)

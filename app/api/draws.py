@@ -18,6 +18,7 @@ from app.draws import DrawError, Entry
 from app.i18n import translate
 from app.models import Assignment, Draw, utcnow
 from app.services import draws as service
+from app.services.course_staff import require_course_staff
 from app.services.courses import get_assignment
 from app.services.draws import DrawRefused
 from app.services.entries import REASONS, Exclusion, collect_entries
@@ -210,7 +211,11 @@ def entries(draw_id: int, request: Request, session: SessionDep, staff: StaffUse
     """Staff: the entries (frozen, or a live preview before the freeze) and every reply left
     out, with its reason."""
     locale = get_locale(request)
-    found = service.entry_view(session, service.get_draw(session, draw_id))
+    draw = service.get_draw(session, draw_id)
+    owner = session.get(Assignment, draw.assignment_id)
+    assert owner is not None
+    require_course_staff(session, staff, owner.course)
+    found = service.entry_view(session, draw)
     return {"draw_id": draw_id, "frozen": found.frozen, "pending": found.pending,
             "entries": [entry_json(i, e) for i, e in enumerate(found.entries, 1)],
             "excluded": [exclusion_json(x, locale) for x in found.excluded]}
@@ -221,6 +226,7 @@ def preview(slug: str, code: str, request: Request, session: SessionDep, staff: 
             rule_index: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
     """Staff: who would enter reward rule `rule_index` if it were frozen now."""
     assignment = get_assignment(session, slug, code)
+    require_course_staff(session, staff, assignment.course)
     locale = get_locale(request)
     with refusals(request):
         spec = service.reward_spec(assignment, rule_index, None)

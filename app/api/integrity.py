@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.deps import CsrfChecked, SessionDep, StaffUser
 from app.models import SimilarPair
 from app.services import like_review, similarity
+from app.services.course_staff import require_course_staff
 from app.services.courses import get_assignment
 
 router = APIRouter(tags=["integrity"])
@@ -56,7 +57,9 @@ class LikeExclusionIn(BaseModel):
 def similar_pairs(slug: str, code: str, session: SessionDep, staff: StaffUser,
                   state: Literal["open", "confirmed", "dismissed"] = "open") -> list[PairOut]:
     """Staff: pairs of replies that look alike, most similar first."""
-    return [PairOut.of(p) for p in similarity.queue(session, get_assignment(session, slug, code), state)]
+    assignment = get_assignment(session, slug, code)
+    require_course_staff(session, staff, assignment.course)
+    return [PairOut.of(p) for p in similarity.queue(session, assignment, state)]
 
 
 @router.post(HOMEWORK + "/similar/run", dependencies=[CsrfChecked])
@@ -83,7 +86,9 @@ def dismiss_pair(pair_id: int, body: DecisionIn, session: SessionDep, staff: Sta
 def like_clusters(slug: str, code: str, session: SessionDep, staff: StaffUser) -> list[like_review.Cluster]:
     """Staff: groups of accounts that liked one reply and signed up together (address, device
     cookie, or within minutes)."""
-    return like_review.suspicious_clusters(session, get_assignment(session, slug, code))
+    assignment = get_assignment(session, slug, code)
+    require_course_staff(session, staff, assignment.course)
+    return like_review.suspicious_clusters(session, assignment)
 
 
 @router.post(HOMEWORK + "/like-exclusions", dependencies=[CsrfChecked])

@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.deps import SessionDep, StaffUser, bearer_token, get_optional_user
 from app.draws import format_time
 from app.models import User, utcnow
+from app.services.course_staff import is_course_staff, require_course_staff
 from app.services.courses import get_assignment
 from app.services.leaderboard import Board, Row, view
 from app.services.page_cache import VersionedCache, database_version, next_boundary
@@ -40,7 +41,7 @@ class RowOut(BaseModel):
 
     @classmethod
     def of(cls, row: Row, viewer: User | None, board: Board) -> RowOut:
-        staff = viewer is not None and viewer.is_staff
+        staff = viewer is not None and viewer.is_staff and is_course_staff(viewer, board.assignment.course)
         return cls(
             rank=row.rank, floor=row.floor, submission_id=row.submission_id, name=row.name,
             score=row.value, public_score=row.public, private_score=row.private,
@@ -143,6 +144,7 @@ def board_csv(board: Board) -> str:
 def leaderboard_csv(slug: str, code: str, session: SessionDep, user: StaffUser) -> Response:
     """The whole board for staff (public and private values), UTF-8 with a BOM for Excel."""
     assignment = get_assignment(session, slug, code)
+    require_course_staff(session, user, assignment.course)
     body = "\ufeff" + board_csv(view(session, assignment, user))
     filename = f"leaderboard-{slug}-{code}.csv"
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",

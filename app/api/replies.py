@@ -88,5 +88,6 @@ def list_posts(
     posts = course_posts(session, course, offset, limit)
     parts = parts_of(session, [p.id for p in posts])
     # hidden posts: shown whole to staff and to their author, like hidden replies
-    return [CoursePostOut.of(p, parts[p.id], visibility.audience(user, p.author_id) in ("staff", "author"))
+    return [CoursePostOut.of(p, parts[p.id],
+                             visibility.audience(user, p.author_id, course) in ("staff", "author"))
             for p in posts]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas import SubmissionOut
 from app.deps import CsrfChecked, SessionDep, StaffUser, get_locale
+from app.services.course_staff import require_course_staff
 from app.services.courses import get_assignment
 from app.services.reviews import QueueFilter, State, Timing, review, review_queue
 from app.services.submissions import get_submission
@@ -55,6 +56,7 @@ def queue(
     """Students' text replies (not hidden) to review: `state` unreviewed (default), reviewed,
     featured or all; `timing` any, on_time or late; `author` part of a name."""
     assignment = get_assignment(session, slug, code)
+    require_course_staff(session, staff, assignment.course)
     rows, total = review_queue(session, assignment, QueueFilter(state, timing, author.strip(), newest_first),
                                offset, limit)
     locale = get_locale(request)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from app.deps import CsrfChecked, SessionDep, StaffUser
 from app.models import GradingAttempt
 from app.services import queue_stats, rejudge
+from app.services.course_staff import require_course_staff
 from app.services.courses import get_assignment
 from app.services.submissions import get_submission
 
@@ -94,6 +95,7 @@ def rejudge_all(slug: str, code: str, session: SessionDep, staff: StaffUser) -> 
 @router.get("/submissions/{submission_id}/attempts")
 def attempts(submission_id: int, session: SessionDep, staff: StaffUser) -> AttemptsOut:
     submission = get_submission(session, submission_id)
+    require_course_staff(session, staff, submission.assignment.course)
     history = rejudge.attempts_of(session, submission)
     return AttemptsOut(id=submission.id, status=submission.status,
                        attempts=[AttemptOut.of(a) for a in history])

@@ -26,6 +26,8 @@ class Course(Base):
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="course", order_by="Assignment.position"
     )
+    #: who `course_instructors` names (read-only here: the editor adds and removes the rows)
+    instructors: Mapped[list[CourseInstructor]] = relationship(viewonly=True)
 
 
 class Assignment(Base):

@@ -11,7 +11,7 @@ from typing import Literal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Course, Status, Submission, User
+from app.models import Assignment, Status, Submission, User
 
 WAITING = (Status.queued.value, Status.running.value)
 STATUSES = tuple(s.value for s in Status)
@@ -144,5 +144,3 @@ def verdicts(session: Session, assignment: Assignment) -> list[str]:
                                          Submission.verdict.is_not(None)).distinct()) if v)
 
 
-def staff_courses(session: Session) -> list[Course]:
-    return list(session.scalars(select(Course).order_by(Course.id)))

@@ -130,6 +130,7 @@ def hide_post(session: Session, post: CoursePost, user: User, reason: str = "",
         return
     if not user.is_staff:
         raise Forbidden("Only the author can change this reply")
+    require_course_staff(session, user, post.course)
     reason = reason.strip()[:MAX_REASON]
     if not reason:
         raise Invalid("Say why the reply is hidden")

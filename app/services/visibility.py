@@ -3,7 +3,8 @@ API, the live event stream, the edit page, files, CSV, leaderboards, draws' entr
 here instead of deciding for itself; `tests/test_visibility_routes.py` walks the route table.
 
 Audiences: ``anonymous``, ``student`` (someone else's reply), ``author``, ``staff``
-(instructors and admins). States of a reply:
+(admins, and the instructors of the reply's course: `course_staff.is_course_staff`; an
+instructor a course does not name reads it as a student). States of a reply:
 
 * **hidden** (by the staff, with a reason) or **deleted** (by its author): others see only a
   placeholder at its floor; the author and the staff still see it. Only a staff-hidden reply
@@ -31,7 +32,8 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from app.errors import Conflict, Forbidden, NotFound
 from app.i18n import lazy, translate
-from app.models import Assignment, Submission, utcnow
+from app.models import Assignment, Course, Submission, utcnow
+from app.services.course_staff import is_course_staff
 from app.services.homework_settings import grades_code
 
 Audience = Literal["anonymous", "student", "author", "staff"]
@@ -53,13 +55,16 @@ class Person(Protocol):
     def id(self) -> int: ...
 
     @property
+    def role(self) -> str: ...
+
+    @property
     def is_staff(self) -> bool: ...
 
 
-def audience(viewer: Person | None, author_id: int) -> Audience:
+def audience(viewer: Person | None, author_id: int, course: Course) -> Audience:
     if viewer is None:
         return "anonymous"
-    if viewer.is_staff:
+    if viewer.is_staff and is_course_staff(viewer, course):
         return "staff"
     return "author" if viewer.id == author_id else "student"
 
@@ -101,7 +106,7 @@ class Sight:
 
 def sight(viewer: Person | None, s: Submission, now: datetime | None = None) -> Sight:
     now = now or utcnow()
-    who = audience(viewer, s.author_id)
+    who = audience(viewer, s.author_id, s.assignment.course)
     gone = (("deleted" if s.hidden_by == "author" else "hidden") if s.hidden else None)
     secret = split_secret(s.assignment, now)
     if who == "staff":
@@ -119,13 +124,16 @@ def findable_replies(assignments: Sequence[Assignment], viewer: Person | None,
                      now: datetime) -> ColumnElement[bool]:
     """The replies of these homeworks a search shows this viewer, as SQL: those whose text they
     may read (`sight(...).body`), less hidden and deleted ones unless they are staff."""
-    if viewer is not None and viewer.is_staff:
+    staffed = ([a.id for a in assignments if is_course_staff(viewer, a.course)]
+               if viewer is not None and viewer.is_staff else [])
+    if staffed and len(staffed) == len(assignments):
         return true()
     sealed = [a.id for a in assignments if is_sealed(a, now)]
     open_to_all: ColumnElement[bool] = Submission.assignment_id.not_in(sealed) if sealed else true()
     if viewer is not None:
         open_to_all = or_(open_to_all, Submission.author_id == viewer.id)
-    return and_(Submission.hidden == false(), open_to_all)
+    others = and_(Submission.hidden == false(), open_to_all)
+    return or_(Submission.assignment_id.in_(staffed), others) if staffed else others
 
 
 def findable(seen: Sight, s: Submission) -> bool:
@@ -256,7 +264,7 @@ def board_sight(assignment: Assignment, viewer: Person | None, hidden_until_due:
     sealed (its board would say who has the right answer to copy from). A code-graded board
     stays: the scores are the competition, the code stays sealed."""
     now = now or utcnow()
-    staff = viewer is not None and viewer.is_staff
+    staff = viewer is not None and viewer.is_staff and is_course_staff(viewer, assignment.course)
     before = not assignment.is_late(now)
     sealed_text = is_sealed(assignment, now) and not grades_code(assignment)
     own_only = before and not staff and (hidden_until_due or sealed_text)

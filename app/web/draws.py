@@ -27,6 +27,7 @@ from app.i18n import lazy, translate
 from app.input_guard import small_int
 from app.models import Assignment, Draw, User, utcnow
 from app.services import draws as service
+from app.services.course_staff import is_course_staff
 from app.services.courses import get_assignment
 from app.services.entries import parse_reward
 from app.services.leaderboard import has_leaderboard
@@ -134,7 +135,7 @@ def _draw_page(request: Request, session: Session, draw: Draw, user: User | None
     assignment = session.get(Assignment, draw.assignment_id)
     assert assignment is not None
     record = service.public_record(session, draw)
-    staff = user is not None and user.is_staff
+    staff = is_course_staff(user, assignment.course)
     replaced_by = service.replaced_by(session, draw)
     return render(
         request, "draw.html", status_code,

@@ -11,6 +11,7 @@ from app.deps import CsrfChecked, SessionDep, StaffUser
 from app.errors import CampError
 from app.models import Assignment
 from app.services import like_review, similarity
+from app.services.course_staff import require_course_staff
 from app.services.courses import get_assignment
 from app.services.submissions import by_ids
 from app.templating import render
@@ -39,7 +40,9 @@ def _page(request: Request, session: SessionDep, assignment: Assignment, error: 
 
 @router.get(PAGE)
 def integrity_page(slug: str, code: str, request: Request, session: SessionDep, staff: StaffUser) -> Response:
-    return _page(request, session, get_assignment(session, slug, code))
+    assignment = get_assignment(session, slug, code)
+    require_course_staff(session, staff, assignment.course)
+    return _page(request, session, assignment)
 
 
 @router.post(PAGE + "/compare", dependencies=[CsrfChecked])

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app import paging
 from app.deps import CsrfChecked, SessionDep, StaffUser
 from app.errors import Invalid
+from app.services.course_staff import require_course_staff
 from app.services.courses import get_assignment
 from app.services.reviews import (
     STATE_LABELS,
@@ -45,6 +46,7 @@ def review_page(
     saved: int | None = None,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
+    require_course_staff(session, staff, assignment.course)
     # the reply just reviewed may have left this filter's list: the notice names it
     just_saved = get_submission(session, saved) if saved is not None else None
     if just_saved is not None and just_saved.assignment_id != assignment.id:

@@ -18,7 +18,7 @@ from app import paging
 from app.deps import CsrfChecked, SessionDep, StaffUser, get_locale
 from app.i18n import lazy, translate
 from app.models import Assignment, utcnow
-from app.services import dashboard
+from app.services import course_staff, dashboard
 from app.services.chart import score_chart
 from app.services.course_editor import can_edit
 from app.services.courses import get_assignment, get_course
@@ -38,12 +38,13 @@ NOTICES = {
 
 @router.get("")
 def staff_home(request: Request, session: SessionDep, staff: StaffUser) -> Response:
-    return render(request, "staff_home.html", courses=dashboard.staff_courses(session))
+    return render(request, "staff_home.html", courses=course_staff.staff_courses(session, staff))
 
 
 @router.get("/courses/{slug}")
 def course_overview(slug: str, request: Request, session: SessionDep, staff: StaffUser) -> Response:
     course = get_course(session, slug)
+    course_staff.require_course_staff(session, staff, course)
     counts = dashboard.counts_by_assignment(session, [a.id for a in course.assignments])
     return render(request, "staff_course.html", course=course, counts=counts, now=utcnow(),
                   timezone=course.timezone, statuses=dashboard.STATUSES,
@@ -70,6 +71,7 @@ def assignment_dashboard(
     page: Annotated[int, Query(ge=1)] = 1, notice: Filter = "", floor: int = 0, n: int = 0,
 ) -> Response:
     assignment = get_assignment(session, slug, code)
+    course_staff.require_course_staff(session, staff, assignment.course)
     filters = _filters(status, verdict, late, name)
     rows, total = dashboard.table(session, assignment, filters, *paging.window(page, paging.TABLE_PAGE))
     locale = get_locale(request)
@@ -102,6 +104,7 @@ def submissions_csv(
 ) -> Response:
     """Every submission that matches the filters, UTF-8 with a BOM for Excel."""
     assignment = get_assignment(session, slug, code)
+    course_staff.require_course_staff(session, staff, assignment.course)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
@@ -127,6 +130,7 @@ def submissions_csv(
 def submission_page(submission_id: int, request: Request, session: SessionDep, staff: StaffUser) -> Response:
     """What the dashboard's "Details" opens: one submission as a page (the API keeps its JSON)."""
     submission = get_submission(session, submission_id)
+    course_staff.require_course_staff(session, staff, submission.assignment.course)
     return render(request, "staff_submission.html", submission=submission,
                   timezone=submission.assignment.course.timezone)
 
