@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,11 +88,18 @@ def _verify_arkworks(round_number: int, signature: bytes) -> bool:
 
 
 def _verify_py_ecc(round_number: int, signature: bytes) -> bool:
-    from py_ecc.bls.hash_to_curve import hash_to_G1
-    from py_ecc.bls.point_compression import decompress_G1, decompress_G2
-    from py_ecc.bls.typing import G1Compressed, G2Compressed
-    from py_ecc.optimized_bls12_381 import FQ12, G2, final_exponentiate, neg
-    from py_ecc.optimized_bls12_381.optimized_pairing import miller_loop
+    # Importing py_ecc raises the whole process's recursion limit to 100,000; past the C stack,
+    # deeply nested JSON (a notebook of 100,000 '[') then crashes the process instead of raising
+    # RecursionError. The verification itself needs no deep recursion, so the limit is put back.
+    limit = sys.getrecursionlimit()
+    try:
+        from py_ecc.bls.hash_to_curve import hash_to_G1
+        from py_ecc.bls.point_compression import decompress_G1, decompress_G2
+        from py_ecc.bls.typing import G1Compressed, G2Compressed
+        from py_ecc.optimized_bls12_381 import FQ12, G2, final_exponentiate, neg
+        from py_ecc.optimized_bls12_381.optimized_pairing import miller_loop
+    finally:
+        sys.setrecursionlimit(limit)
 
     key = bytes.fromhex(PUBLIC_KEY)
     try:

@@ -90,6 +90,29 @@ def test_real_rounds_verify_with_both_bls_libraries(backend: str) -> None:
     assert not beacon.verify_round(number, "00" * 48, backend)
 
 
+
+@pytest.mark.slow
+def test_verifying_with_py_ecc_leaves_the_recursion_limit_so_deep_json_cannot_crash() -> None:
+    """py_ecc raises the process's recursion limit to 100,000 when imported; a web process that
+    verified a round with it then crashed (C stack) on a notebook of 100,000 '['. Run apart, so
+    a crash is a failed assertion here and not the end of the test session."""
+    number, signature = ROUND_123
+    code = (
+        "import sys\n"
+        "from app.draws import beacon\n"
+        "from grader.notebook import NotebookError, notebook_package\n"
+        "before = sys.getrecursionlimit()\n"
+        f"assert beacon.verify_round({number}, {signature!r}, 'py_ecc')\n"
+        "assert sys.getrecursionlimit() == before, sys.getrecursionlimit()\n"
+        "try:\n"
+        "    notebook_package(b'[' * 100_000 + b']' * 100_000)\n"
+        "except NotebookError:\n"
+        "    print('refused')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0 and done.stdout.strip() == "refused", done.stderr[-2000:]
+
 # --- grinding: the operator knows the seed and looks for a value that makes their pick win -----
 
 
