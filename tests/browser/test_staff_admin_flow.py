@@ -44,8 +44,11 @@ def test_instructor_opens_the_dashboard_and_filters(page: Page, site: str, peopl
 
     page.select_option("select[name=verdict]", "wrong")
     page.click("form.filters button[type=submit]")
-    expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text(people["other"])
+    # the course is shared with the session's other browser tests, which may have answered 7-1
+    # wrongly too: the filter keeps the wrong answer and drops the right ones
+    expect(rows.filter(has_text=people["other"])).to_have_count(1)
+    expect(rows.filter(has_text=people["student"])).to_have_count(0)
+    expect(rows.filter(has_text=people["admin"])).to_have_count(0)
 
     page.select_option("select[name=verdict]", "")
     page.fill("input[name=name]", people["student"])
