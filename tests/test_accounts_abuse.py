@@ -4,17 +4,16 @@ that locks, look-alike names, password change and reset (mail to a local SMTP se
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from tests.support.mailbox import SmtpInbox, smtp_server
 from tests.support.stacks import Stack
 from tests.support.web import add_user, api_token, app_client, csrf_of, register, unique_name
 
@@ -174,32 +173,14 @@ def test_admins_revoke_tokens_disable_and_reset_passwords(client: TestClient, st
     assert {"token.revoke", "user.password", "user.disable", "user.create"} <= actions
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, inbox
-    finally:
-        controller.stop()
+def smtp() -> Iterator[SmtpInbox]:
+    with smtp_server() as inbox:
+        yield inbox
 
 
-def test_password_reset_by_mail(embedded: Stack, smtp: tuple[int, Inbox]) -> None:
-    port, inbox = smtp
-    client = app_client("192.0.2.50", smtp_host="127.0.0.1", smtp_port=port, public_url="http://testserver")
+def test_password_reset_by_mail(embedded: Stack, smtp: SmtpInbox) -> None:
+    client = app_client("192.0.2.50", smtp_host="127.0.0.1", smtp_port=smtp.port, public_url="http://testserver")
     name = unique_name()
     token = csrf_of(client, "/register")
     client.post("/register", data={"name": name, "password": "old horse 1", "password2": "old horse 1",
@@ -209,7 +190,7 @@ def test_password_reset_by_mail(embedded: Stack, smtp: tuple[int, Inbox]) -> Non
     for who in (name, "nobody-" + name):  # the same answer for a name that does not exist
         r = client.post("/password/forgot", data={"name": who, "csrf_token": csrf_of(client, "/password/forgot")})
         assert r.status_code == 200 and "链接已经发出" in r.text
-    [raw] = inbox.messages
+    [raw] = smtp.raw
     mail = message_from_bytes(raw)
     assert mail["To"] == f"{name}@example.org"
     body = mail.get_payload(decode=True).decode()

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from tests.support.mailbox import local_smtp
+from tests.support.mailbox import smtp_server
 from tests.support.stacks import Stack
 from tests.support.web import app_client, csrf_of, register, unique_name
 
@@ -48,16 +48,16 @@ def test_smtp_without_the_sites_address_is_refused_at_start() -> None:
 def test_reset_mail_never_links_to_the_host_a_request_names(embedded: Stack) -> None:
     """An attacker asks for the victim's reset with `Host: evil.example`: the mailed link used
     to point there, handing the attacker the token when the victim clicked it."""
-    with local_smtp() as (port, inbox):
+    with smtp_server() as inbox:
         # a configuration the validator refuses, made anyway: no link may be built from the request
-        bare = app_client(smtp_host="127.0.0.1", smtp_port=port, public_url="")
+        bare = app_client(smtp_host="127.0.0.1", smtp_port=inbox.port, public_url="")
         _forgot_with_forged_host(bare, _register_with_mail(bare))
-        assert not any("evil.example" in _body(m) for m in inbox.messages)
-        assert inbox.messages == []
+        assert not any("evil.example" in _body(m) for m in inbox.raw)
+        assert inbox.raw == []
 
-        client = app_client(smtp_host="127.0.0.1", smtp_port=port, public_url="https://camp.example.org")
+        client = app_client(smtp_host="127.0.0.1", smtp_port=inbox.port, public_url="https://camp.example.org")
         _forgot_with_forged_host(client, _register_with_mail(client))
-        [raw] = inbox.messages
+        [raw] = inbox.raw
         body = _body(raw)
         assert "evil.example" not in body
         assert re.search(r"https://camp\.example\.org/password/reset\?token=\S+", body), body

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.homework import Reply, add_replies, make_course, replies_2023
-from tests.support.notify import items_of, run_lottery, set_email, smtp_server
+from tests.support.mailbox import smtp_server
+from tests.support.notify import items_of, run_lottery, set_email
 from tests.support.stacks import Stack
 from tests.support.thread import user_id
 from tests.support.web import add_user

@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.homework import Reply, add_replies, make_course, own_queue, replies_2023
-from tests.support.notify import body_of, items_of, run_lottery, set_email, smtp_server
+from tests.support.mailbox import smtp_server
+from tests.support.notify import body_of, items_of, run_lottery, set_email
 from tests.support.stacks import Stack
 from tests.support.staff import log_in, post_form
 from tests.support.thread import user_id

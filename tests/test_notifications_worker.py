@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.homework import make_course
-from tests.support.notify import SmtpInbox, body_of, items_of, set_email, smtp_server
+from tests.support.mailbox import SmtpInbox, smtp_server
+from tests.support.notify import body_of, items_of, set_email
 from tests.support.stacks import Stack, make_sqlite_stack, wait_for
 from tests.support.staff import log_in
 from tests.support.thread import user_id
