@@ -3,30 +3,13 @@ page (a per-row lazy load or count would add one statement per row). Counted, no
 
 from __future__ import annotations
 
-import hashlib
-
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
 
-from tests.support.homework import Reply, add_replies, make_course, make_users
+from tests.support.homework import Reply, add_replies, decorate_replies, make_course, make_users
 from tests.support.queries import statements
 from tests.support.stacks import Stack
 from tests.support.thread import user_id
 from tests.support.web import add_user, api_token
-
-
-def decorate(ids: list[int], liker_ids: list[int]) -> None:
-    """An attachment on every reply and a like or two on some: the parts a lazy page loads per row."""
-    from app.db import session_scope
-    from app.models import Attachment, Like
-
-    with session_scope() as session:
-        session.execute(insert(Attachment), [
-            {"submission_id": sid, "filename": f"plot{sid}.png", "kind": "image", "size": 4,
-             "sha256": hashlib.sha256(str(sid).encode()).hexdigest(), "content_type": "image/png"}
-            for sid in ids])
-        session.execute(insert(Like), [{"submission_id": sid, "user_id": uid}
-                                       for sid in ids[::3] for uid in liker_ids])
 
 
 def count_for(client: TestClient, path: str, headers: dict[str, str]) -> tuple[int, list[dict]]:
@@ -46,7 +29,7 @@ def test_my_submissions_costs_the_same_statements_for_5_and_50_rows(client: Test
         me = user_id(name)
         ids = add_replies(slug, "1", [Reply(me) for _ in range(n // 2)])
         ids += add_replies(slug, "2", [Reply(me) for _ in range(n - n // 2)])
-        decorate(ids, likers)
+        decorate_replies(ids, likers)
         headers = {"Authorization": f"Bearer {api_token(stack, name)}"}
         count_for(client, "/api/v1/me/submissions", headers)  # warm: the first request loads caches
         sent, body = count_for(client, "/api/v1/me/submissions", headers)
@@ -65,7 +48,7 @@ def test_review_queue_page_costs_the_same_statements_for_5_and_50_rows(client: T
     slug = make_course({"code": "1", "grading": {"kind": "reply_format"}})
     students = make_users(50)
     ids = add_replies(slug, "1", [Reply(s) for s in students])
-    decorate(ids, make_users(1))
+    decorate_replies(ids, make_users(1))
     staff = add_user(stack, "instructor")
     headers = {"Authorization": f"Bearer {api_token(stack, staff)}"}
     path = f"/api/v1/courses/{slug}/assignments/1/reviews?limit="

@@ -6,34 +6,18 @@ are counted in tests/test_leaderboard.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
 
-from tests.support.homework import Reply, add_replies, make_course, make_users
+from tests.support.homework import Reply, add_replies, decorate_replies, make_course, make_users
 from tests.support.queries import statements
 from tests.support.stacks import Stack
 from tests.support.thread import log_in, user_id
 from tests.support.web import add_user, api_token, make_client
 
 HOMEWORK = {"code": "1", "grading": {"kind": "reply_format"}}
-
-
-def decorate(ids: list[int], liker_ids: list[int]) -> None:
-    """An image on every reply and likes on some: what a lazy page would load per row."""
-    from app.db import session_scope
-    from app.models import Attachment, Like
-
-    with session_scope() as session:
-        session.execute(insert(Attachment), [
-            {"submission_id": sid, "filename": f"plot{sid}.png", "kind": "image", "size": 4,
-             "sha256": hashlib.sha256(str(sid).encode()).hexdigest(), "content_type": "image/png"}
-            for sid in ids])
-        session.execute(insert(Like), [{"submission_id": sid, "user_id": uid}
-                                       for sid in ids[::3] for uid in liker_ids])
 
 
 def homework_with(n: int, reader: int | None = None) -> str:
@@ -43,7 +27,7 @@ def homework_with(n: int, reader: int | None = None) -> str:
     if reader is not None:
         authors[1] = authors[n // 2] = reader
     ids = add_replies(slug, "1", [Reply(a) for a in authors])
-    decorate(ids, make_users(2))
+    decorate_replies(ids, make_users(2))
     return slug
 
 
@@ -109,7 +93,7 @@ def test_my_submissions_page(stack: Stack) -> None:
         me = user_id(name)
         ids = add_replies(slug, "1", [Reply(me) for _ in range(n // 2)])
         ids += add_replies(slug, "2", [Reply(me) for _ in range(n - n // 2)])
-        decorate(ids, make_users(1))
+        decorate_replies(ids, make_users(1))
         with make_client() as client:
             log_in(client, name)
             return count(client, "/me/submissions")

@@ -3,6 +3,7 @@ inserted directly (no HTTP, no password hashing, no grading), in the active stac
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -245,3 +246,17 @@ def homework_with_replies() -> tuple[str, list[int]]:
         for sid in ids[1:3]:
             session.get(Submission, sid).error = "sandbox <broke>"  # type: ignore[union-attr]
     return slug, ids
+
+
+def decorate_replies(ids: list[int], liker_ids: list[int]) -> None:
+    """An attachment on every reply and a like or two on some: the parts a lazy page loads per row."""
+    from app.db import session_scope
+    from app.models import Attachment, Like
+
+    with session_scope() as session:
+        session.execute(insert(Attachment), [
+            {"submission_id": sid, "filename": f"plot{sid}.png", "kind": "image", "size": 4,
+             "sha256": hashlib.sha256(str(sid).encode()).hexdigest(), "content_type": "image/png"}
+            for sid in ids])
+        session.execute(insert(Like), [{"submission_id": sid, "user_id": uid}
+                                       for sid in ids[::3] for uid in liker_ids])
