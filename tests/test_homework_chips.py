@@ -9,15 +9,13 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from tests.support.homework import (
-    ROUND_123_SIGNATURE,
     Reply,
     add_replies,
-    freeze_in_2023,
     make_course,
-    move_draw_to_2023,
     now,
     replies_2023,
 )
+from tests.support.notify import run_lottery
 from tests.support.queries import statements
 from tests.support.stacks import Stack
 from tests.support.thread import log_in, user_id
@@ -32,28 +30,6 @@ def chips_of(html: str) -> dict[str, list[str]]:
         if code:
             found[code.group(1)] = re.findall(r'data-chip="([a-z_]+)"', row)
     return found
-
-
-def run_lottery(stack: Stack, slug: str, code: str) -> None:
-    from sqlalchemy import select
-
-    from app.db import session_scope
-    from app.models import User
-    from app.services import draws
-    from app.services.courses import get_assignment
-
-    admin_name = add_user(stack, "admin")
-    with session_scope() as session:
-        admin = session.scalar(select(User).where(User.name == admin_name))
-        assert admin is not None
-        draw = draws.commit_draw(session, get_assignment(session, slug, code), admin, rule_index=0,
-                                 freeze_at=None, prize=None)
-        draw_id = draw.id
-    move_draw_to_2023(draw_id)  # so that it names a real drand round, 123
-    freeze_in_2023(draw_id, admin_name)
-    with session_scope() as session:
-        admin = session.scalar(select(User).where(User.name == admin_name))
-        draws.reveal_draw(session, draw_id, admin, beacon_signature=ROUND_123_SIGNATURE)
 
 
 def test_time_and_viewer_chips(client: TestClient, stack: Stack) -> None:
