@@ -1,13 +1,15 @@
-"""Grading changes pushed to the web processes, so an event stream wakes when its submission
-changes instead of polling the database (docs/pipeline.md, "Live verdicts").
+"""Changes pushed to the web processes, so an event stream wakes when what it shows changes
+instead of polling the database (docs/pipeline.md, "Live verdicts"; docs/thread.md, "New
+replies, live").
 
-Whoever changes a submission's grading state announces it *after its commit*: the worker's
-claim and verdict, a rejudge, an edit, the sweep. A message is only a wake-up call, never
-data: `s:<id>` (that submission changed) or `q:<queue>` (the queue moved: a grading started,
-so positions and ETAs of the submissions waiting in it changed). The stream that wakes reads the
-submission from the database again with its reader's visibility, exactly as before, so a
-message can neither leak nor forge anything; a lost message costs only latency, because every
-stream also reads again every `live_fallback_seconds`.
+Whoever changes what a stream shows announces it *after its commit*: the worker's claim and
+verdict, a rejudge, an edit, the sweep (a submission's grading state), and a new reply or course
+post (a thread). A message is only a wake-up call, never data: `s:<id>` (that submission
+changed), `q:<queue>` (the queue moved: a grading started, so positions and ETAs of the
+submissions waiting in it changed), `h:<id>` (that homework's thread got a reply) or `c:<id>`
+(that course's thread got a post). The stream that wakes reads from the database again with its
+reader's visibility, exactly as before, so a message can neither leak nor forge anything; a lost
+message costs only latency, because every stream also reads again every `live_fallback_seconds`.
 
 Two carriers, chosen by the configuration:
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
@@ -64,6 +67,18 @@ def queue_key(queue: str) -> str:
     return f"q:{queue}"
 
 
+def homework_key(assignment_id: int) -> str:
+    return f"h:{assignment_id}"
+
+
+def course_key(course_id: int) -> str:
+    return f"c:{course_id}"
+
+
+#: keys that name a row by its id, and the kind their wake-ups are counted under
+NUMBERED_KINDS = {"s": "submission", "h": "homework", "c": "course"}
+
+
 @lru_cache
 def _publisher() -> redis.Redis | None:
     settings = get_settings()
@@ -73,10 +88,13 @@ def _publisher() -> redis.Redis | None:
     return redis.Redis.from_url(settings.effective_broker_url, socket_timeout=1, socket_connect_timeout=1)
 
 
-def announce(submission_ids: Iterable[int] = (), queues: Iterable[str] = ()) -> None:
-    """Tell the web processes these submissions (and queues) changed. Call after the commit.
-    Never raises: the streams' fallback reads cover a message that could not be sent."""
-    keys = [submission_key(i) for i in submission_ids] + [queue_key(q) for q in queues]
+def announce(submission_ids: Iterable[int] = (), queues: Iterable[str] = (), *,
+             homework: Iterable[int] = (), courses: Iterable[int] = ()) -> None:
+    """Tell the web processes these submissions (queues, homework threads, course threads)
+    changed. Call after the commit. Never raises: the streams' fallback reads cover a message
+    that could not be sent."""
+    keys = ([submission_key(i) for i in submission_ids] + [queue_key(q) for q in queues]
+            + [homework_key(i) for i in homework] + [course_key(i) for i in courses])
     client = _publisher()
     if client is None or not keys:
         return
@@ -91,10 +109,11 @@ def announce(submission_ids: Iterable[int] = (), queues: Iterable[str] = ()) -> 
                     get_settings().live_fallback_seconds)
 
 
-def announce_after_commit(session: Session, submission_ids: Iterable[int]) -> None:
+def announce_after_commit(session: Session, submission_ids: Iterable[int] = (), *,
+                          homework: Iterable[int] = (), courses: Iterable[int] = ()) -> None:
     """`announce` once the session's transaction has committed (nothing on a rollback)."""
-    ids = list(submission_ids)
-    after_commit(session, lambda: announce(ids))
+    ids, threads, posts = list(submission_ids), list(homework), list(courses)
+    after_commit(session, lambda: announce(ids, homework=threads, courses=posts))
 
 
 def reset() -> None:
@@ -118,19 +137,22 @@ class Feed:
         self._last_watch = 0.0
         #: wake-ups delivered, by kind: what tests count instead of timing
         self.delivered: defaultdict[str, int] = defaultdict(int)
+        #: set while the listener hears every change (tests wait for it instead of sleeping)
+        self.listening = threading.Event()
 
     @contextmanager
-    def watching(self, submission_id: int) -> Iterator[Watch]:
-        """An event set whenever the submission changes (and, while `watch.queue` is set, when
-        that queue moves); it stops being set when the block ends."""
-        watch = Watch(self, submission_id)
-        self._add(watch.mine, submission_key(submission_id))
+    def watching(self, key: str) -> Iterator[Watch]:
+        """A watch woken whenever `key` is announced (`submission_key(id)`, `homework_key(id)`,
+        `course_key(id)`) and, while `watch.queue` is set, when that queue moves; it stops being
+        woken when the block ends."""
+        watch = Watch(self, key)
+        self._add(watch.mine, key)
         self._ensure_listener()
         try:
             yield watch
         finally:
             watch.queue = None
-            self._remove(watch.mine, submission_key(submission_id))
+            self._remove(watch.mine, key)
             self._last_watch = time.monotonic()
 
     def _add(self, event: asyncio.Event, key: Hashable) -> None:
@@ -152,6 +174,7 @@ class Feed:
             return
         settings = get_settings()
         listen = self._listen_redis(settings) if uses_redis(settings) else self._watch_version(settings)
+        self.listening.clear()
         self._task = loop.create_task(listen, name="camp-live-feed")
         self._task.add_done_callback(self._ended)
 
@@ -163,6 +186,7 @@ class Feed:
     def stop(self) -> None:
         """End the listener (from any thread: tests switch stacks between clients)."""
         task, self._task = self._task, None
+        self.listening.clear()
         if task is None or task.done() or task.get_loop().is_closed():
             return
         try:
@@ -171,10 +195,11 @@ class Feed:
             pass
 
     def wake(self, key: str) -> None:
-        """Deliver one message (`s:<id>` or `q:<queue>`); anything else is ignored."""
+        """Deliver one message (`s:<id>`, `h:<id>`, `c:<id>` or `q:<queue>`); anything else is
+        ignored."""
         kind, _, name = key.partition(":")
-        if kind == "s" and name.isdigit():
-            self._set(key, "submission")
+        if kind in NUMBERED_KINDS and name.isdigit():
+            self._set(key, NUMBERED_KINDS[kind])
         elif kind == "q" and name:
             self._wake_queue(name)
 
@@ -215,6 +240,7 @@ class Feed:
                     await pubsub.subscribe(name)
                     # changes made while we were not listening: every stream reads once more
                     self.wake_all()
+                    self.listening.set()
                     while self._busy():
                         message = await pubsub.get_message(timeout=1.0)
                         if message is not None and message.get("type") == "message":
@@ -227,6 +253,7 @@ class Feed:
                 log.warning("live updates: subscription lost (%s); retrying in %g s", exc, RECONNECT_SECONDS)
                 await asyncio.sleep(RECONNECT_SECONDS)
             finally:
+                self.listening.clear()
                 await client.aclose()
 
     async def _watch_version(self, settings: Settings) -> None:
@@ -235,21 +262,28 @@ class Feed:
         from app.services.page_cache import database_version
 
         last = await run_in_threadpool(database_version)
-        while self._busy():
-            await asyncio.sleep(settings.live_version_poll_seconds)
-            version = database_version(connect=False) or await run_in_threadpool(database_version)
-            if version != last:
-                last = version
-                self.wake_all()
+        # a commit between the first stream's own read and this one moved nothing we saw:
+        # every stream reads once more (as after a subscription on the Redis path)
+        self.wake_all()
+        self.listening.set()
+        try:
+            while self._busy():
+                await asyncio.sleep(settings.live_version_poll_seconds)
+                version = database_version(connect=False) or await run_in_threadpool(database_version)
+                if version != last:
+                    last = version
+                    self.wake_all()
+        finally:
+            self.listening.clear()
 
 
 class Watch:
-    """A stream's subscription: `mine` is set by changes of its submission (and of its queue
+    """A stream's subscription: `mine` is set by announcements of its key (and of its queue
     while `queue` names one)."""
 
-    def __init__(self, feed: Feed, submission_id: int) -> None:
+    def __init__(self, feed: Feed, key: str) -> None:
         self._feed = feed
-        self.submission_id = submission_id
+        self.key = key
         self.mine = asyncio.Event()
         self._queue: str | None = None
 

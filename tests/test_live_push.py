@@ -15,6 +15,7 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from tests.support.feed import delivered, settings
 from tests.support.homework import make_course, make_users, own_queue
 from tests.support.stacks import REDIS_TEST_URL, Stack
 from tests.support.web import add_user, api_token
@@ -37,14 +38,6 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object] | None]:
 
     monkeypatch.setattr(events, "_read", counting)
     return seen
-
-
-def settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
-    from app.config import get_settings
-
-    for name, value in values.items():
-        monkeypatch.setenv(f"CAMP_{name.upper()}", value)
-    get_settings.cache_clear()
 
 
 def waiting_reply(client: TestClient, stack: Stack) -> tuple[str, int, dict[str, str]]:
@@ -82,12 +75,6 @@ def follow(client: TestClient, submission_id: int, headers: dict[str, str],
                 first = False
                 if snap["final"]:
                     return
-
-
-def delivered() -> dict[str, int]:
-    from app.live import FEED
-
-    return dict(FEED.delivered)
 
 
 def test_the_stream_wakes_on_the_verdict_instead_of_polling(
@@ -185,8 +172,10 @@ def test_messages_carry_ids_only_and_forged_ones_show_nothing_new(
             if message["type"] == "message":
                 sent.append(message["data"])
         listener.close()
-    assert sent[:len(forged)] == forged
-    announced = sent[len(forged):]
+    # the reply itself told its homework's open thread pages (`h:<homework id>`)
+    assert re.fullmatch(rb"h:[0-9]+", sent[0]), sent[:1]
+    assert sent[1:1 + len(forged)] == forged
+    announced = sent[1 + len(forged):]
     # the worker's claim (the submission and its queue) and verdict: ids and names, nothing else
     assert f"s:{sid}".encode() in announced and b"q:cpu" in announced
     assert all(re.fullmatch(rb"s:[0-9]+|q:[A-Za-z0-9_-]+", m) for m in announced), announced

@@ -1,16 +1,23 @@
 """Others' new replies pushed to an open homework page (server-sent events): rendered on the
 server for the viewer (a sealed answer arrives sealed), resumed from the last floor sent, under
-the same per-address cap as the grading streams."""
+the same per-address cap as the grading streams. A waiting stream is woken by the reply's
+announcement (app/live.py), on both stacks: counted, not timed, with the fallback read pushed a
+minute out; with every announcement lost the fallback still brings the reply; a rolled-back
+reply announces nothing."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
-from tests.support.homework import Reply, add_replies, make_course, now
+from tests.support.feed import delivered, listening, push_kind, settings
+from tests.support.homework import Reply, add_replies, make_course, now, own_queue
 from tests.support.live import Live
 from tests.support.stacks import Stack
 from tests.support.thread import log_in, user_id
@@ -106,3 +113,119 @@ def test_new_course_posts_for_the_course_page(embedded: Stack, live: Live) -> No
         assert "GONE-TEXT" not in got["html"][1] and "已被作者删除" in got["html"][1]
         assert first_event(client, f"/courses/{slug}/posts/events?after={got['keys'][0]}")["keys"] == got["keys"][1:]
         assert client.get("/courses/nope/posts/events").status_code == 404
+
+
+def post(slug: str, author: int, text: str, code: str | None = None, commit: bool = True) -> None:
+    """A reply through the real service (`code` None: on the course thread), committed or
+    rolled back."""
+    from app.db import get_sessionmaker
+    from app.models import User
+    from app.services.courses import get_assignment, get_course
+    from app.services.replies import post_reply
+
+    with get_sessionmaker()() as session:
+        default = get_assignment(session, slug, code) if code else None
+        post_reply(session, get_course(session, slug), session.get(User, author),  # type: ignore[arg-type]
+                   text, [], default=default)
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+
+
+def reading(monkeypatch: pytest.MonkeyPatch, name: str, after_first: Callable[[], None]) -> list[object]:
+    """Every read of the thread streams' `name` (`new_replies`, `new_posts`); `after_first` runs
+    once, inside the first read (so the stream has read nothing of it, and waits next)."""
+    from app.web import thread_events
+
+    seen: list[object] = []
+    real = getattr(thread_events, name)
+
+    def counting(*args: object) -> object:
+        pushed = real(*args)
+        seen.append(pushed)
+        if len(seen) == 1:
+            after_first()
+        return pushed
+
+    monkeypatch.setattr(thread_events, name, counting)
+    return seen
+
+
+def test_a_new_reply_wakes_a_waiting_stream_and_arrives_sealed(
+        client: TestClient, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings(monkeypatch, live_fallback_seconds="60")  # a fallback read would take a minute
+    slug = make_course(SEALED, due=now() + timedelta(days=1))
+    own_queue(slug)  # no worker grades it meanwhile
+    author = user_id(add_user(stack))
+    log_in(client, add_user(stack))
+    reads = reading(monkeypatch, "new_replies", lambda: post(slug, author, "作业7-1：乘法867041280", "7-1"))
+    kind = push_kind("homework")
+    listening(client)
+    before = delivered().get(kind, 0)
+    got = first_event(client, f"/courses/{slug}/assignments/7-1/replies/events?after=0")
+    assert got["keys"] == [1]
+    assert "867041280" not in got["html"][0] and 'data-role="sealed"' in got["html"][0]
+    # woken through the feed, not by the clock: the read after the wake-up found it
+    assert delivered().get(kind, 0) > before
+    assert len(reads) == 2
+
+
+def test_a_new_course_post_wakes_the_course_page(
+        client: TestClient, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings(monkeypatch, live_fallback_seconds="60")
+    slug = make_course(OPEN)
+    author = user_id(add_user(stack))
+    reads = reading(monkeypatch, "new_posts", lambda: post(slug, author, "大家好，NEW-POST-TEXT"))
+    kind = push_kind("course")
+    listening(client)
+    before = delivered().get(kind, 0)
+    got = first_event(client, f"/courses/{slug}/posts/events?after=0")
+    assert len(got["keys"]) == 1 and "NEW-POST-TEXT" in got["html"][0]
+    assert delivered().get(kind, 0) > before
+    assert len(reads) == 2
+
+
+def test_a_lost_announcement_costs_the_fallback_not_the_reply(
+        client: TestClient, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.live import FEED
+
+    settings(monkeypatch, live_fallback_seconds="0.3")
+    monkeypatch.setattr(FEED, "wake", lambda key: None)  # every message lost on the way
+    monkeypatch.setattr(FEED, "wake_all", lambda: None)
+    slug = make_course(OPEN)
+    own_queue(slug)
+    author = user_id(add_user(stack))
+    reads = reading(monkeypatch, "new_replies", lambda: post(slug, author, "作业8：FOUND-LATER", "8"))
+    before = delivered()
+    got = first_event(client, f"/courses/{slug}/assignments/8/replies/events?after=0")
+    assert got["keys"] == [1] and "FOUND-LATER" in got["html"][0]
+    assert delivered() == before and len(reads) == 2  # found by the fallback read
+
+
+def test_a_reply_announces_its_threads_after_the_commit_only(
+        embedded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import live
+    from app.db import session_scope
+    from app.services.courses import get_assignment
+
+    sent: list[tuple[list[int], list[int], list[int]]] = []
+
+    def record(ids: Iterable[int] = (), queues: Iterable[str] = (), *, homework: Iterable[int] = (),
+               courses: Iterable[int] = ()) -> None:
+        sent.append((list(ids), list(homework), list(courses)))
+
+    monkeypatch.setattr(live, "announce", record)
+    slug = make_course(OPEN)
+    own_queue(slug)
+    author = user_id(add_user(embedded))
+    with session_scope() as session:
+        homework = get_assignment(session, slug, "8")
+        homework_id, course_id = homework.id, homework.course_id
+    post(slug, author, "作业8：ROLLED-BACK", "8", commit=False)
+    assert sent == []
+    post(slug, author, "作业8：KEPT", "8")
+    assert sent == [([], [homework_id], [])]
+    # on the course thread: the post itself, and the homework one of its parts went to
+    post(slug, author, "大家好\n作业8：A PART")
+    assert sent[1:] == [([], [homework_id], [course_id])]

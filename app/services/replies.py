@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
+from app.live import announce_after_commit
 from app.models import Assignment, Course, CoursePost, Submission, User, utcnow
 from app.services.homework_settings import grades_code
 from app.services.limits import CodeQuota, code_quota
@@ -120,6 +121,9 @@ def post_reply(session: Session, course: Course, author: User, text: str | None,
                             post_id=post.id if post else None, route_flag=planned.part.flag,
                             route_written=",".join(planned.part.written)[:64] or None)
         posted.submissions[planned.assignment.code] = submission
+    # open thread pages fetch it at once (after the files' own after-commit moves)
+    announce_after_commit(session, homework=[p.assignment.id for p in plan.parts],
+                          courses=[course.id] if post else [])
     return posted
 
 

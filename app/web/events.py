@@ -24,7 +24,7 @@ from app.config import get_settings
 from app.db import get_sessionmaker
 from app.deps import get_locale
 from app.i18n import chip_of, lazy, translate
-from app.live import FEED
+from app.live import FEED, submission_key
 from app.models import FINAL_STATUSES, Submission, User
 from app.services import visibility
 from app.services.grading_order import queue_place, running_since
@@ -155,7 +155,7 @@ async def _events(submission_id: int, request: Request, locale: str,
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_SECONDS
     fallback = get_settings().live_fallback_seconds
-    with FEED.watching(submission_id) as watch:
+    with FEED.watching(submission_key(submission_id)) as watch:
         while loop.time() < deadline and not await request.is_disconnected():
             watch.mine.clear()  # a change announced while we read wakes the next wait
             snap, queue = await run_in_threadpool(_read, submission_id, locale, viewer_id)

@@ -1,16 +1,18 @@
 """Others' new replies on an open homework page, and new posts on a course page's thread,
 without a reload (server-sent events).
 
-The page names the last floor it shows; the stream checks the homework's floor counter every
-`POLL_SECONDS` (one row by its key) and, when floors were added, renders the new replies with
-the page's own template for this viewer (`_reply.html`, which asks `app.services.visibility`:
-a sealed answer arrives sealed, a hidden reply as its placeholder) and sends them as HTML. The
-browser inserts them, or, while the reader is elsewhere in the thread or typing, keeps them
-behind an "N new replies" button (`app/static/thread_live.js`). Streams count against the same
-per-address cap as the grading streams (`app.web.events`), and hold no database session between
-polls. A stream ends after one event, or after `MAX_STREAM_SECONDS` without one; the browser's
-EventSource reconnects by itself and names the last floor it got (the event id), so nothing is
-sent twice and nothing is skipped.
+The page names the last floor it shows; the stream reads the homework's floor counter (one row
+by its key) when a new reply is announced (app/live.py: `h:<homework id>`, `c:<course id>` for
+a course post, sent by `post_reply` after its commit), and at the latest every
+`live_fallback_seconds` in case an announcement was lost. When floors were added, it renders the
+new replies with the page's own template for this viewer (`_reply.html`, which asks
+`app.services.visibility`: a sealed answer arrives sealed, a hidden reply as its placeholder)
+and sends them as HTML. The browser inserts them, or, while the reader is elsewhere in the
+thread or typing, keeps them behind an "N new replies" button (`app/static/thread_live.js`).
+Streams count against the same per-address cap as the grading streams (`app.web.events`), and
+hold no database session while they wait. A stream ends after one event, or after
+`MAX_STREAM_SECONDS` without one; the browser's EventSource reconnects by itself and names the
+last floor it got (the event id), so nothing is sent twice and nothing is skipped.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import paging
+from app.config import get_settings
 from app.db import get_sessionmaker
 from app.deps import Viewer, get_locale
 from app.input_guard import small_int
+from app.live import FEED, course_key, homework_key
 from app.models import Assignment, Course, User
 from app.services.courses import get_assignment, get_course
 from app.services.replies import parts_of, posts_after
@@ -41,7 +45,6 @@ from app.web import events
 from app.web.thread import thread_view
 
 router = APIRouter()
-POLL_SECONDS = 2.0
 #: replies sent in one event (a burst arrives over a few reconnections)
 BATCH = 20
 #: after an event the stream ends; the browser comes back this soon, from the floor it got to
@@ -70,7 +73,7 @@ async def reply_events(
     slug: str, code: str, request: Request, after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> EventSourceResponse | JSONResponse:
     assignment_id = await run_in_threadpool(_homework, slug, code)
-    return await _open(request, partial(new_replies, assignment_id), after)
+    return await _open(request, partial(new_replies, assignment_id), homework_key(assignment_id), after)
 
 
 @router.get("/courses/{slug}/posts/events", response_model=None)
@@ -79,13 +82,14 @@ async def post_events(
 ) -> EventSourceResponse | JSONResponse:
     """The course thread's new posts (its first page shows the newest)."""
     course_id = await run_in_threadpool(_course, slug)
-    return await _open(request, partial(new_posts, course_id), after)
+    return await _open(request, partial(new_posts, course_id), course_key(course_id), after)
 
 
 Poll = Callable[[int, int | None, dict[str, Any]], "Pushed | None"]
 
 
-async def _open(request: Request, poll: Poll, after: int) -> EventSourceResponse | JSONResponse:
+async def _open(request: Request, poll: Poll, key: str, after: int) -> EventSourceResponse | JSONResponse:
+    """`poll` reads what is new after a floor; `key` is what a new reply announces (app/live.py)."""
     refused = events.refuse_too_many(request, get_locale(request))
     if refused is not None:
         return refused
@@ -93,27 +97,29 @@ async def _open(request: Request, poll: Poll, after: int) -> EventSourceResponse
     if (last := small_int(resumed)) is not None:
         after = max(after, last)
     viewer_id = await events.stream_viewer(request)
-    stream = _stream(request, poll, after, viewer_id, base_context(request))
+    stream = _stream(request, poll, key, after, viewer_id, base_context(request))
     events.register(request, stream)
     return EventSourceResponse(stream, headers=events.STREAM_HEADERS)
 
 
-async def _stream(request: Request, poll: Poll, after: int, viewer_id: int | None,
+async def _stream(request: Request, poll: Poll, key: str, after: int, viewer_id: int | None,
                   base: dict[str, Any]) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + events.MAX_STREAM_SECONDS
-    while loop.time() < deadline and not await request.is_disconnected():
-        pushed = await run_in_threadpool(poll, after, viewer_id, base)
-        if pushed is None:
-            yield format_sse_event(event="gone", data_str="{}")
-            return
-        if pushed.html:
-            after = pushed.last
-            data = {"keys": pushed.keys, "html": pushed.html}
-            yield format_sse_event(event="replies", data_str=json.dumps(data, ensure_ascii=False),
-                                   id=str(pushed.last), retry=RECONNECT_MS)
-            return  # the browser reconnects at once, naming the last floor it got
-        await asyncio.sleep(POLL_SECONDS)
+    fallback = get_settings().live_fallback_seconds
+    with FEED.watching(key) as watch:
+        while loop.time() < deadline and not await request.is_disconnected():
+            watch.mine.clear()  # a reply announced while we read wakes the next wait
+            pushed = await run_in_threadpool(poll, after, viewer_id, base)
+            if pushed is None:
+                yield format_sse_event(event="gone", data_str="{}")
+                return
+            if pushed.html:
+                data = {"keys": pushed.keys, "html": pushed.html}
+                yield format_sse_event(event="replies", data_str=json.dumps(data, ensure_ascii=False),
+                                       id=str(pushed.last), retry=RECONNECT_MS)
+                return  # the browser reconnects at once, naming the last floor it got
+            await watch.changed(min(fallback, max(0.0, deadline - loop.time())))
 
 
 def new_replies(assignment_id: int, after: int, viewer_id: int | None, base: dict[str, Any]) -> Pushed | None:
