@@ -74,7 +74,7 @@ def _rendered() -> Iterator[list[int]]:
 
 def test_a_sealed_answer_never_reaches_another_student_through_the_cache(stack: Stack) -> None:
     slug = make_course(SEALED)
-    (author, author_id), (reader, reader_id) = _student(stack), _student(stack)
+    (author, author_id), (reader, _) = _student(stack), _student(stack)
     [other] = make_users(1)
     mine, theirs = add_replies(slug, "7-1", [Reply(author_id), Reply(other)])
     _set_submission(mine, text=ANSWER)
