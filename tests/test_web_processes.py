@@ -73,3 +73,39 @@ def test_two_web_processes_and_a_second_server_stay_exact(pg_stack: Stack, live:
             wait_for(lambda: final_event(two, again["id"])["status"] == "scored", timeout=90)
             for base in (two, two, two, other):
                 assert "已评测" in floor_li(fresh_get(base, page), again["floor"])
+
+
+def logged_in_cookies(base: str, name: str) -> httpx.Cookies:
+    """A student's session, logged in through the form of one server (all share the secret)."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+        answer = client.post("/login", data={"name": name, "password": "correct horse", "csrf_token": token})
+        assert answer.status_code == 303, answer.text
+        return client.cookies
+
+
+def test_a_logged_in_readers_shared_thread_stays_exact_across_processes(pg_stack: Stack, live: Live) -> None:
+    """Other people's replies are shared between logged-in students per process
+    (app/web/thread_cache.py): a reply posted through one server is on every process's next page."""
+    with pg_stack.active():
+        slug = make_course({"code": "1-1", "grading": {"kind": "reply_format"}})
+        bearer = {"Authorization": f"Bearer {api_token(pg_stack, add_user(pg_stack))}"}
+        reader = add_user(pg_stack)
+        page = f"/courses/{slug}/assignments/1-1"
+        with live(pg_stack, workers=2) as two, live(pg_stack) as other:
+            cookies = logged_in_cookies(two, reader)
+
+            def read(base: str) -> str:
+                with httpx.Client(base_url=base, timeout=30, cookies=cookies) as one:
+                    response = one.get(page)
+                assert response.status_code == 200 and reader in response.text, response.text
+                return response.text
+
+            for base in (two, two, two, two, other, other):  # each process shares the empty thread
+                assert 'id="floor-' not in read(base)
+            with httpx.Client(base_url=other, timeout=30) as client:
+                posted = client.post(f"/api/v1/courses/{slug}/assignments/1-1/submissions",
+                                     data={"text": "作业1-1：另一台服务器"}, headers=bearer)
+            assert posted.status_code == 201, posted.text
+            for base in (two, two, two, two, other):
+                assert "另一台服务器" in floor_li(read(base), posted.json()["floor"])
