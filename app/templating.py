@@ -77,7 +77,8 @@ def _shown(ctx: Context, submission: Any) -> visibility.Shown:
 @pass_context
 def _unread(ctx: Context) -> int:
     """The viewer's unread inbox items, for the header: one indexed count, once per request.
-    Logged-in pages are never cached (app/web/page_cache.py), so nobody sees another's count."""
+    The header of a logged-in page is never cached (only other people's replies are shared,
+    app/web/thread_cache.py), so nobody sees another's count."""
     viewer, request = ctx.get("user"), ctx.get("request")
     if viewer is None or request is None:
         return 0

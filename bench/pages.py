@@ -1,13 +1,14 @@
 """Benchmark: the homework page and the leaderboard JSON against a bare FastAPI hello-world.
 
-    python bench/pages.py [--seconds S] [--concurrency C] [--submissions N]
+    python bench/pages.py [--seconds S] [--concurrency C] [--submissions N] [--logged-in]
 
 Builds a throwaway PostgreSQL database with the demo course and N scored submissions (default
 10,000) from 1,000 students on homework 6-2, serves Camp and the hello-world with one uvicorn
 worker each on loopback, and drives each URL with C concurrent keep-alive clients for S
 seconds (wrk when installed, else httpx in this process). Prints requests per second, p50/p99
 latency and the ratio to the hello-world measured in the same run.
-Goals: page >= 0.25x, leaderboard JSON >= 0.4x.
+Goals: page >= 0.25x, leaderboard JSON >= 0.4x. `--logged-in` adds the homework page as a
+logged-in student sees it (two of the page's 50 replies their own), with a session cookie.
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379.
 """
 
@@ -83,10 +84,10 @@ def seed(db: str, submissions: int, students: int = 1000) -> None:
             "WHERE c.slug = 'dl-bootcamp' AND a.code = '6-2'"
         ).fetchone()[0]
         with conn.cursor().copy(
-            "COPY users (name, password_hash, role, is_active, created_at) FROM STDIN"
+            "COPY users (name, name_key, password_hash, role, is_active, created_at) FROM STDIN"
         ) as copy:
-            for i in range(students):
-                copy.write_row((f"student{i:04d}", "!", "student", True, now))
+            for i in range(students):  # the key of a plain lower-case ASCII name is the name
+                copy.write_row((f"student{i:04d}", f"student{i:04d}", "!", "student", True, now))
         first_user = conn.execute("SELECT min(id) FROM users").fetchone()[0]
         with conn.cursor().copy(
             "COPY submissions (assignment_id, author_id, floor, text, is_late, hidden, featured, status,"
@@ -104,6 +105,24 @@ def seed(db: str, submissions: int, students: int = 1000) -> None:
                     at, at, at, at,
                 ))
         conn.execute("UPDATE assignments SET next_floor = %s WHERE id = %s", (submissions + 1, assignment_id))
+
+
+def student_cookie(env: dict[str, str], db: str, site: str) -> str:
+    """A student who wrote floors 1 and 25, logged in through the form: their Cookie header."""
+    name, password = f"bench{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(12)
+    subprocess.run([sys.executable, "-m", "app.cli", "user", "add", name, "--role", "student"],
+                   cwd=ROOT, env=env, check=True, input=password + "\n", text=True,
+                   stdout=subprocess.DEVNULL)
+    with psycopg.connect(f"{PG}/{db}") as conn:
+        conn.execute("UPDATE submissions SET author_id = (SELECT id FROM users WHERE name = %s) "
+                     "WHERE floor IN (1, 25)", (name,))
+    with httpx.Client(base_url=site) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token, "no CSRF token on /login"
+        answer = client.post("/login", data={"name": name, "password": password,
+                                             "csrf_token": token[1]})
+        assert answer.status_code in (200, 303) and name in client.get("/").text, answer.text
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
 @contextmanager
@@ -130,10 +149,11 @@ def serve(app: str, env: dict[str, str]) -> Iterator[str]:
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, seconds: float, concurrency: int) -> dict[str, float]:
+def wrk(url: str, seconds: float, concurrency: int, cookie: str | None = None) -> dict[str, float]:
     """Drive `url` with wrk (a C load generator: the client is not the bottleneck)."""
+    header = ["-H", f"Cookie: {cookie}"] if cookie else []
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", url],
+        ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", *header, url],
         capture_output=True, text=True, check=True,
     ).stdout
     def latency(pct: str) -> float:
@@ -152,12 +172,13 @@ def wrk(url: str, seconds: float, concurrency: int) -> dict[str, float]:
     }
 
 
-async def drive(url: str, seconds: float, concurrency: int) -> dict[str, float]:
+async def drive(url: str, seconds: float, concurrency: int, cookie: str | None = None) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    headers = {"Cookie": cookie} if cookie else {}
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
         await client.get(url)  # warm caches and the connection pool
 
         async def one_client() -> None:
@@ -186,6 +207,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--submissions", type=int, default=10_000)
+    parser.add_argument("--logged-in", action="store_true",
+                        help="also the homework page as a logged-in student sees it")
     parser.add_argument("--client", choices=["wrk", "httpx"],
                         default="wrk" if shutil.which("wrk") else "httpx",
                         help="load generator (wrk, from Debian's package, unless missing)")
@@ -200,13 +223,18 @@ def main() -> None:
         board = "/api/v1/courses/dl-bootcamp/assignments/6-2/leaderboard"
         results = {}
         with serve("bench.hello_app:app", env) as hello, serve("app.asgi:app", env) as site:
-            for label, url in (("hello-world (baseline)", hello + "/"),
-                               (f"homework page (50 of {args.submissions:,} replies)", site + page),
-                               (f"leaderboard JSON ({args.submissions:,} submissions)", site + board)):
+            targets: list[tuple[str, str, str | None]] = [
+                ("hello-world (baseline)", hello + "/", None),
+                (f"homework page (50 of {args.submissions:,} replies)", site + page, None),
+                (f"leaderboard JSON ({args.submissions:,} submissions)", site + board, None)]
+            if args.logged_in:
+                targets.append(("homework page, logged-in student (2 of the 50 replies theirs)",
+                                site + page, student_cookie(env, db, site)))
+            for label, url, cookie in targets:
                 if args.client == "wrk":
-                    results[label] = wrk(url, args.seconds, args.concurrency)
+                    results[label] = wrk(url, args.seconds, args.concurrency, cookie)
                 else:
-                    results[label] = asyncio.run(drive(url, args.seconds, args.concurrency))
+                    results[label] = asyncio.run(drive(url, args.seconds, args.concurrency, cookie))
     base = results["hello-world (baseline)"]["rps"]
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {args.client}, "
           f"{args.concurrency} clients, {args.seconds:g} s per target, one uvicorn worker each, PostgreSQL\n")

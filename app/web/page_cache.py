@@ -1,7 +1,8 @@
 """The homework page for readers who are not logged in, reused until the database changes.
 
 Logged-in readers see their own replies marked, private logs and forms, so their pages are
-always rendered. Everyone else (most of the traffic on a busy homework) gets the same bytes,
+rendered per request (other people's replies in them come from `app.web.thread_cache`, shared
+by every logged-in student). Everyone else (most of the traffic on a busy homework) gets the same bytes,
 per page number and language, for as long as the database version is the same
 (`app.services.page_cache`) and no deadline or opening time passes.
 

@@ -8,13 +8,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from app import oversized_form, paging
 from app.config import PROJECT_ROOT
-from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, committed_in_thread
+from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, committed_in_thread, get_locale
 from app.errors import CampError
-from app.models import Assignment, utcnow
+from app.models import Assignment, Submission, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
 from app.services.courses import get_assignment, get_course, homework_for_reply, list_courses
@@ -24,7 +25,7 @@ from app.services.submissions import for_author, thread, thread_length
 from app.services.uploads import CheckedFile
 from app.templating import render
 from app.upload_reader import checked_uploads
-from app.web import once
+from app.web import once, thread_cache
 from app.web.course_thread import render_course
 from app.web.forms import error_text
 from app.web.thread import thread_view
@@ -76,9 +77,22 @@ def assignment_page(
 def _assignment_view(request: Request, session: SessionDep, assignment: Assignment, page: int = 1,
                      error: str | None = None, text: str = "", status_code: int = 200,
                      posted: str | None = None) -> Response:
-    replies = thread(session, assignment, *paging.window(page, paging.THREAD_PAGE))
-    # deleted and hidden replies keep their floor and show as placeholders
-    total = thread_length(session, assignment)
+    viewer = request.state.viewer
+    replies: list[Submission | Markup]
+    shared = None
+    if error is None and thread_cache.serves(viewer, assignment):
+        shared = thread_cache.shared_thread(session, assignment, page, get_locale(request),
+                                            request.app.state.settings.default_timezone)
+    if shared is not None:
+        mine = thread_cache.personal_thread(session, assignment, shared, viewer,
+                                            request.session.get("csrf", ""), posted)
+        replies, view, total = mine.replies, mine.view, mine.total
+    else:
+        loaded = thread(session, assignment, *paging.window(page, paging.THREAD_PAGE))
+        # deleted and hidden replies keep their floor and show as placeholders
+        total = thread_length(session, assignment)
+        view = thread_view(session, assignment, loaded, viewer, posted)
+        replies = list(loaded)
     return render(
         request,
         "assignment.html",
@@ -96,7 +110,7 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
         error=error,
         draft=text,
         login_next=quote(str(request.url.path)),
-        view=thread_view(session, assignment, replies, request.state.viewer, posted),
+        view=view,
         sealed_until_due=visibility.is_sealed(assignment),
         grades_code=grades_code(assignment),
     )

@@ -32,6 +32,20 @@ def floor_url(s: Submission) -> str:
     return paging.floor_url(s.assignment.course.slug, s.assignment.code, s.floor)
 
 
+@dataclass(frozen=True)
+class LikeState:
+    """How a like button shows whether the viewer liked the reply (the form's action, the
+    button's extra class, its aria-pressed)."""
+
+    action: str
+    css: str
+    pressed: str
+
+
+LIKED = LikeState("unlike", " liked", "true")
+NOT_LIKED = LikeState("like", "", "false")
+
+
 @dataclass
 class ThreadView:
     likes: dict[int, int]
@@ -44,6 +58,9 @@ class ThreadView:
     #: final picks: the course's limit when this homework has a private ranking, else None
     final_limit: int | None = None
     my_finals: int = 0
+
+    def like_state(self, submission_id: int) -> LikeState:
+        return LIKED if submission_id in self.liked else NOT_LIKED
 
 
 def _posted(session: Session, viewer: Viewer | None, posted: str | None) -> list[Submission]:
