@@ -94,6 +94,8 @@ def test_a_passing_deadline_ends_a_cached_entry(embedded: object) -> None:
     moment = now()
     assert next_boundary(moment, moment - timedelta(1), moment + timedelta(2), None) == moment + timedelta(2)
     assert next_boundary(moment, moment - timedelta(1)) is None
+    # computed right at the deadline (not yet late): kept until that very moment, so never served
+    assert next_boundary(moment, moment, moment + timedelta(2)) == moment
 
 
 def test_every_content_table_moves_the_page_version(stack: object) -> None:

@@ -108,8 +108,9 @@ def _leaderboard(slug: str, code: str, request: Request, offset: int, limit: int
 def _board_json(session: Session, slug: str, code: str, user: User | None, offset: int,
                 limit: int) -> tuple[bytes, datetime | None]:
     """The board as JSON, and when it turns by itself (the deadline: public → private)."""
+    now = utcnow()  # the board's phase and the moment it turns, from one clock reading
     assignment = get_assignment(session, slug, code)
-    board = view(session, assignment, user)
+    board = view(session, assignment, user, now)
     body = BoardOut(
         course=slug, assignment=code, mode=board.settings.mode, phase=board.phase,
         split=board.split, hidden=board.hidden, due_at=assignment.due_at, total=board.total,
@@ -117,7 +118,7 @@ def _board_json(session: Session, slug: str, code: str, user: User | None, offse
         rows=[RowOut.of(r, user, board) for r in board.rows[offset:offset + limit]],
         me=RowOut.of(board.mine, user, board) if board.mine else None,
     ).model_dump_json().encode()
-    return body, next_boundary(utcnow(), assignment.due_at)
+    return body, next_boundary(now, assignment.due_at)
 
 
 CSV_HEADER = ["rank", "floor", "submission_id", "name", "score", "public_score", "private_score",

@@ -177,8 +177,10 @@ class VersionedCache:
 
 
 def next_boundary(now: datetime, *moments: datetime | None) -> datetime | None:
-    """The earliest of `moments` still in the future: when time-dependent content changes."""
-    future = [m for m in moments if m is not None and m > now]
+    """The earliest of `moments` not yet past: when time-dependent content changes. `now` must
+    be taken before the content is computed. A moment equal to `now` counts (a homework is late
+    only after its deadline), so content computed right at it is never kept past it."""
+    future = [m for m in moments if m is not None and m >= now]
     return min(future) if future else None
 
 

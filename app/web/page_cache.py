@@ -44,11 +44,12 @@ def _page_number(scope: Scope) -> int | None:
     return page if page is not None and 0 < page < 100_000 else None
 
 
-def _boundary(slug: str, code: str) -> datetime | None:
-    """When the page changes by itself: the homework opens, or its deadline passes."""
+def _boundary(slug: str, code: str, rendered_after: datetime) -> datetime | None:
+    """When the page changes by itself: the homework opens, or its deadline passes (the first
+    such moment after the render began: one passing during the render ends the page at once)."""
     with session_scope() as session:
         times = homework_times(session, slug, code)
-    return next_boundary(utcnow(), *times) if times else None
+    return next_boundary(rendered_after, *times) if times else None
 
 
 class AnonymousPageCache:
@@ -107,10 +108,11 @@ class AnonymousPageCache:
             await send(message)
 
         try:
+            began = utcnow()
             await self.app(scope, receive, capture)
             body = b"".join(chunks)
             if version is not None and start is not None and _cacheable(start, scope, body):
-                valid_until = await run_in_threadpool(_boundary, str(key[1]), str(key[2]))
+                valid_until = await run_in_threadpool(_boundary, str(key[1]), str(key[2]), began)
                 PAGES.put(key, version, body, valid_until)
         finally:
             if self._inflight.get(key, (None,))[0] == version:
