@@ -3,7 +3,7 @@ server for the viewer (a sealed answer arrives sealed), resumed from the last fl
 the same per-address cap as the grading streams. A waiting stream is woken by the reply's
 announcement (app/live.py), on both stacks: counted, not timed, with the fallback read pushed a
 minute out; with every announcement lost the fallback still brings the reply; a rolled-back
-reply announces nothing."""
+reply announces nothing; streams on two server processes hear a reply filed by a third."""
 
 from __future__ import annotations
 
@@ -30,13 +30,18 @@ OPEN = {"code": "8", "grading": {"kind": "reply_format", "answers": "open"}}
 def first_event(client: httpx.Client, url: str, **headers: str) -> dict[str, list]:
     """The first `replies` event of a stream (the stream is then closed)."""
     with client.stream("GET", url, headers=headers) as response:
-        assert response.status_code == 200, response.read()
-        event = None
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event == "replies":
-                return json.loads(line.split(":", 1)[1])
+        return replies_of(response)
+
+
+def replies_of(response: httpx.Response) -> dict[str, list]:
+    """The first `replies` event of an open stream."""
+    assert response.status_code == 200, response.read()
+    event = None
+    for line in response.iter_lines():
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:") and event == "replies":
+            return json.loads(line.split(":", 1)[1])
     raise AssertionError("the stream ended without replies")
 
 
@@ -229,3 +234,23 @@ def test_a_reply_announces_its_threads_after_the_commit_only(
     # on the course thread: the post itself, and the homework one of its parts went to
     post(slug, author, "大家好\n作业8：A PART")
     assert sent[1:] == [([], [homework_id], [course_id])]
+
+
+@pytest.mark.redis
+def test_streams_on_two_web_processes_hear_a_reply_filed_by_a_third(pg_stack: Stack, live: Live) -> None:
+    """The Redis path between processes: with the fallback read a minute out, a reply filed by
+    this process reaches the streams open on two server processes (the client gives up long
+    before a fallback read would find it)."""
+    with pg_stack.active():
+        slug = make_course(OPEN)
+        own_queue(slug)
+        author = user_id(add_user(pg_stack))
+        with live(pg_stack, workers=2, CAMP_LIVE_FALLBACK_SECONDS="60") as url, \
+                httpx.Client(base_url=url, timeout=20) as client, contextlib.ExitStack() as streams:
+            events = f"/courses/{slug}/assignments/8/replies/events?after=0"
+            # separate connections, which the kernel spreads over both processes
+            opened = [streams.enter_context(client.stream("GET", events)) for _ in range(4)]
+            post(slug, author, "作业8：FROM-ELSEWHERE", "8")
+            for response in opened:
+                got = replies_of(response)
+                assert got["keys"] == [1] and "FROM-ELSEWHERE" in got["html"][0]
