@@ -50,5 +50,7 @@ def __getattr__(name: str) -> Any:
     if name in __all__:
         from grader import api
 
-        return getattr(api, name)
+        value = getattr(api, name)
+        globals()[name] = value  # found once: later uses skip this hook (a worker asks per grading)
+        return value
     raise AttributeError(f"module 'grader' has no attribute {name!r}")

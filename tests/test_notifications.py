@@ -154,7 +154,7 @@ def test_graded_items_are_made_once_per_attempt(embedded: Stack) -> None:
     own_queue(slug)  # the queued row is this test's to claim: no worker of another test serves the queue
     author = add_user(embedded)
     [sid] = add_replies(slug, "1", [Reply(user_id(author), status="queued", verdict=None, score=None)])
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
     from app.models import Submission
 
@@ -166,8 +166,9 @@ def test_graded_items_are_made_once_per_attempt(embedded: Stack) -> None:
     for _ in range(2):
         with session_scope() as session:
             grading.store_verdict(session, claimed, report)
-    with session_scope() as session:
-        notifications.graded(session, sid, claimed.attempt)
+    with session_scope() as session:  # the notice handled once more, as a retried task would
+        row = session.execute(select(*notifications.graded_columns()).where(Submission.id == sid)).one()
+        notifications.graded(session, row, claimed.attempt)
     [item] = items_of(user_id(author))
     assert item.kind == "failed" and item.params["verdict"] == "runtime_error"
 

@@ -22,9 +22,22 @@ import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import BindParameter, ColumnElement, Integer, bindparam, func, literal, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Row,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 import grader
@@ -101,9 +114,10 @@ def claim(session: Session, submission_id: int) -> Claim | None:
     if attempt > 1:  # a first attempt has nothing to close
         close_unfinished(session, submission_id, ABANDONED, ABANDONED_ERROR, now)
     me = identity.current()
-    session.add(GradingAttempt(submission_id=submission_id, number=attempt, worker=socket.gethostname(),
-                               worker_node=me.hostname if me else None, worker_pid=me.pid if me else None,
-                               grading_pid=os.getpid(), started_at=now))
+    session.execute(_attempt_statement(), {
+        "submission_id": submission_id, "number": attempt, "worker": socket.gethostname(),
+        "worker_node": me.hostname if me else None, "worker_pid": me.pid if me else None,
+        "grading_pid": os.getpid(), "started_at": now})
     assignment = session.get(Assignment, assignment_id)
     assert assignment is not None
     grading_order.take_turn(session, assignment.queue, author_id, now)
@@ -143,6 +157,24 @@ def _claim_statement() -> Any:
     )
 
 
+@lru_cache(maxsize=1)
+def _attempt_statement() -> Any:
+    """The claim's attempt row, a plain INSERT built once (the ORM's unit of work for one row
+    cost more CPU than the statement)."""
+    columns = ("submission_id", "number", "worker", "worker_node", "worker_pid", "grading_pid", "started_at")
+    return insert(cast(Table, GradingAttempt.__table__)).values({name: bindparam(name) for name in columns})
+
+
+@lru_cache(maxsize=1)
+def _pick_lock_statement() -> Any:
+    """PostgreSQL: the hint's homework and its queue's pick lock, in one round trip."""
+    return (
+        select(Assignment).select_from(Submission)
+        .join(Assignment, Assignment.id == Submission.assignment_id).where(Submission.id == bindparam("hint"))
+        .add_columns(func.pg_advisory_xact_lock(func.hashtext(literal("camp-queue:") + Assignment.queue)))
+    )
+
+
 def claim_next(session: Session, hint_id: int) -> Claim | None:
     """Claim the submission that is next in the fair order of `hint_id`'s queue.
 
@@ -155,11 +187,7 @@ def claim_next(session: Session, hint_id: int) -> Claim | None:
         # one pick at a time per queue, so two workers cannot both start the same student (the
         # queue's name and its lock in one round trip; the hint's homework comes along, so the
         # claim usually finds the homework it grades in the session already)
-        found = session.scalar(
-            select(Assignment).select_from(Submission)
-            .join(Assignment, Assignment.id == Submission.assignment_id).where(Submission.id == hint_id)
-            .add_columns(func.pg_advisory_xact_lock(func.hashtext(literal("camp-queue:") + Assignment.queue)))
-        )
+        found = session.scalar(_pick_lock_statement(), {"hint": hint_id})
         queue = found.queue if found is not None else None
     else:
         queue = grading_order.queue_of(session, hint_id)
@@ -173,9 +201,13 @@ def claim_next(session: Session, hint_id: int) -> Claim | None:
 
 
 def is_waiting(session: Session, submission_id: int) -> bool:
-    found = session.scalar(select(Submission.id).where(Submission.id == submission_id,
-                                                       grading_order.waiting(utcnow())))
-    return found is not None
+    return session.scalar(_is_waiting_statement(), {"sid": submission_id, "now": utcnow()}) is not None
+
+
+@lru_cache(maxsize=1)
+def _is_waiting_statement() -> Any:
+    now: BindParameter[datetime] = bindparam("now")
+    return select(Submission.id).where(Submission.id == bindparam("sid"), grading_order.waiting(now))
 
 
 def next_of_student(session: Session, claimed: Claim) -> int | None:
@@ -241,27 +273,42 @@ def run(claimed: Claim) -> grader.Report:
     )
 
 
-def _finish(session: Session, claimed: ClaimRef, **values: Any) -> bool:
-    """Update the submission only while this attempt still holds the claim."""
-    done = session.execute(
-        update(Submission)
-        .where(
-            Submission.id == claimed.submission_id,
-            Submission.status == Status.running.value,
-            Submission.attempts == claimed.attempt,
-        )
-        .values(lease_until=None, **values)
-        .returning(Submission.id)
-    ).scalar_one_or_none()
-    return done is not None
+def _finish(session: Session, claimed: ClaimRef, **values: Any) -> Row[Any] | None:
+    """Update the submission only while this attempt still holds the claim; the row returned
+    carries what the author's notice needs (`notifications.graded_columns`), None when the
+    claim was lost."""
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(sid=claimed.submission_id, attempt=claimed.attempt)
+    return session.execute(_finish_statement(tuple(sorted(values))), params).one_or_none()
+
+
+@lru_cache(maxsize=8)
+def _finish_statement(names: tuple[str, ...]) -> Any:
+    """`_finish`'s conditional UPDATE for these columns, built once with bound parameters."""
+    table = cast(Table, Submission.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("sid"), table.c.status == Status.running.value,
+               table.c.attempts == bindparam("attempt"))
+        .values({**{name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names},
+                 "lease_until": None})
+        .returning(*notifications.graded_columns())
+    )
 
 
 def _close_attempt(session: Session, claimed: ClaimRef, **values: Any) -> None:
-    session.execute(
-        update(GradingAttempt)
-        .where(GradingAttempt.submission_id == claimed.submission_id,
-               GradingAttempt.number == claimed.attempt)
-        .values(finished_at=utcnow(), **values)
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(sid=claimed.submission_id, attempt=claimed.attempt, v_finished_at=utcnow())
+    session.execute(_close_statement(tuple(sorted([*values, "finished_at"]))), params)
+
+
+@lru_cache(maxsize=8)
+def _close_statement(names: tuple[str, ...]) -> Any:
+    table = cast(Table, GradingAttempt.__table__)
+    return (
+        update(table)
+        .where(table.c.submission_id == bindparam("sid"), table.c.number == bindparam("attempt"))
+        .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names})
     )
 
 
@@ -291,12 +338,13 @@ def store_verdict(session: Session, claimed: ClaimRef, report: grader.Report) ->
         messages=db_safe(report.messages), detail=detail, log=db_safe(report.log),
         staff_log=db_safe(report.staff_log), error=None, graded_at=utcnow(),
     )
-    if stored:
-        _close_attempt(session, claimed, outcome="scored", verdict=report.verdict, score=report.score,
-                       detail=detail)
-        # in the same transaction as the verdict, keyed by the attempt: made exactly once
-        notifications.graded(session, claimed.submission_id, claimed.attempt)
-    return stored
+    if stored is None:
+        return False
+    _close_attempt(session, claimed, outcome="scored", verdict=report.verdict, score=report.score,
+                   detail=detail)
+    # in the same transaction as the verdict, keyed by the attempt: made exactly once
+    notifications.graded(session, stored, claimed.attempt)
+    return True
 
 
 def store_infrastructure_failure(session: Session, claimed: Claim, error: str, retry: bool = True) -> bool:
@@ -315,8 +363,9 @@ def store_infrastructure_failure(session: Session, claimed: Claim, error: str, r
         message = f"grading failed {claimed.try_number} times; last error: {error}"
         stored = _finish(session, claimed, status=Status.failed.value, error=message[:4000],
                          graded_at=utcnow())
-    if stored:
-        _close_attempt(session, claimed, outcome="infrastructure_error", error=error[:4000])
-        if not again:  # failed for good: the author hears of it (the staff see it on their pages)
-            notifications.graded(session, claimed.submission_id, claimed.attempt)
-    return stored and again
+    if stored is None:
+        return False
+    _close_attempt(session, claimed, outcome="infrastructure_error", error=error[:4000])
+    if not again:  # failed for good: the author hears of it (the staff see it on their pages)
+        notifications.graded(session, stored, claimed.attempt)
+    return again

@@ -118,12 +118,17 @@ def _turn_statement(dialect: str) -> Any:
 
 def has_waiting(session: Session, queue: str, author_id: int, now: datetime | None = None) -> int | None:
     """One waiting submission of this student in `queue` (to wake a worker for it), or None."""
-    now = now or utcnow()
-    return session.scalar(
-        _joined(Submission.id)
-        .where(Assignment.queue == queue, Submission.author_id == author_id, waiting(now))
-        .order_by(Submission.queued_at, Submission.id).limit(1)
-    )
+    values = {"queue": queue, "author_id": author_id, "now": now or utcnow()}
+    return session.scalar(_has_waiting_statement(), values)
+
+
+@lru_cache(maxsize=1)
+def _has_waiting_statement() -> Any:
+    now: BindParameter[datetime] = bindparam("now")
+    return (_joined(Submission.id)
+            .where(Assignment.queue == bindparam("queue"), Submission.author_id == bindparam("author_id"),
+                   waiting(now))
+            .order_by(Submission.queued_at, Submission.id).limit(1))
 
 
 @dataclass(frozen=True)
