@@ -104,6 +104,8 @@ def _render_shared(session: Session, assignment_id: int, page: int, locale: str,
             return None, None
         now = utcnow()
         replies = thread(fresh, assignment, *paging.window(page, paging.THREAD_PAGE))
+        if not replies and page > 1:  # past the end: any number of them, each cheap to render
+            return None, None
         closes = likes_close_at(assignment)
         view = _SharedView(likes=likes.like_counts(fresh, [s.id for s in replies]), liked=set(),
                            likes_open=closes is None or now < closes,
