@@ -90,3 +90,53 @@ def test_pages_past_the_end_of_a_thread_are_not_stored(stack: Stack) -> None:
         assert answer.status_code == 200 and 'id="floor-' not in answer.text
     assert len(SHARED._entries) == stored
     client.close()
+
+
+def _set_text(submission_id: int, text: str) -> None:
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import Submission
+
+    with session_scope() as session:
+        session.execute(update(Submission).where(Submission.id == submission_id).values(text=text))
+
+
+def test_a_reply_cannot_forge_a_slot_even_with_a_marker_it_saw(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared replies carry slots (`<marker>:csrf`) filled per viewer. A reply holding one
+    would get each reader's CSRF token (or like state) filled into its text. Guessing the
+    marker is hopeless; a marker that got out (a log, a debugger, a bug) must not be enough."""
+    from app.web import thread_cache
+
+    seen: list[str] = []
+    real_fragment = thread_cache.fragment
+
+    def recording(*args: Any, **kwargs: Any) -> str:
+        html = real_fragment(*args, **kwargs)
+        seen.append(html)
+        return html
+
+    monkeypatch.setattr(thread_cache, "fragment", recording)
+    slug = make_course(OPEN)
+    (attacker, attacker_id), (reader, _) = _student(stack), _student(stack)
+    [other] = make_users(1)
+    [mine, _] = add_replies(slug, "1", [Reply(attacker_id), Reply(other)])
+    url = f"/courses/{slug}/assignments/1"
+    attacker.get(url)
+    marks = {m for html in seen for m in re.findall("(\x1e[0-9a-f]{24}):", html)}
+    assert marks, "no shared rendering was made"
+    guessed = "\x1e" + "0" * 24
+    forged = " ".join(f"{m}:{name}\x1e" for m in [*marks, guessed] for name in ("csrf", "like-class"))
+    _set_text(mine, f"作业1：FORGED {forged} END")
+
+    for _ in range(2):  # a miss that stores the page, then a hit
+        page = reader.get(url).text
+        token = _csrf(page)
+        assert page.count(token) == page.count(f'name="csrf_token" value="{token}"')
+        text = page[page.index("FORGED"):page.index("END")]
+        assert " liked" not in text and token not in text
+    # and the page is still shared (a forged slot does not make it uncacheable)
+    assert any(mine in {r.id for r in entry.value.replies} for entry in thread_cache.SHARED._entries.values())
+    attacker.close()
+    reader.close()
