@@ -276,3 +276,24 @@ def test_a_draws_commit_racing_a_load_publishes_the_loaded_deadline(postgres: St
         assert draw is not None
         assert draw.deadline == get_assignment(session, slug, "1-1").due_at
     assert _homework(slug)["due"] != before["due"]
+
+
+def test_an_upload_cannot_move_a_running_draws_course_to_another_zone(embedded_client: Any,
+                                                                      embedded: Stack) -> None:
+    """Every time with its offset: nothing moves but the zone, which still places `likes_close`."""
+    from tests.support.staff import post_form, staff_client
+
+    admin = staff_client(embedded_client, embedded, "admin")
+    slug = _course()
+    document = _exported(embedded, slug)
+    draw_id = _commit(slug, admin)
+    before = _homework(slug)
+    homework = document["assignments"][0]
+    homework.update(opens=f"{homework['opens']}+00:00", due=f"{homework['due']}+00:00")
+    document["timezone"] = "Asia/Shanghai"
+    refused = post_form(embedded_client, "/admin/courses", {}, "/admin/courses",
+                        files={"file": ("c.yaml", yaml.safe_dump(document, allow_unicode=True).encode(),
+                                        "application/x-yaml")})
+    assert refused.status_code == 422, refused.text[:800]
+    assert "timezone" in refused.text and f"#{draw_id}" in refused.text
+    assert _homework(slug) == before
