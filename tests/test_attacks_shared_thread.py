@@ -310,3 +310,92 @@ def test_what_one_student_asks_for_never_reaches_anothers_page(stack: Stack) -> 
     assert {key[3] for key in SHARED._entries} <= {"zh_CN", "en"}
     attacker.close()
     victim.close()
+
+
+def test_a_stream_stops_reading_as_its_user_once_their_cookie_is_over(
+        client: TestClient, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Log out (or change the password, or be disabled) while a reply stream is open: every
+    cookie issued before stops working, but the open stream went on rendering new replies as
+    that user, their own sealed answers with text and all, for up to five minutes."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import User
+    from tests.support.feed import listening, settings
+    from tests.support.homework import now, own_queue
+    from tests.test_live_replies import first_event, post, reading
+
+    settings(monkeypatch, live_fallback_seconds="60")
+    slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}}, due=now() + timedelta(days=1))
+    own_queue(slug)
+    name = add_user(stack)
+    me = user_id(name)
+    log_in(client, name)
+
+    def logged_out_elsewhere_then_replied() -> None:
+        with session_scope() as session:
+            session.execute(update(User).where(User.id == me).values(session_version=User.session_version + 1))
+        post(slug, me, ANSWER, "7-1")
+
+    reading(monkeypatch, "new_replies", logged_out_elsewhere_then_replied)
+    listening(client)
+    got = first_event(client, f"/courses/{slug}/assignments/7-1/replies/events?after=0")
+    assert got["keys"] == [1]
+    assert "867041280" not in got["html"][0] and 'data-role="sealed"' in got["html"][0]
+
+
+def test_a_grading_stream_stops_reading_as_its_user_once_their_cookie_is_over(
+        client: TestClient, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for a submission's own stream: the verdict, score and log of a sealed answer
+    went on reaching a browser whose cookie had ended."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from app.db import session_scope
+    from app.live import announce
+    from app.models import Submission, User
+    from app.web import events
+    from tests.support.feed import listening, settings
+    from tests.support.homework import now, own_queue
+    from tests.test_live_replies import post
+
+    settings(monkeypatch, live_fallback_seconds="60")
+    slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}}, due=now() + timedelta(days=1))
+    own_queue(slug)  # it stays queued: nobody grades it but this test
+    name = add_user(stack)
+    me = user_id(name)
+    log_in(client, name)
+    post(slug, me, ANSWER, "7-1")
+    with session_scope() as session:
+        [mine] = session.scalars(select(Submission.id).where(Submission.author_id == me))
+
+    real = events._read
+    calls: list[int] = []
+
+    def read(*args: Any) -> Any:
+        snap = real(*args)
+        calls.append(1)
+        if len(calls) == 1:  # logged out elsewhere, then graded
+            with session_scope() as session:
+                session.execute(update(User).where(User.id == me)
+                                .values(session_version=User.session_version + 1))
+                session.execute(update(Submission).where(Submission.id == mine).values(
+                    status="scored", verdict="accepted", score=1.0, log="SECRET-LOG"))
+            announce([mine])
+        return snap
+
+    monkeypatch.setattr(events, "_read", read)
+    listening(client)
+    snaps = []
+    with client.stream("GET", f"/submissions/{mine}/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                snaps.append(line)
+                if '"final": true' in line:
+                    break
+    assert len(snaps) == 2
+    assert "accepted" not in snaps[-1] and "SECRET-LOG" not in snaps[-1] and '"score": null' in snaps[-1]
+

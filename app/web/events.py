@@ -40,9 +40,13 @@ RUNNING_FOR = lazy("Grading for {seconds} s")
 LOG_TAIL = lazy("End of the log")
 
 
-def _viewer(session: Session, viewer_id: int | None) -> User | None:
+def _viewer(session: Session, viewer_id: int | None, version: object = None) -> User | None:
+    """`version`: the session version the stream's cookie was issued under (a stream's reads
+    stop seeing as its user once they log out, change the password or lose their role)."""
     user = session.get(User, viewer_id) if viewer_id is not None else None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or (version is not None and user.session_version != version):
+        return None
+    return user
 
 
 def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> dict[str, object] | None:
@@ -52,14 +56,15 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
 Snapshot = dict[str, object]
 
 
-def _read(submission_id: int, locale: str, viewer_id: int | None) -> tuple[Snapshot | None, str | None]:
+def _read(submission_id: int, locale: str, viewer_id: int | None,
+          version: object = None) -> tuple[Snapshot | None, str | None]:
     """(what this viewer may see of the submission, the queue it waits in while it is queued)."""
     queue = None
     with get_sessionmaker()() as session:
         s = session.get(Submission, submission_id)
         if s is None:
             return None, None
-        seen = visibility.sight(_viewer(session, viewer_id), s)
+        seen = visibility.sight(_viewer(session, viewer_id, version), s)
         final = s.status in FINAL_STATUSES
         status_key, status_label = chip_of(s.status, visibility.shown_verdict(seen, s))
         snap: dict[str, object] = {
@@ -152,6 +157,7 @@ async def _events(submission_id: int, request: Request, locale: str,
                   viewer_id: int | None) -> AsyncIterator[bytes]:
     """The submission's live state as server-sent events (FastAPI's encoder): a snapshot each
     time it changes, until it is final; `gone` when it no longer exists for this viewer."""
+    version = request.session.get("sv")  # the cookie's, as `stream_viewer` checked it
     last = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_SECONDS
@@ -159,7 +165,7 @@ async def _events(submission_id: int, request: Request, locale: str,
     with FEED.watching(submission_key(submission_id)) as watch:
         while loop.time() < deadline and not await request.is_disconnected():
             watch.mine.clear()  # a change announced while we read wakes the next wait
-            snap, queue = await run_in_threadpool(_read, submission_id, locale, viewer_id)
+            snap, queue = await run_in_threadpool(_read, submission_id, locale, viewer_id, version)
             if snap is None:
                 yield format_sse_event(event="gone", data_str="{}")
                 return
