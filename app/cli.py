@@ -178,15 +178,23 @@ def course() -> None:
 @course.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def course_load(file: Path) -> None:
-    """Create or update a course from its YAML FILE."""
+    """Create or update a course from its YAML FILE. Like the editor, it refuses to change what
+    a running draw depends on (a homework's times, grading, drawn rule); nothing is loaded then."""
     from app.db import session_scope
-    from app.services.courses import load_course, parse_course_file
+    from app.services.course_check import CourseFileError
+    from app.services.course_load import load_file
+    from app.services.courses import parse_course_file
 
     try:
         spec = parse_course_file(file)
         with session_scope() as session:
-            loaded = load_course(session, spec)
+            loaded = load_file(session, spec, None, "cli")
             click.echo(f"course {loaded.slug}: {len(spec.assignments)} homework loaded")
+    except CourseFileError as exc:
+        refused = "\n".join(f"  {p.where}: {p.message}" for p in exc.problems)
+        raise click.ClickException(
+            f"course {spec.slug}: nothing was loaded; the file changes what a running draw depends on "
+            f"(abort the draw publicly first, or wait until it is revealed):\n{refused}") from None
     except CampError as exc:
         _fail(exc)
 

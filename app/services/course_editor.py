@@ -32,6 +32,7 @@ from app.i18n import lazy
 from app.models import Assignment, Course, CourseInstructor, Draw, Role, Submission, User, utcnow
 from app.services.audit import record
 from app.services.course_check import FAIRNESS_KEYS, CourseFileError, Problem, check_course
+from app.services.course_lock import lock_course
 from app.services.courses import CourseSpec, instructor_names, load_course, resolve_time
 from grader.catalog import example_prefix
 
@@ -313,22 +314,13 @@ def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetim
         raise CourseFileError(lazy("The course file is not valid"), problems)
 
 
-def load_upload(session: Session, spec: CourseSpec, actor: User) -> Course:
-    """An admin's course file upload: loaded as `camp course load` would, but like the editor it
-    may not move the times or the drawn rules of a homework whose draw is running."""
-    existing = session.scalar(select(Course).where(Course.slug == spec.slug).with_for_update())
-    if existing is not None:
-        check_draws(session, existing, spec)
-    return load_course(session, spec, actor=actor)
-
-
 def save(session: Session, course: Course, document: dict[str, Any], base_version: str, actor: User) -> Saved:
     """Store a changed document that was based on `base_version`; refuses when the course changed
     since (a concurrent edit), when the document is not valid, or when it changes nothing."""
     require_editor(session, actor, course)
-    # two saves of one course take turns (PostgreSQL; SQLite has one writer anyway), so the
-    # second one sees the first one's version and is refused instead of overwriting it
-    session.execute(select(Course.id).where(Course.id == course.id).with_for_update())
+    # two saves of one course take turns, so the second one sees the first one's version and is
+    # refused instead of overwriting it; a draw's commit takes turns with them too (course_lock)
+    lock_course(session, course.id)
     session.refresh(course)
     before = course_document(session, course)
     if version_of(before) != base_version:

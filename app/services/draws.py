@@ -38,6 +38,7 @@ from app.errors import CampError, Conflict, Forbidden, Invalid, NotFound
 from app.models import Assignment, AuditEntry, Course, Draw, Submission, User, utcnow
 from app.services import notifications
 from app.services.audit import record as audit
+from app.services.course_lock import lock_course
 from app.services.draw_signing import sign_record
 from app.services.entries import (
     EntrySet,
@@ -236,6 +237,13 @@ def _insert(session: Session, assignment: Assignment, actor: User, new: NewDraw,
     return row
 
 
+def _hold_homework(session: Session, assignment: Assignment) -> None:
+    """Take the course lock (app/services/course_lock.py), then read the homework again: the
+    commit publishes the deadline and rule as they are, and a load of the course waits for it."""
+    lock_course(session, assignment.course_id, shared=True)
+    session.refresh(assignment)
+
+
 def commit_draw(
     session: Session,
     assignment: Assignment,
@@ -254,6 +262,7 @@ def commit_draw(
     `replaces_id`: an aborted draw (with a rule of one's choice; see `replace_draw` for the
     same rule, and for a revealed draw whose winners withdrew)."""
     now = (now or utcnow()).replace(microsecond=0)
+    _hold_homework(session, assignment)
     spec = reward_spec(assignment, rule_index, rule)
     replaces = None if replaces_id is None else _replaced(session, replaces_id)[1]
     if rule_index is not None and _may_conflict(replaces):
@@ -291,6 +300,7 @@ def replace_draw(
     now = (now or utcnow()).replace(microsecond=0)
     old, record = _replaced(session, draw_id)
     assignment, _ = _names(session, old)
+    _hold_homework(session, assignment)
     spec = _replacement_spec(old, record, len(withdrawn))
     if old.rule_index is not None and _may_conflict(record):
         _check_no_live_draw(session, assignment, old.rule_index)

@@ -22,7 +22,7 @@ from app.services import audit
 from app.services import draws as draw_service
 from app.services.accounts import reset_password_by_admin, search_users, set_active, set_role
 from app.services.audit import verify_chain
-from app.services.course_editor import load_upload
+from app.services.course_load import load_file
 from app.services.course_upload import CourseFileError, parse_course_bytes
 from app.services.courses import list_courses
 from app.services.entries import parse_reward
@@ -147,8 +147,8 @@ async def upload_course(request: Request, session: SessionDep, admin: AdminUser,
                                                error=translate(locale, "Choose a course file (.yaml) first")))
     try:
         # parsing, the database work and its commit in the thread pool (app/deps.py)
-        course = await committed_in_thread(session, lambda: load_upload(session, parse_course_bytes(data),
-                                                                        admin))
+        course = await committed_in_thread(session, lambda: load_file(session, parse_course_bytes(data),
+                                                                      admin, "upload"))
     except CourseFileError as exc:
         return await run_in_threadpool(partial(_courses_page, request, session, problems=exc.problems,
                                                error=translate(locale, exc.summary), status_code=422))

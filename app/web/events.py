@@ -137,11 +137,12 @@ async def stream_viewer(request: Request) -> int | None:
 @router.get("/submissions/{submission_id}/events", response_model=None)
 async def submission_events(submission_id: int, request: Request) -> EventSourceResponse | JSONResponse:
     locale = get_locale(request)
+    # no database session held open by the stream: the check uses one briefly
+    viewer_id = await stream_viewer(request)
+    # no await between the count and the registration: a burst of opens cannot all pass the cap
     refused = refuse_too_many(request, locale)
     if refused is not None:
         return refused
-    # no database session held open by the stream: the check uses one briefly
-    viewer_id = await stream_viewer(request)
     stream = _events(submission_id, request, locale, viewer_id)
     register(request, stream)
     return EventSourceResponse(stream, headers=STREAM_HEADERS)

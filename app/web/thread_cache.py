@@ -36,26 +36,32 @@ from app.services.submissions import by_ids, thread, thread_length
 from app.templating import fragment
 from app.web.thread import LIKED, NOT_LIKED, LikeState, ThreadView, thread_view
 
-#: a slot in a shared reply, filled per viewer. Random per process and never sent: every
-#: slot is cut out when a reply is stored, so a reply's text cannot forge one
-_MARK = "\x1e" + secrets.token_hex(12)
-_SLOT = re.compile(re.escape(_MARK) + r":([a-z-]+)\x1e")
 
+class _Slots:
+    """Slots in a shared reply, filled per viewer, marked by a random marker drawn afresh for
+    each rendering and never sent: every slot is cut out before a reply is stored. The texts a
+    rendering shows were stored before its marker existed, so none can hold it, not even one
+    written by someone who learnt the marker of an earlier rendering."""
 
-def _slot(name: str) -> Markup:
-    return Markup(f"{_MARK}:{name}\x1e")
+    def __init__(self) -> None:
+        self.mark = "\x1e" + secrets.token_hex(12)
+        self.pattern = re.compile(re.escape(self.mark) + r":([a-z-]+)\x1e")
+
+    def __call__(self, name: str) -> Markup:
+        return Markup(f"{self.mark}:{name}\x1e")
 
 
 #: whoever reads the shared page: a student, the author of none of its replies (ids start at 1)
 STRANGER = Viewer(id=0, name="", role="student", locale=None)
-_LIKE_SLOTS = LikeState(_slot("like-action"), _slot("like-class"), _slot("like-pressed"))
 
 
 class _SharedView(ThreadView):
     """The thread's data as every student sees it; whether *they* liked a reply is a slot."""
 
+    like_slots: LikeState
+
     def like_state(self, submission_id: int) -> LikeState:
-        return _LIKE_SLOTS
+        return self.like_slots
 
 
 @dataclass(frozen=True)
@@ -104,18 +110,22 @@ def _render_shared(session: Session, assignment_id: int, page: int, locale: str,
             return None, None
         now = utcnow()
         replies = thread(fresh, assignment, *paging.window(page, paging.THREAD_PAGE))
+        if not replies and page > 1:  # past the end: any number of them, each cheap to render
+            return None, None
         closes = likes_close_at(assignment)
         view = _SharedView(likes=likes.like_counts(fresh, [s.id for s in replies]), liked=set(),
                            likes_open=closes is None or now < closes,
                            editable=not assignment.is_late(now), quota=None)
+        slot = _Slots()
+        view.like_slots = LikeState(slot("like-action"), slot("like-class"), slot("like-pressed"))
         context: dict[str, Any] = {
-            "user": STRANGER, "csrf_token": _slot("csrf"), "locale": locale, "page": page,
+            "user": STRANGER, "csrf_token": slot("csrf"), "locale": locale, "page": page,
             "timezone": assignment.course.timezone, "site_timezone": site_timezone,
             "assignment": assignment, "course": assignment.course, "view": view}
         shared = []
         for s in replies:
-            pieces = tuple(_SLOT.split(fragment("_reply.html", context, s=s)))
-            if any(_MARK in piece for piece in pieces[::2]):  # a slot it cannot fill: never store it
+            pieces = tuple(slot.pattern.split(fragment("_reply.html", context, s=s)))
+            if any(slot.mark in piece for piece in pieces[::2]):  # a slot it cannot fill: never store it
                 return None, None
             shared.append(SharedReply(s.id, s.author_id, pieces))
         ends = next_boundary(now, assignment.opens_at, assignment.due_at, closes)

@@ -90,13 +90,14 @@ Poll = Callable[[int, int | None, dict[str, Any]], "Pushed | None"]
 
 async def _open(request: Request, poll: Poll, key: str, after: int) -> EventSourceResponse | JSONResponse:
     """`poll` reads what is new after a floor; `key` is what a new reply announces (app/live.py)."""
+    viewer_id = await events.stream_viewer(request)
+    # no await between the count and the registration: a burst of opens cannot all pass the cap
     refused = events.refuse_too_many(request, get_locale(request))
     if refused is not None:
         return refused
     resumed = request.headers.get("last-event-id", "")
     if (last := small_int(resumed)) is not None:
         after = max(after, last)
-    viewer_id = await events.stream_viewer(request)
     stream = _stream(request, poll, key, after, viewer_id, base_context(request))
     events.register(request, stream)
     return EventSourceResponse(stream, headers=events.STREAM_HEADERS)
