@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import Table, case, literal
+from sqlalchemy import Table, bindparam, case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,23 +52,31 @@ class Counted:
 
 def count_reply(session: Session, author_id: int, now: datetime) -> Counted:
     """One more reply in the account's minute and hour (a window that ended starts again at 1)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = cast(Table, ReplyRate.__table__)
-    at = literal(now, UTCDateTime())
+    statement = _upsert(session.get_bind().dialect.name)
+    row = session.execute(statement, {"author": author_id, "now": now, "minute_ago": now - MINUTE,
+                                      "hour_ago": now - HOUR}).one()
+    return Counted(*row)
 
-    def window(start: str, count: str, length: timedelta) -> dict[str, object]:
-        ended = table.c[start] <= now - length
+
+@lru_cache(maxsize=2)
+def _upsert(dialect: str) -> Any:
+    """`count_reply`'s statement, built once per dialect (every reply runs it)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, ReplyRate.__table__)
+    at = bindparam("now", type_=UTCDateTime())
+
+    def window(start: str, count: str, ago: str) -> dict[str, object]:
+        ended = table.c[start] <= bindparam(ago, type_=UTCDateTime())
         return {count: case((ended, 1), else_=table.c[count] + 1),
                 start: case((ended, at), else_=table.c[start])}
 
-    first = insert(table).values(user_id=author_id, minute_start=now, minute_count=1,
-                                 hour_start=now, hour_count=1)
-    upsert = first.on_conflict_do_update(
+    first = insert(table).values(user_id=bindparam("author"), minute_start=at, minute_count=1,
+                                 hour_start=at, hour_count=1)
+    return first.on_conflict_do_update(
         index_elements=[table.c.user_id],
-        set_={**window("minute_start", "minute_count", MINUTE), **window("hour_start", "hour_count", HOUR)},
+        set_={**window("minute_start", "minute_count", "minute_ago"),
+              **window("hour_start", "hour_count", "hour_ago")},
     ).returning(table.c.minute_start, table.c.minute_count, table.c.hour_start, table.c.hour_count)
-    row = session.execute(upsert).one()
-    return Counted(*row)
 
 
 def refusal(counted: Counted, per_minute: int, per_hour: int, now: datetime) -> PostingTooFast | None:
