@@ -241,6 +241,30 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+CPU_PARTS = ("web", "worker", "postgres")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by the machine's PostgreSQL server processes."""
+    total = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(groups: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of one system's web and worker process groups, and of PostgreSQL."""
+    return {"web": sum(group_cpu_seconds(g) for g in groups["web"]),
+            "worker": sum(group_cpu_seconds(g) for g in groups["worker"]),
+            "postgres": postgres_cpu_seconds()}
+
+
 def pct(values: list[float], p: float) -> str:
     if not values:
         return "–"
@@ -278,6 +302,7 @@ def open_loop_main(args: argparse.Namespace) -> None:
     load_avg = os.getloadavg()
     lines: list[str] = []
     summary: list[str] = []
+    cpu_rows: list[str] = []
     for web in webs:
         work = Path(tempfile.mkdtemp(prefix="camp-open-"))
         with ExitStack() as stack:
@@ -291,24 +316,32 @@ def open_loop_main(args: argparse.Namespace) -> None:
             camp(env, "db", "upgrade")
             camp(env, "course", "load", str(ROOT / "courses" / "dl-bootcamp.yaml"))
             tokens = student_tokens(env, args.students)
-            for i in range(args.workers):
-                argv = [sys.executable, "-m", "app.cli", "worker", "-Q", "cpu", "-c", "1",
-                        "--hostname", f"load{i}@%h"]
-                stack.enter_context(process(argv, env, work / f"worker-{i}.log"))
             port, bare_port = free_port(), free_port()
-            stack.enter_context(process([sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port",
-                                         str(port), "--workers", str(web)], env, work / "web.log"))
             bare_env = {**env, "BARE_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
                         "BARE_BROKER_URL": broker}
             make_table = "from bench.bare_pipeline import create_table; create_table()"
             subprocess.run([sys.executable, "-c", make_table], cwd=ROOT, env=bare_env, check=True)
-            stack.enter_context(process([sys.executable, "-m", "uvicorn", "bench.bare_pipeline:app", "--port",
-                                         str(bare_port), "--workers", str(web), "--log-level", "warning",
-                                         "--no-access-log"], bare_env, work / "bare-web.log"))
-            stack.enter_context(process([sys.executable, "-m", "celery", "-A",
-                                         "bench.bare_pipeline:celery_app", "worker", "-Q", "bare", "-c",
-                                         str(args.workers), "--loglevel", "WARNING", "--without-gossip",
-                                         "--without-mingle"], bare_env, work / "bare-worker.log"))
+            camp_web = [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port),
+                        "--workers", str(web)]
+            bare_web = [sys.executable, "-m", "uvicorn", "bench.bare_pipeline:app", "--port", str(bare_port),
+                        "--workers", str(web), "--log-level", "warning", "--no-access-log"]
+            bare_worker = [sys.executable, "-m", "celery", "-A", "bench.bare_pipeline:celery_app", "worker",
+                           "-Q", "bare", "-c", str(args.workers), "--loglevel", "WARNING", "--without-gossip",
+                           "--without-mingle"]
+            # each system's process groups, by part: their CPU is counted per stage
+            groups: dict[str, dict[str, list[int]]] = {
+                "Camp": {
+                    "web": [stack.enter_context(process(camp_web, env, work / "web.log")).pid],
+                    "worker": [stack.enter_context(process(
+                        [sys.executable, "-m", "app.cli", "worker", "-Q", "cpu", "-c", "1", "--hostname",
+                         f"load{i}@%h"], env, work / f"worker-{i}.log")).pid for i in range(args.workers)],
+                },
+                "bare pipeline": {
+                    "web": [stack.enter_context(process(bare_web, bare_env, work / "bare-web.log")).pid],
+                    "worker": [stack.enter_context(process(bare_worker, bare_env,
+                                                           work / "bare-worker.log")).pid],
+                },
+            }
             base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
             wait_up(base + "/healthz")
             wait_up(bare + "/docs")
@@ -332,7 +365,13 @@ def open_loop_main(args: argparse.Namespace) -> None:
             stages: list[Stage] = []
             for rate in rates:
                 for target in targets:
+                    before = cpu_split(groups[target.name])
                     stage = run_stage(target, rate, args.stage_seconds, args.generators, db_url)
+                    used = {k: v - before[k] for k, v in cpu_split(groups[target.name]).items()}
+                    graded = max(1, len(stage.verdicts))
+                    cpu_rows.append(f"| {web} | {target.name} | {rate:g} | "
+                                    + " | ".join(f"{used[k] / graded * 1000:.1f}" for k in CPU_PARTS)
+                                    + f" | {sum(used.values()) / graded * 1000:.1f} |")
                     stages.append(stage)
                     ok = holds(stage)
                     if ok:
@@ -374,6 +413,12 @@ def open_loop_main(args: argparse.Namespace) -> None:
     print("\n".join(lines))
     print()
     print("\n".join(summary))
+    print("\nCPU milliseconds per graded reply, by part (the whole stage, including its drain; PostgreSQL is"
+          " every postgres process of the machine, shared by the systems but used by one stage at a time):\n")
+    parts = " | ".join(f"{k} ms" for k in CPU_PARTS)
+    print(f"| web processes | system | target /s | {parts} | total ms |")
+    print("|---:|---|---:|" + "---:|" * (len(CPU_PARTS) + 1))
+    print("\n".join(cpu_rows))
 
 
 def main() -> None:

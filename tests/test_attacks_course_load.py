@@ -103,15 +103,18 @@ def test_the_command_line_cannot_change_what_a_committed_draw_depends_on(stack: 
         "rewards[0] ": lambda h, d: h.update(rewards=[{"kind": "lottery", "k": 1, "text": "抽1人"}, dict(RULE)]),
         # the course's zone moves every time written without one
         "due  ": lambda h, d: d.update(timezone="Asia/Shanghai"),
+        # and, with every time given with its offset, still `likes_close` and the daily limit's days
+        "timezone": lambda h, d: (d.update(timezone="Asia/Shanghai"),
+                                  h.update(opens=f"{h['opens']}+00:00", due=f"{h['due']}+00:00")),
     }
     for field, attack in attacks.items():
         document = yaml.safe_load(yaml.safe_dump(original))
         attack(document["assignments"][0], document)
         result = _load(stack, tmp_path, document)
         assert result.returncode != 0, field
-        assert f"assignments[0] (1-1).{field.strip()}: Draw #{draw_id}" in result.stderr \
-            or f"assignments[0] (1-1).{field.strip()}: Reward rule 0 of homework 1-1 has draw #{draw_id}" \
-            in result.stderr, (field, result.stderr)
+        where = "timezone" if field == "timezone" else f"assignments[0] (1-1).{field.strip()}"
+        assert f"{where}: Draw #{draw_id}" in result.stderr \
+            or f"{where}: Reward rule 0 of homework 1-1 has draw #{draw_id}" in result.stderr, (field, result.stderr)
         assert "nothing was loaded" in result.stderr
         assert _homework(slug) == before, field
 
@@ -273,3 +276,24 @@ def test_a_draws_commit_racing_a_load_publishes_the_loaded_deadline(postgres: St
         assert draw is not None
         assert draw.deadline == get_assignment(session, slug, "1-1").due_at
     assert _homework(slug)["due"] != before["due"]
+
+
+def test_an_upload_cannot_move_a_running_draws_course_to_another_zone(embedded_client: Any,
+                                                                      embedded: Stack) -> None:
+    """Every time with its offset: nothing moves but the zone, which still places `likes_close`."""
+    from tests.support.staff import post_form, staff_client
+
+    admin = staff_client(embedded_client, embedded, "admin")
+    slug = _course()
+    document = _exported(embedded, slug)
+    draw_id = _commit(slug, admin)
+    before = _homework(slug)
+    homework = document["assignments"][0]
+    homework.update(opens=f"{homework['opens']}+00:00", due=f"{homework['due']}+00:00")
+    document["timezone"] = "Asia/Shanghai"
+    refused = post_form(embedded_client, "/admin/courses", {}, "/admin/courses",
+                        files={"file": ("c.yaml", yaml.safe_dump(document, allow_unicode=True).encode(),
+                                        "application/x-yaml")})
+    assert refused.status_code == 422, refused.text[:800]
+    assert "timezone" in refused.text and f"#{draw_id}" in refused.text
+    assert _homework(slug) == before

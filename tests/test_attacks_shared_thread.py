@@ -140,3 +140,173 @@ def test_a_reply_cannot_forge_a_slot_even_with_a_marker_it_saw(
     assert any(mine in {r.id for r in entry.value.replies} for entry in thread_cache.SHARED._entries.values())
     attacker.close()
     reader.close()
+
+
+SPLIT = {"public_score": 0.5, "private_score": 0.25}
+
+
+def _hits() -> int:
+    from app.web.thread_cache import SHARED
+
+    return SHARED.hits
+
+
+def _logged_in(name: str) -> TestClient:
+    client = make_client()
+    log_in(client, name)
+    return client
+
+
+def _set_instructors(slug: str, names: list[str]) -> None:
+    from app.db import session_scope
+    from app.services.courses import get_course, set_instructors
+
+    with session_scope() as session:
+        set_instructors(session, get_course(session, slug), names)
+
+
+def _others_private_parts(slug: str) -> tuple[int, int]:
+    """A reply with a private split, a staff log, a review and an edit history; a staff-hidden
+    reply. Their authors are other people."""
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import Submission, SubmissionEdit, utcnow
+
+    a, b = make_users(2)
+    split, hidden = add_replies(slug, "1", [Reply(a, score=0.25, detail=SPLIT), Reply(b, hidden=True)])
+    with session_scope() as session:
+        session.execute(update(Submission).where(Submission.id == split).values(
+            staff_log="STAFF-LOG", reviewed_at=utcnow(), review_score=88.5, review_comment="REVIEW-NOTE"))
+        session.execute(update(Submission).where(Submission.id == hidden).values(
+            hidden_by="staff", text="作业1：HIDDEN-TEXT"))
+        session.add(SubmissionEdit(submission_id=split, editor_id=a, text="作业1：OLD-VERSION"))
+    return split, hidden
+
+
+STAFF_ONLY = ("HIDDEN-TEXT", "STAFF-LOG", "REVIEW-NOTE", "OLD-VERSION", "/hide", "/reviews", "88.5")
+
+
+def test_instructors_of_other_courses_share_the_students_page_and_its_staff_do_not(stack: Stack) -> None:
+    """An instructor a course does not name reads it as a student, from the shared page; one it
+    names (also one named while the page is held, or one taken off the list) never gets the
+    student's page, nor a student the staff's."""
+    owner, outsider = add_user(stack, "instructor"), add_user(stack, "instructor")
+    slug = make_course(OPEN)
+    _set_instructors(slug, [owner])
+    _others_private_parts(slug)
+    url = f"/courses/{slug}/assignments/1"
+    student, _ = _student(stack)
+    teacher, stranger = _logged_in(owner), _logged_in(outsider)
+
+    for _ in range(5):  # a commit from elsewhere in between makes a miss: try again
+        student.get(url)
+        hits = _hits()
+        page = stranger.get(url).text
+        if _hits() > hits:
+            break
+    assert _hits() > hits, "the outsider was never served the shared page"
+    for secret in STAFF_ONLY:
+        assert secret not in page, secret
+    assert "0.25" not in page and "0.5" in page  # the public value only, before the deadline
+
+    hits = _hits()
+    own = teacher.get(url).text
+    assert _hits() == hits  # the course's staff get a page of their own
+    for secret in STAFF_ONLY:
+        assert secret in own, secret
+
+    # the outsider becomes staff of this course while the student's page is held, the owner stops
+    student.get(url)
+    _set_instructors(slug, [outsider])
+    student.get(url)
+    assert "HIDDEN-TEXT" in stranger.get(url).text
+    page = teacher.get(url).text
+    for secret in STAFF_ONLY:
+        assert secret not in page, secret
+    for client in (student, teacher, stranger):
+        client.close()
+
+
+SEALED = {"code": "7-1", "grading": {"kind": "reply_format", "answers": "sealed_until_deadline"}}
+ANSWER = "作业7-1：乘法867041280,加法867041280"
+
+
+def test_sealed_answers_open_at_the_deadline_not_before_and_not_after(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared page of a sealed homework, held just before the deadline, and read again just
+    after it with no commit in between: the answers show then, not a second earlier."""
+    from datetime import timedelta
+
+    from app import models
+    from app.services import page_cache, visibility
+    from app.web import pages, thread, thread_cache
+    from tests.support.homework import now
+
+    offset = [timedelta(0)]
+
+    def clock() -> Any:
+        return models.utcnow() + offset[0]
+
+    for module in (page_cache, visibility, pages, thread, thread_cache):
+        monkeypatch.setattr(module, "utcnow", clock)
+    due = now() + timedelta(hours=1)
+    slug = make_course(SEALED, due=due)
+    [other] = make_users(1)
+    [answer] = add_replies(slug, "7-1", [Reply(other)])
+    _set_text(answer, ANSWER)
+    reader, _ = _student(stack)
+    url = f"/courses/{slug}/assignments/7-1"
+
+    offset[0] = due - models.utcnow() - timedelta(seconds=2)
+    for _ in range(3):
+        page = reader.get(url).text
+        assert "867041280" not in page and 'data-role="sealed"' in page
+    offset[0] = due - models.utcnow() + timedelta(seconds=1)
+    page = reader.get(url).text
+    assert "867041280" in page and 'data-role="sealed"' not in page
+    reader.close()
+
+
+def _rename(user_id_: int, name: str) -> None:
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import User
+
+    with session_scope() as session:
+        session.execute(update(User).where(User.id == user_id_).values(name=name))
+
+
+def test_what_one_student_asks_for_never_reaches_anothers_page(stack: Stack) -> None:
+    """Query parameters (`lang`, `quote`, `posted`, `page`), a junk language cookie, HEAD, and
+    markup in names: the shared page takes none of them from the request that stored it, and
+    the per-viewer fill escapes what it puts in."""
+    from app.web.thread_cache import SHARED
+
+    slug = make_course(OPEN)
+    (attacker, attacker_id), (victim, _) = _student(stack), _student(stack)
+    [other] = make_users(1)
+    first, second = add_replies(slug, "1", [Reply(other), Reply(attacker_id)])
+    _set_text(first, "作业1：QUOTED-TEXT")
+    _rename(other, "<img src=x onerror=alert(1)>")
+    _rename(attacker_id, '"><svg onload=alert(2)>')
+    url = f"/courses/{slug}/assignments/1"
+
+    attacker.cookies.set("camp_lang", "xx<script>")
+    assert attacker.head(url).status_code < 500  # 405: pages answer GET only
+    for params in ({"lang": "en"}, {"lang": "de"}, {"quote": 1, "posted": f"{first},{second}"},
+                   {"lang": "en", "quote": 1, "page": 1}):
+        assert attacker.get(url, params=params).status_code == 200
+    assert attacker.get(url, params={"quote": 1}).text.count("QUOTED-TEXT") == 2  # the thread, the box
+
+    page = victim.get(url).text
+    assert '<html lang="zh-CN">' in page
+    assert page.count("QUOTED-TEXT") == 1  # in the thread, not in the victim's reply box
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<svg" not in page and "&lt;svg onload=alert(2)&gt;" in page
+    assert f'/submissions/{second}/like"' in page  # the attacker's reply is someone else's here
+    assert '<div class="notice" role="status">' not in page  # no "your reply was posted"
+    assert {key[3] for key in SHARED._entries} <= {"zh_CN", "en"}
+    attacker.close()
+    victim.close()

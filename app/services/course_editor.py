@@ -257,6 +257,8 @@ TIMES_LOCKED = lazy("Draw #{draw} of homework {code} is not revealed yet: its ti
                     "until the draw is revealed or aborted")
 GRADING_LOCKED = lazy("Draw #{draw} of homework {code} is not revealed yet: how its replies are "
                       "graded and which count cannot change until the draw is revealed or aborted")
+ZONE_LOCKED = lazy("Draw #{draw} of homework {code} is not revealed yet: the course's time zone "
+                   "cannot change until the draw is revealed or aborted")
 
 
 def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetime | None = None) -> None:
@@ -264,10 +266,11 @@ def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetim
 
     A draw publishes its homework's deadline and rule when it is committed, but its entries are
     collected from the homework's times when it freezes: moving `opens`/`due` (or the course's
-    time zone), how the homework is graded (its grading settings, reply format, late policy)
-    between commit and reveal would change who enters. A draw names its rule by
-    position: changing, moving or removing a rule that has a draw (not aborted) would let the
-    same prize be drawn again, or show a rule other than the one drawn."""
+    time zone, which places them, `likes_close` and the daily limit's days), or changing how the
+    homework is graded (its grading settings, reply format, late policy) between commit and
+    reveal would change who enters. A draw names its rule by position: changing, moving or
+    removing a rule that has a draw (not aborted) would let the same prize be drawn again, or
+    show a rule other than the one drawn."""
     now = now or utcnow()
     rows = session.execute(
         select(Draw.id, Draw.status, Draw.rule_index, Assignment.code)
@@ -281,6 +284,11 @@ def check_draws(session: Session, course: Course, spec: CourseSpec, now: datetim
     zone = ZoneInfo(spec.timezone or get_settings().default_timezone)
     position = {item.code: (index, item) for index, item in enumerate(spec.assignments)}
     problems: list[Problem] = []
+    running = [(draw_id, code) for draw_id, status, _, code in rows if status in OPEN_DRAWS]
+    if running and zone.key != course.timezone:
+        # the zone places more than opens/due: `likes_close` and the daily code limit's days are
+        # read in it, so a new zone shifts them even when every time in the file has an offset
+        problems.append(Problem("timezone", ZONE_LOCKED, {"draw": running[0][0], "code": running[0][1]}))
     seen: set[tuple[str, str]] = set()
     for draw_id, status, rule_index, code in rows:
         if code not in position or code not in stored:
