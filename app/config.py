@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(default=15, ge=1)
     #: new accounts from one address per hour
     registrations_per_address_per_hour: int = Field(default=10, ge=2)
+    # Reply rate per account (app/services/reply_rate.py); the course's staff are exempt.
+    #: replies (and course-thread posts) one account may post in a minute, and in an hour
+    replies_per_minute: int = Field(default=10, ge=1)
+    replies_per_hour: int = Field(default=100, ge=1)
     #: argon2id cost of a new password hash: passes and memory (KiB); the defaults are argon2-cffi's
     #: (RFC 9106's low-memory choice). A hash keeps its own cost, so changing these affects new
     #: hashes only. The test suite lowers them: it makes thousands of accounts.

@@ -12,6 +12,8 @@ class CampError(Exception):
 
     status_code = 400
     code = "bad_request"
+    #: seconds after which the same request may succeed (sent as Retry-After), when known
+    retry_after: int | None = None
 
     def __init__(self, message: str, **params: Any) -> None:
         super().__init__(message)
@@ -59,3 +61,12 @@ class Invalid(CampError):
     status_code = 422
     code = "invalid"
 
+
+def error_headers(error: CampError) -> dict[str, str]:
+    """The headers an error's answer carries, as a page or as JSON."""
+    headers = {}
+    if error.status_code == 401:
+        headers["www-authenticate"] = "Bearer"
+    if error.retry_after is not None:
+        headers["retry-after"] = str(error.retry_after)
+    return headers

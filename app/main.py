@@ -19,7 +19,7 @@ from app.admission import AdmissionMiddleware
 from app.body_reader import BodyBudget, BodyReaderMiddleware
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.deps import get_locale
-from app.errors import CampError
+from app.errors import CampError, error_headers
 from app.i18n import lazy, translate
 from app.middleware import BodyLimitMiddleware, CsrfSeedMiddleware, SecurityHeadersMiddleware
 from app.oversized_form import FORM_ROOM_BYTES
@@ -105,8 +105,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def camp_error(request: Request, exc: CampError) -> Response:
         message = translate(get_locale(request), exc.message, **exc.params)
         response = error_response(request, exc.status_code, exc.code, message)
-        if exc.status_code == 401:
-            response.headers["www-authenticate"] = "Bearer"
+        response.headers.update(error_headers(exc))
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -105,6 +105,8 @@ def run_layout(name: str, worker_args: list[str], args: argparse.Namespace, samp
         with ExitStack() as stack:
             db = stack.enter_context(database())
             env = camp_env(db, redis_server(stack, work), work)
+            # one token posts every cheap sample, back to back: lift the per-account reply rate
+            env.update(CAMP_REPLIES_PER_MINUTE="100000", CAMP_REPLIES_PER_HOUR="100000")
             camp(env, "db", "upgrade")
             camp(env, "course", "load", str(ROOT / "courses" / "dl-bootcamp.yaml"))
             backlog_students = -(-args.backlog // DAILY_CODE_LIMIT)

@@ -18,7 +18,7 @@ from app.models.submissions import (
     Submission,
 )
 from app.models.thread import CoursePost, SubmissionEdit
-from app.models.users import ApiToken, AuthThrottle, Role, User
+from app.models.users import ApiToken, AuthThrottle, ReplyRate, Role, User
 from app.models.workers import WorkerHeartbeat
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "NotificationPrefs",
     "PageVersion",
     "PrizeClaim",
+    "ReplyRate",
     "Role",
     "SignUp",
     "SimilarPair",

@@ -15,7 +15,8 @@ from app.models.base import Base
 
 #: tables whose writes do not change any page (no trigger)
 UNTRACKED_TABLES = frozenset({"api_tokens", "worker_heartbeats", "page_versions", "auth_throttle",
-                            "notifications", "notification_prefs", "prize_claims"})
+                            "notifications", "notification_prefs", "prize_claims",
+                              "reply_rates"})
 
 
 class PageVersion(Base):

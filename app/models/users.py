@@ -88,3 +88,16 @@ class AuthThrottle(Base):
     window_start: Mapped[datetime] = mapped_column(default=utcnow)
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
+
+
+class ReplyRate(Base):
+    """Each account's replies in its current minute and hour (app/services/reply_rate.py): one row
+    per account, moved by one upsert per reply, so every web process counts the same replies."""
+
+    __tablename__ = "reply_rates"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    minute_start: Mapped[datetime]
+    minute_count: Mapped[int]
+    hour_start: Mapped[datetime]
+    hour_count: Mapped[int]

@@ -24,6 +24,7 @@ from app.live import announce_after_commit
 from app.models import Assignment, Course, CoursePost, Submission, User, utcnow
 from app.services.homework_settings import grades_code
 from app.services.limits import CodeQuota, code_quota
+from app.services.reply_rate import check_reply_rate
 from app.services.reply_routing import FileRef, Part, Routing, assign_files, split_reply
 from app.services.submissions import clean_text, submit
 from app.services.uploads import CODE_SUFFIXES, CheckedFile, clean_filename
@@ -99,7 +100,8 @@ def post_reply(session: Session, course: Course, author: User, text: str | None,
     """File every part; on the course thread (`default` None) also keep a `CoursePost`.
 
     Floors are taken in homework-id order, so two replies naming the same homework in a
-    different order cannot deadlock on PostgreSQL's row locks.
+    different order cannot deadlock on PostgreSQL's row locks; the author's reply-rate row is
+    locked before any of them (`reply_rate`), so the order is the same for every reply.
     """
     now = now or utcnow()
     text = clean_text(text)
@@ -108,6 +110,8 @@ def post_reply(session: Session, course: Course, author: User, text: str | None,
     plan = plan_reply(course, text, [FileRef(f.filename, f.kind) for f in files], default)
     if files and not plan.parts:
         raise Invalid("Files go with a homework: start the reply with a homework prefix like 作业6-2：")
+    # before any floor or row: a refused reply takes nothing (and the per-account lock comes first)
+    check_reply_rate(session, course, author, now)
     post = None
     if default is None:
         post = CoursePost(course_id=course.id, author_id=author.id, text=plan.routing.unrouted,

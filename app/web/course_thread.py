@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import oversized_form, paging
 from app.deps import CsrfChecked, CurrentUser, SessionDep, committed_in_thread, get_locale
-from app.errors import CampError
+from app.errors import CampError, error_headers
 from app.models import Course, utcnow
 from app.reply_schemas import reply_out
 from app.services import edits
@@ -91,9 +91,11 @@ async def post_course_reply(
         return await committed_in_thread(session, partial(file, checked))
     except CampError as exc:
         await run_in_threadpool(session.rollback)
-        return await run_in_threadpool(partial(render_course, request, session, course,
-                                               error=error_text(request, exc), draft=text,
-                                               status_code=exc.status_code))
+        shown = await run_in_threadpool(partial(render_course, request, session, course,
+                                                error=error_text(request, exc), draft=text,
+                                                status_code=exc.status_code))
+        shown.headers.update(error_headers(exc))  # Retry-After for a reply posted too fast
+        return shown
 
 
 def _preview(request: Request, session: Session, course: Course, user: CurrentUser, text: str,

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from app import oversized_form, paging
 from app.config import PROJECT_ROOT
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, committed_in_thread, get_locale
-from app.errors import CampError
+from app.errors import CampError, error_headers
 from app.models import Assignment, Submission, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
@@ -148,9 +148,11 @@ async def post_reply(
         return await committed_in_thread(session, partial(file, checked))
     except CampError as exc:
         # the page renders every reply's Markdown: in the thread pool, not on the event loop
-        return await run_in_threadpool(partial(_assignment_view, request, session, assignment,
-                                               error=error_text(request, exc), text=text,
-                                               status_code=exc.status_code))
+        shown = await run_in_threadpool(partial(_assignment_view, request, session, assignment,
+                                                error=error_text(request, exc), text=text,
+                                                status_code=exc.status_code))
+        shown.headers.update(error_headers(exc))  # Retry-After for a reply posted too fast
+        return shown
 
 
 @router.get("/me/submissions")

@@ -26,7 +26,8 @@ depends_on: str | Sequence[str] | None = None
 UNTRACKED = ("api_tokens", "worker_heartbeats", "page_versions", "alembic_version",
              "auth_throttle",  # created later (0009), named here for the test
              # created later (0015_notifications): not page content either
-             "notifications", "notification_prefs", "prize_claims")
+             "notifications", "notification_prefs", "prize_claims",
+             "reply_rates")  # created later (0017_reply_rates): counts, not content
 
 BUMP = """
 CREATE OR REPLACE FUNCTION camp_bump_page_version() RETURNS trigger LANGUAGE plpgsql AS $$

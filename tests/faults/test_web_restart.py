@@ -25,7 +25,9 @@ from tests.support.homework import make_course
 from tests.support.stacks import wait_for
 
 CLIENTS = 30
-SETTINGS = {"CAMP_SWEEP_INTERVAL_SECONDS": "1", "CAMP_SWEEP_STALE_QUEUED_SECONDS": "3"}
+SETTINGS = {"CAMP_SWEEP_INTERVAL_SECONDS": "1", "CAMP_SWEEP_STALE_QUEUED_SECONDS": "3",
+            # each client posts as fast as it can for ten seconds: a load generator, not a student
+            "CAMP_REPLIES_PER_MINUTE": "100000", "CAMP_REPLIES_PER_HOUR": "100000"}
 
 
 async def burst(url: str, students: list[dict[str, str]], stop: asyncio.Event,
