@@ -399,3 +399,48 @@ def test_a_grading_stream_stops_reading_as_its_user_once_their_cookie_is_over(
     assert len(snaps) == 2
     assert "accepted" not in snaps[-1] and "SECRET-LOG" not in snaps[-1] and '"score": null' in snaps[-1]
 
+
+
+def test_a_student_behind_the_campus_address_cannot_take_everyones_live_streams(
+        embedded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every homework page opens a reply stream, and the cap counted per address: one student
+    behind a campus NAT holding six streams (six tabs, or a script) left the rest of the campus
+    with none. Logged-in readers count per account (as searches do); anonymous ones per address."""
+    from app.config import get_settings
+    from app.web import events, thread_events
+
+    async def viewer_of(request: Request) -> int | None:
+        return request.session.get("user_id")
+
+    monkeypatch.setattr(events, "stream_viewer", viewer_of)
+    campus, cap = "192.0.2.77", get_settings().streams_per_client
+
+    def poll(after: int, reader: Any, base: dict[str, Any]) -> None:
+        return None
+
+    async def open_as(user: int | None) -> int:
+        request = _stream_request(campus)
+        request.scope["session"]["user_id"] = user
+        answer = await thread_events._open(request, poll, "h:999999", 0)
+        kept.append(answer)
+        return answer.status_code
+
+    kept: list[Any] = []
+
+    async def scenario() -> None:
+        assert [await open_as(1001) for _ in range(cap)] == [200] * cap
+        assert await open_as(1001) == 429  # the hostile student's own places are used up
+        assert await open_as(1002) == 200  # a classmate on the same address still gets one
+        grading = await events.submission_events(999999, _with_user(campus, 1003))
+        kept.append(grading)
+        assert grading.status_code == 200  # the grading streams count the same way
+        assert [await open_as(None) for _ in range(cap)] == [200] * cap
+        assert await open_as(None) == 429  # anonymous readers share the address's places
+
+    asyncio.run(scenario())
+
+
+def _with_user(address: str, user: int) -> Request:
+    request = _stream_request(address)
+    request.scope["session"]["user_id"] = user
+    return request

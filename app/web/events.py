@@ -26,6 +26,7 @@ from app.deps import get_locale
 from app.i18n import chip_of, lazy, translate
 from app.live import FEED, submission_key
 from app.models import FINAL_STATUSES, Submission, User
+from app.search_gate import request_key
 from app.services import visibility
 from app.services.grading_order import queue_place, running_since
 
@@ -114,24 +115,26 @@ def _cookie_viewer(user_id: object, version: object) -> int | None:
 _open_streams: defaultdict[str, WeakSet[AsyncIterator[bytes]]] = defaultdict(WeakSet)
 
 
-def refuse_too_many(request: Request, locale: str) -> JSONResponse | None:
-    """429 when this address has `streams_per_client` live streams open (of any kind)."""
-    if len(_open_streams.get(client_of(request), ())) < get_settings().streams_per_client:
+def refuse_too_many(request: Request, locale: str, viewer_id: int | None) -> JSONResponse | None:
+    """429 when this client has `streams_per_client` live streams open (of any kind)."""
+    if len(_open_streams.get(client_of(request, viewer_id), ())) < get_settings().streams_per_client:
         return None
     text = translate(locale, "Too many live views open from your address; close some tabs")
     return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
                         headers={"retry-after": str(MAX_STREAM_SECONDS // 10)})
 
 
-def client_of(request: Request) -> str:
-    return request.client.host if request.client else "?"
+def client_of(request: Request, viewer_id: int | None) -> str:
+    """Whose places a stream takes: its account's, else its address's (every homework page
+    opens one, and a campus behind one NAT address is many readers)."""
+    return request_key(request, viewer_id)
 
 
-def register(request: Request, stream: AsyncIterator[bytes]) -> None:
-    """Count an open stream against its address until it ends."""
+def register(request: Request, stream: AsyncIterator[bytes], viewer_id: int | None) -> None:
+    """Count an open stream against its client until it ends."""
     for gone in [k for k, streams in _open_streams.items() if not streams]:
-        del _open_streams[gone]  # addresses whose streams all ended
-    _open_streams[client_of(request)].add(stream)
+        del _open_streams[gone]  # clients whose streams all ended
+    _open_streams[client_of(request, viewer_id)].add(stream)
 
 
 async def stream_viewer(request: Request) -> int | None:
@@ -145,11 +148,11 @@ async def submission_events(submission_id: int, request: Request) -> EventSource
     # no database session held open by the stream: the check uses one briefly
     viewer_id = await stream_viewer(request)
     # no await between the count and the registration: a burst of opens cannot all pass the cap
-    refused = refuse_too_many(request, locale)
+    refused = refuse_too_many(request, locale, viewer_id)
     if refused is not None:
         return refused
     stream = _events(submission_id, request, locale, viewer_id)
-    register(request, stream)
+    register(request, stream, viewer_id)
     return EventSourceResponse(stream, headers=STREAM_HEADERS)
 
 

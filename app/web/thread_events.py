@@ -94,7 +94,7 @@ async def _open(request: Request, poll: Poll, key: str, after: int) -> EventSour
     """`poll` reads what is new after a floor; `key` is what a new reply announces (app/live.py)."""
     viewer_id = await events.stream_viewer(request)
     # no await between the count and the registration: a burst of opens cannot all pass the cap
-    refused = events.refuse_too_many(request, get_locale(request))
+    refused = events.refuse_too_many(request, get_locale(request), viewer_id)
     if refused is not None:
         return refused
     resumed = request.headers.get("last-event-id", "")
@@ -102,7 +102,7 @@ async def _open(request: Request, poll: Poll, key: str, after: int) -> EventSour
         after = max(after, last)
     reader = (viewer_id, request.session.get("sv")) if viewer_id is not None else None
     stream = _stream(request, poll, key, after, reader, base_context(request))
-    events.register(request, stream)
+    events.register(request, stream, viewer_id)
     return EventSourceResponse(stream, headers=events.STREAM_HEADERS)
 
 
