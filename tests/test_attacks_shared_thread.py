@@ -444,3 +444,56 @@ def _with_user(address: str, user: int) -> Request:
     request = _stream_request(address)
     request.scope["session"]["user_id"] = user
     return request
+
+
+def test_a_flood_of_announcements_costs_each_waiting_stream_one_read(
+        embedded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thousand replies announced at once on a homework that five pages watch: each stream
+    reads once more (wake-ups that arrive before it reads are one), not a thousand times."""
+    from app.live import FEED
+    from app.web import thread_events
+    from tests.support.feed import settings
+
+    settings(monkeypatch, live_fallback_seconds="60")
+    reads: list[int] = []
+
+    def poll(after: int, reader: Any, base: dict[str, Any]) -> thread_events.Pushed:
+        reads.append(after)
+        return thread_events.Pushed(after, [], [])
+
+    async def until(done: Any) -> None:
+        for _ in range(3000):
+            if done():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("never")
+
+    async def scenario() -> int:
+        disconnected = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            await disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def follow() -> None:
+            request = Request(_stream_request("192.0.2.9").scope, receive)
+            async for _ in thread_events._stream(request, poll, "h:424242", 0, None, {}):
+                pass
+
+        tasks = [asyncio.ensure_future(follow()) for _ in range(5)]
+        await until(lambda: FEED.listening.is_set() and len(reads) >= 5)
+        await asyncio.sleep(0.2)  # the listener's first wake-up of every stream, read
+        before = len(reads)
+        for _ in range(1000):
+            FEED.wake("h:424242")
+        await until(lambda: len(reads) >= before + 5)
+        await asyncio.sleep(0.2)
+        extra = len(reads) - before
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        FEED.stop()
+        return extra
+
+    extra = asyncio.run(scenario())
+    assert 5 <= extra <= 10, extra  # a commit elsewhere may wake each once more, never 1,000
