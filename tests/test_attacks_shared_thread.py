@@ -75,21 +75,24 @@ def test_a_burst_of_stream_opens_from_one_address_gets_only_its_few_places(
 
 
 def test_pages_past_the_end_of_a_thread_are_not_stored(stack: Stack) -> None:
-    """`?page=N` for N = 2, 3, ... with one request each filled the 256 shared places with empty
-    pages and pushed every real page out: every student's next page was a full render."""
+    """`?page=N` for N = 2, 3, ... with one request each filled the 256 shared places (and the
+    anonymous visitors' 256) with empty pages and pushed every real page out: every reader's
+    next page was a full render. The empty page also said "no replies yet"."""
+    from app.web.page_cache import PAGES
     from app.web.thread_cache import SHARED
 
     slug = make_course(OPEN)
-    client, _ = _student(stack)
+    client, anonymous = _student(stack)[0], make_client()
     add_replies(slug, "1", [Reply(a) for a in make_users(3)])
     url = f"/courses/{slug}/assignments/1"
-    assert client.get(url).status_code == 200
-    stored = len(SHARED._entries)
-    for page in (2, 3, 1000, 2**31 - 1):
-        answer = client.get(url, params={"page": page})
-        assert answer.status_code == 200 and 'id="floor-' not in answer.text
-    assert len(SHARED._entries) == stored
+    assert client.get(url).status_code == 200 and anonymous.get(url).status_code == 200
+    stored = len(SHARED._entries), len(PAGES._entries)
+    for page in (2, 3, 1000, 99_999, 2**31 - 1):
+        assert client.get(url, params={"page": page}).status_code == 404
+        assert anonymous.get(url, params={"page": page}).status_code == 404
+    assert (len(SHARED._entries), len(PAGES._entries)) == stored
     client.close()
+    anonymous.close()
 
 
 def _set_text(submission_id: int, text: str) -> None:

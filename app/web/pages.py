@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from app import oversized_form, paging
 from app.config import PROJECT_ROOT
 from app.deps import CsrfChecked, CurrentUser, OptionalUser, SessionDep, committed_in_thread, get_locale
-from app.errors import CampError, error_headers
+from app.errors import CampError, NotFound, error_headers
 from app.models import Assignment, Submission, utcnow
 from app.services import replies as reply_service
 from app.services import visibility
@@ -93,6 +93,9 @@ def _assignment_view(request: Request, session: SessionDep, assignment: Assignme
         total = thread_length(session, assignment)
         view = thread_view(session, assignment, loaded, viewer, posted)
         replies = list(loaded)
+    if page > paging.page_count(total, paging.THREAD_PAGE):
+        # floors are never removed, so no link leads past the end: nothing to show, nor to cache
+        raise NotFound("This page does not exist")
     return render(
         request,
         "assignment.html",
