@@ -158,7 +158,7 @@ class Settings(BaseSettings):
     live_queue_refresh_seconds: float = Field(default=1.0, gt=0)
     #: without Redis: how often a web process with open streams reads the database's version
     live_version_poll_seconds: float = Field(default=0.1, gt=0)
-    #: event streams open at once from one address (429 beyond)
+    #: event streams open at once per account, or per address when not logged in (429 beyond)
     streams_per_client: int = Field(default=6, ge=1)
     #: requests one web process handles at once (the rest wait their turn); keep it below the
     #: database pool (30 connections per process, app/db.py) and the thread pool (40)

@@ -310,3 +310,190 @@ def test_what_one_student_asks_for_never_reaches_anothers_page(stack: Stack) -> 
     assert {key[3] for key in SHARED._entries} <= {"zh_CN", "en"}
     attacker.close()
     victim.close()
+
+
+def test_a_stream_stops_reading_as_its_user_once_their_cookie_is_over(
+        client: TestClient, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Log out (or change the password, or be disabled) while a reply stream is open: every
+    cookie issued before stops working, but the open stream went on rendering new replies as
+    that user, their own sealed answers with text and all, for up to five minutes."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import User
+    from tests.support.feed import listening, settings
+    from tests.support.homework import now, own_queue
+    from tests.test_live_replies import first_event, post, reading
+
+    settings(monkeypatch, live_fallback_seconds="60")
+    slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}}, due=now() + timedelta(days=1))
+    own_queue(slug)
+    name = add_user(stack)
+    me = user_id(name)
+    log_in(client, name)
+
+    def logged_out_elsewhere_then_replied() -> None:
+        with session_scope() as session:
+            session.execute(update(User).where(User.id == me).values(session_version=User.session_version + 1))
+        post(slug, me, ANSWER, "7-1")
+
+    reading(monkeypatch, "new_replies", logged_out_elsewhere_then_replied)
+    listening(client)
+    got = first_event(client, f"/courses/{slug}/assignments/7-1/replies/events?after=0")
+    assert got["keys"] == [1]
+    assert "867041280" not in got["html"][0] and 'data-role="sealed"' in got["html"][0]
+
+
+def test_a_grading_stream_stops_reading_as_its_user_once_their_cookie_is_over(
+        client: TestClient, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for a submission's own stream: the verdict, score and log of a sealed answer
+    went on reaching a browser whose cookie had ended."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from app.db import session_scope
+    from app.live import announce
+    from app.models import Submission, User
+    from app.web import events
+    from tests.support.feed import listening, settings
+    from tests.support.homework import now, own_queue
+    from tests.test_live_replies import post
+
+    settings(monkeypatch, live_fallback_seconds="60")
+    slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}}, due=now() + timedelta(days=1))
+    own_queue(slug)  # it stays queued: nobody grades it but this test
+    name = add_user(stack)
+    me = user_id(name)
+    log_in(client, name)
+    post(slug, me, ANSWER, "7-1")
+    with session_scope() as session:
+        [mine] = session.scalars(select(Submission.id).where(Submission.author_id == me))
+
+    real = events._read
+    calls: list[int] = []
+
+    def read(*args: Any) -> Any:
+        snap = real(*args)
+        calls.append(1)
+        if len(calls) == 1:  # logged out elsewhere, then graded
+            with session_scope() as session:
+                session.execute(update(User).where(User.id == me)
+                                .values(session_version=User.session_version + 1))
+                session.execute(update(Submission).where(Submission.id == mine).values(
+                    status="scored", verdict="accepted", score=1.0, log="SECRET-LOG"))
+            announce([mine])
+        return snap
+
+    monkeypatch.setattr(events, "_read", read)
+    listening(client)
+    snaps = []
+    with client.stream("GET", f"/submissions/{mine}/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                snaps.append(line)
+                if '"final": true' in line:
+                    break
+    assert len(snaps) == 2
+    assert "accepted" not in snaps[-1] and "SECRET-LOG" not in snaps[-1] and '"score": null' in snaps[-1]
+
+
+
+def test_a_student_behind_the_campus_address_cannot_take_everyones_live_streams(
+        embedded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every homework page opens a reply stream, and the cap counted per address: one student
+    behind a campus NAT holding six streams (six tabs, or a script) left the rest of the campus
+    with none. Logged-in readers count per account (as searches do); anonymous ones per address."""
+    from app.config import get_settings
+    from app.web import events, thread_events
+
+    async def viewer_of(request: Request) -> int | None:
+        return request.session.get("user_id")
+
+    monkeypatch.setattr(events, "stream_viewer", viewer_of)
+    campus, cap = "192.0.2.77", get_settings().streams_per_client
+
+    def poll(after: int, reader: Any, base: dict[str, Any]) -> None:
+        return None
+
+    async def open_as(user: int | None) -> int:
+        request = _stream_request(campus)
+        request.scope["session"]["user_id"] = user
+        answer = await thread_events._open(request, poll, "h:999999", 0)
+        kept.append(answer)
+        return answer.status_code
+
+    kept: list[Any] = []
+
+    async def scenario() -> None:
+        assert [await open_as(1001) for _ in range(cap)] == [200] * cap
+        assert await open_as(1001) == 429  # the hostile student's own places are used up
+        assert await open_as(1002) == 200  # a classmate on the same address still gets one
+        grading = await events.submission_events(999999, _with_user(campus, 1003))
+        kept.append(grading)
+        assert grading.status_code == 200  # the grading streams count the same way
+        assert [await open_as(None) for _ in range(cap)] == [200] * cap
+        assert await open_as(None) == 429  # anonymous readers share the address's places
+
+    asyncio.run(scenario())
+
+
+def _with_user(address: str, user: int) -> Request:
+    request = _stream_request(address)
+    request.scope["session"]["user_id"] = user
+    return request
+
+
+def test_a_flood_of_announcements_costs_each_waiting_stream_one_read(
+        embedded: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thousand replies announced at once on a homework that five pages watch: each stream
+    reads once more (wake-ups that arrive before it reads are one), not a thousand times."""
+    from app.live import FEED
+    from app.web import thread_events
+    from tests.support.feed import settings
+
+    settings(monkeypatch, live_fallback_seconds="60")
+    reads: list[int] = []
+
+    def poll(after: int, reader: Any, base: dict[str, Any]) -> thread_events.Pushed:
+        reads.append(after)
+        return thread_events.Pushed(after, [], [])
+
+    async def until(done: Any) -> None:
+        for _ in range(3000):
+            if done():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("never")
+
+    async def scenario() -> int:
+        disconnected = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            await disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def follow() -> None:
+            request = Request(_stream_request("192.0.2.9").scope, receive)
+            async for _ in thread_events._stream(request, poll, "h:424242", 0, None, {}):
+                pass
+
+        tasks = [asyncio.ensure_future(follow()) for _ in range(5)]
+        await until(lambda: FEED.listening.is_set() and len(reads) >= 5)
+        await asyncio.sleep(0.2)  # the listener's first wake-up of every stream, read
+        before = len(reads)
+        for _ in range(1000):
+            FEED.wake("h:424242")
+        await until(lambda: len(reads) >= before + 5)
+        await asyncio.sleep(0.2)
+        extra = len(reads) - before
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        FEED.stop()
+        return extra
+
+    extra = asyncio.run(scenario())
+    assert 5 <= extra <= 10, extra  # a commit elsewhere may wake each once more, never 1,000

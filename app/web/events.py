@@ -26,6 +26,7 @@ from app.deps import get_locale
 from app.i18n import chip_of, lazy, translate
 from app.live import FEED, submission_key
 from app.models import FINAL_STATUSES, Submission, User
+from app.search_gate import request_key
 from app.services import visibility
 from app.services.grading_order import queue_place, running_since
 
@@ -40,9 +41,13 @@ RUNNING_FOR = lazy("Grading for {seconds} s")
 LOG_TAIL = lazy("End of the log")
 
 
-def _viewer(session: Session, viewer_id: int | None) -> User | None:
+def _viewer(session: Session, viewer_id: int | None, version: object = None) -> User | None:
+    """`version`: the session version the stream's cookie was issued under (a stream's reads
+    stop seeing as its user once they log out, change the password or lose their role)."""
     user = session.get(User, viewer_id) if viewer_id is not None else None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or (version is not None and user.session_version != version):
+        return None
+    return user
 
 
 def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> dict[str, object] | None:
@@ -52,14 +57,15 @@ def _snapshot(submission_id: int, locale: str, viewer_id: int | None = None) -> 
 Snapshot = dict[str, object]
 
 
-def _read(submission_id: int, locale: str, viewer_id: int | None) -> tuple[Snapshot | None, str | None]:
+def _read(submission_id: int, locale: str, viewer_id: int | None,
+          version: object = None) -> tuple[Snapshot | None, str | None]:
     """(what this viewer may see of the submission, the queue it waits in while it is queued)."""
     queue = None
     with get_sessionmaker()() as session:
         s = session.get(Submission, submission_id)
         if s is None:
             return None, None
-        seen = visibility.sight(_viewer(session, viewer_id), s)
+        seen = visibility.sight(_viewer(session, viewer_id, version), s)
         final = s.status in FINAL_STATUSES
         status_key, status_label = chip_of(s.status, visibility.shown_verdict(seen, s))
         snap: dict[str, object] = {
@@ -109,24 +115,26 @@ def _cookie_viewer(user_id: object, version: object) -> int | None:
 _open_streams: defaultdict[str, WeakSet[AsyncIterator[bytes]]] = defaultdict(WeakSet)
 
 
-def refuse_too_many(request: Request, locale: str) -> JSONResponse | None:
-    """429 when this address has `streams_per_client` live streams open (of any kind)."""
-    if len(_open_streams.get(client_of(request), ())) < get_settings().streams_per_client:
+def refuse_too_many(request: Request, locale: str, viewer_id: int | None) -> JSONResponse | None:
+    """429 when this client has `streams_per_client` live streams open (of any kind)."""
+    if len(_open_streams.get(client_of(request, viewer_id), ())) < get_settings().streams_per_client:
         return None
     text = translate(locale, "Too many live views open from your address; close some tabs")
     return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
                         headers={"retry-after": str(MAX_STREAM_SECONDS // 10)})
 
 
-def client_of(request: Request) -> str:
-    return request.client.host if request.client else "?"
+def client_of(request: Request, viewer_id: int | None) -> str:
+    """Whose places a stream takes: its account's, else its address's (every homework page
+    opens one, and a campus behind one NAT address is many readers)."""
+    return request_key(request, viewer_id)
 
 
-def register(request: Request, stream: AsyncIterator[bytes]) -> None:
-    """Count an open stream against its address until it ends."""
+def register(request: Request, stream: AsyncIterator[bytes], viewer_id: int | None) -> None:
+    """Count an open stream against its client until it ends."""
     for gone in [k for k, streams in _open_streams.items() if not streams]:
-        del _open_streams[gone]  # addresses whose streams all ended
-    _open_streams[client_of(request)].add(stream)
+        del _open_streams[gone]  # clients whose streams all ended
+    _open_streams[client_of(request, viewer_id)].add(stream)
 
 
 async def stream_viewer(request: Request) -> int | None:
@@ -140,11 +148,11 @@ async def submission_events(submission_id: int, request: Request) -> EventSource
     # no database session held open by the stream: the check uses one briefly
     viewer_id = await stream_viewer(request)
     # no await between the count and the registration: a burst of opens cannot all pass the cap
-    refused = refuse_too_many(request, locale)
+    refused = refuse_too_many(request, locale, viewer_id)
     if refused is not None:
         return refused
     stream = _events(submission_id, request, locale, viewer_id)
-    register(request, stream)
+    register(request, stream, viewer_id)
     return EventSourceResponse(stream, headers=STREAM_HEADERS)
 
 
@@ -152,6 +160,7 @@ async def _events(submission_id: int, request: Request, locale: str,
                   viewer_id: int | None) -> AsyncIterator[bytes]:
     """The submission's live state as server-sent events (FastAPI's encoder): a snapshot each
     time it changes, until it is final; `gone` when it no longer exists for this viewer."""
+    version = request.session.get("sv")  # the cookie's, as `stream_viewer` checked it
     last = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_SECONDS
@@ -159,7 +168,7 @@ async def _events(submission_id: int, request: Request, locale: str,
     with FEED.watching(submission_key(submission_id)) as watch:
         while loop.time() < deadline and not await request.is_disconnected():
             watch.mine.clear()  # a change announced while we read wakes the next wait
-            snap, queue = await run_in_threadpool(_read, submission_id, locale, viewer_id)
+            snap, queue = await run_in_threadpool(_read, submission_id, locale, viewer_id, version)
             if snap is None:
                 yield format_sse_event(event="gone", data_str="{}")
                 return

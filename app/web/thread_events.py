@@ -85,25 +85,28 @@ async def post_events(
     return await _open(request, partial(new_posts, course_id), course_key(course_id), after)
 
 
-Poll = Callable[[int, int | None, dict[str, Any]], "Pushed | None"]
+#: the cookie's user id and the session version it was issued under, checked at every read
+Reader = tuple[int, object]
+Poll = Callable[[int, Reader | None, dict[str, Any]], "Pushed | None"]
 
 
 async def _open(request: Request, poll: Poll, key: str, after: int) -> EventSourceResponse | JSONResponse:
     """`poll` reads what is new after a floor; `key` is what a new reply announces (app/live.py)."""
     viewer_id = await events.stream_viewer(request)
     # no await between the count and the registration: a burst of opens cannot all pass the cap
-    refused = events.refuse_too_many(request, get_locale(request))
+    refused = events.refuse_too_many(request, get_locale(request), viewer_id)
     if refused is not None:
         return refused
     resumed = request.headers.get("last-event-id", "")
     if (last := small_int(resumed)) is not None:
         after = max(after, last)
-    stream = _stream(request, poll, key, after, viewer_id, base_context(request))
-    events.register(request, stream)
+    reader = (viewer_id, request.session.get("sv")) if viewer_id is not None else None
+    stream = _stream(request, poll, key, after, reader, base_context(request))
+    events.register(request, stream, viewer_id)
     return EventSourceResponse(stream, headers=events.STREAM_HEADERS)
 
 
-async def _stream(request: Request, poll: Poll, key: str, after: int, viewer_id: int | None,
+async def _stream(request: Request, poll: Poll, key: str, after: int, reader: Reader | None,
                   base: dict[str, Any]) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + events.MAX_STREAM_SECONDS
@@ -111,7 +114,7 @@ async def _stream(request: Request, poll: Poll, key: str, after: int, viewer_id:
     with FEED.watching(key) as watch:
         while loop.time() < deadline and not await request.is_disconnected():
             watch.mine.clear()  # a reply announced while we read wakes the next wait
-            pushed = await run_in_threadpool(poll, after, viewer_id, base)
+            pushed = await run_in_threadpool(poll, after, reader, base)
             if pushed is None:
                 yield format_sse_event(event="gone", data_str="{}")
                 return
@@ -123,7 +126,7 @@ async def _stream(request: Request, poll: Poll, key: str, after: int, viewer_id:
             await watch.changed(min(fallback, max(0.0, deadline - loop.time())))
 
 
-def new_replies(assignment_id: int, after: int, viewer_id: int | None, base: dict[str, Any]) -> Pushed | None:
+def new_replies(assignment_id: int, after: int, reader: Reader | None, base: dict[str, Any]) -> Pushed | None:
     """The replies after floor `after`, rendered for this viewer; None when the homework is gone."""
     with get_sessionmaker()() as session:
         assignment = session.get(Assignment, assignment_id)
@@ -134,7 +137,7 @@ def new_replies(assignment_id: int, after: int, viewer_id: int | None, base: dic
         replies = thread_after(session, assignment_id, after, BATCH)
         if not replies:
             return Pushed(after, [], [])
-        viewer = _viewer(session, viewer_id)
+        viewer = _viewer(session, reader)
         view = thread_view(session, assignment, replies, viewer)
         context = {**base, "user": viewer, "timezone": assignment.course.timezone}
         html = [fragment("_reply.html", context, s=s, assignment=assignment, course=assignment.course,
@@ -142,12 +145,16 @@ def new_replies(assignment_id: int, after: int, viewer_id: int | None, base: dic
         return Pushed(replies[-1].floor, html, [s.floor for s in replies])
 
 
-def _viewer(session: Session, viewer_id: int | None) -> Viewer | None:
-    user = session.get(User, viewer_id) if viewer_id is not None else None
-    return Viewer(user.id, user.name, user.role, user.locale) if user and user.is_active else None
+def _viewer(session: Session, reader: Reader | None) -> Viewer | None:
+    """The stream's user while their cookie still holds (log-out, a new password, a role change
+    or a disabled account end it mid-stream too): else an anonymous reader."""
+    user = session.get(User, reader[0]) if reader is not None else None
+    if user is None or not user.is_active or reader is None or user.session_version != reader[1]:
+        return None
+    return Viewer(user.id, user.name, user.role, user.locale)
 
 
-def new_posts(course_id: int, after: int, viewer_id: int | None, base: dict[str, Any]) -> Pushed | None:
+def new_posts(course_id: int, after: int, reader: Reader | None, base: dict[str, Any]) -> Pushed | None:
     """The course thread's posts after post `after`, rendered as the course page shows them."""
     with get_sessionmaker()() as session:
         course = session.get(Course, course_id)
@@ -157,7 +164,7 @@ def new_posts(course_id: int, after: int, viewer_id: int | None, base: dict[str,
         if not posts:
             return Pushed(after, [], [])
         parts = parts_of(session, [p.id for p in posts])
-        context = {**base, "user": _viewer(session, viewer_id), "timezone": course.timezone}
+        context = {**base, "user": _viewer(session, reader), "timezone": course.timezone}
         html = [fragment("_post.html", context, post=p, parts=parts.get(p.id, []), course=course, posted=None)
                 for p in posts]
         return Pushed(posts[-1].id, html, [p.id for p in posts])
