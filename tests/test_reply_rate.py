@@ -2,7 +2,8 @@
 minute, 100 an hour): a script's burst is refused after the limit with 429 and Retry-After and
 nothing of the refused replies is written; the form keeps the text; the course's staff are
 exempt; the windows end (time moved by the service's `now`, never slept); two replies at once
-on PostgreSQL, to different homework, cannot both take the last place."""
+on PostgreSQL, to different homework, cannot both take the last place; a burst spread over
+several web processes is counted exactly."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from tests.support import feed
 from tests.support.homework import make_course, make_users, now
+from tests.support.live import Live
 from tests.support.stacks import Stack
 from tests.support.thread import log_in, post_as, user_id
 from tests.support.web import add_user, api_token
@@ -222,3 +224,37 @@ def _wait_until_blocked(stack: Stack) -> None:
             return
         time.sleep(0.025)
     raise AssertionError("the second reply never waited for the first")
+
+
+def test_a_burst_over_several_web_processes_is_counted_exactly(pg_stack: Stack, live: Live) -> None:
+    """The script sends 30 replies at once, spread over `camp serve --workers 2` and a second
+    server, to two homework: exactly the minute's 10 are filed, whichever process took them."""
+    import asyncio
+
+    import httpx
+
+    from tests.faults.kit import run_in_own_loop
+
+    with pg_stack.active():
+        slug = make_course(*HOMEWORK)
+        name = add_user(pg_stack)
+        bearer = {"Authorization": f"Bearer {api_token(pg_stack, name)}"}
+        # one address sends them all: lift the per-address cap on bodies read at once
+        wide = {"CAMP_UPLOADS_PER_CLIENT": "100"}
+        with live(pg_stack, workers=2, **wide) as two, live(pg_stack, **wide) as other:
+
+            async def post(i: int) -> httpx.Response:
+                base = (two, other)[i % 2]
+                code = ("1-1", "7-1")[i // 2 % 2]
+                async with httpx.AsyncClient(base_url=base, timeout=30) as client:  # new connections
+                    return await client.post(f"/api/v1/courses/{slug}/assignments/{code}/submissions",
+                                             data={"text": f"作业{code}：{i}"}, headers=bearer)
+
+            async def burst() -> list[httpx.Response]:
+                return await asyncio.gather(*(post(i) for i in range(30)))
+
+            answers = run_in_own_loop(burst())
+        codes = sorted(a.status_code for a in answers)
+        assert codes == [201] * PER_MINUTE + [429] * 20, [a.text for a in answers if a.status_code not in (201, 429)]
+        assert all(a.headers["retry-after"] for a in answers if a.status_code == 429)
+        assert _replies(slug) == PER_MINUTE and _counted(user_id(name)) == (PER_MINUTE, PER_MINUTE)

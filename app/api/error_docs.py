@@ -28,7 +28,8 @@ _STATUSES = {
     413: "Too large: upload, JSON body, image frames or pixels",
     415: "A file of a kind Camp does not accept",
     422: "Invalid input: a field, a number out of range, characters Camp does not accept",
-    429: "Too many at once or too fast: uploads per address, log-in attempts, quotas",
+    429: "Too many at once or too fast: uploads per address, log-in attempts, replies per account "
+         "(see Retry-After), quotas",
     503: "The database or the broker cannot be reached; nothing was saved (see Retry-After)",
     507: "The server's disk is full; nothing was saved",
 }
