@@ -119,7 +119,7 @@ def refuse_too_many(request: Request, locale: str, viewer_id: int | None) -> JSO
     """429 when this client has `streams_per_client` live streams open (of any kind)."""
     if len(_open_streams.get(client_of(request, viewer_id), ())) < get_settings().streams_per_client:
         return None
-    text = translate(locale, "Too many live views open from your address; close some tabs")
+    text = translate(locale, "Too many live views open; close some tabs")
     return JSONResponse({"detail": text, "code": "too_many"}, status_code=429,
                         headers={"retry-after": str(MAX_STREAM_SECONDS // 10)})
 
