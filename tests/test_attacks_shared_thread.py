@@ -500,3 +500,33 @@ def test_a_flood_of_announcements_costs_each_waiting_stream_one_read(
 
     extra = asyncio.run(scenario())
     assert 5 <= extra <= 10, extra  # a commit elsewhere may wake each once more, never 1,000
+
+
+def test_an_outside_instructors_shared_page_is_the_page_rendered_for_them(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Byte for byte (less the form's one-time key): what the shared page gives an instructor a
+    course does not name is what rendering the page for them gives, nothing more or less."""
+    from app.web import thread_cache
+    from tests.support.homework import decorate_replies
+
+    owner, outsider = add_user(stack, "instructor"), add_user(stack, "instructor")
+    slug = make_course(OPEN)
+    _set_instructors(slug, [owner])
+    ids = _others_private_parts(slug)
+    decorate_replies(list(ids), [user_id(outsider)])
+    stranger = _logged_in(outsider)
+    url = f"/courses/{slug}/assignments/1"
+
+    def page() -> str:
+        return re.sub(r'name="idempotency_key" value="[^"]+"', "", stranger.get(url).text)
+
+    for _ in range(5):
+        page()
+        hits = _hits()
+        shared = page()
+        if _hits() > hits:
+            break
+    assert _hits() > hits
+    monkeypatch.setattr(thread_cache, "serves", lambda viewer, assignment: False)
+    assert page() == shared
+    stranger.close()
