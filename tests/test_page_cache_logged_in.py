@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.support.homework import Reply, add_replies, decorate_replies, make_course, make_users
+from tests.support.homework import Reply, add_replies, decorate_replies, make_course, make_users, own_queue
 from tests.support.queries import statements
 from tests.support.stacks import Stack
 from tests.support.thread import log_in, user_id
@@ -116,6 +116,7 @@ def test_the_cached_page_is_the_page_rendered_for_this_viewer(stack: Stack,
     from app.web import thread_cache
 
     slug = make_course(OPEN)
+    own_queue(slug)  # the queued reply stays queued between the two renderings
     client, me = _student(stack)
     authors = make_users(6)
     ids = add_replies(slug, "1", [Reply(a) for a in authors[:3]] + [Reply(me), Reply(authors[3], hidden=True)]
@@ -140,6 +141,7 @@ def test_the_cached_page_is_the_page_rendered_for_this_viewer(stack: Stack,
 
 def test_the_shared_thread_follows_replies_edits_likes_and_reviews(stack: Stack) -> None:
     slug = make_course(OPEN)
+    own_queue(slug)  # the queued reply stays queued: no worker of another test grades it
     (author, author_id), (reader, _) = _student(stack), _student(stack)
     [liker] = make_users(1)
     [first] = add_replies(slug, "1", [Reply(author_id, status="queued", score=None)])

@@ -50,6 +50,9 @@ def test_student_uploads_the_mnist_baseline_and_watches_it_run(
     page.fill("#text", "作业6-2：LeNet 基线，代码和权重在附件里")
     page.set_input_files("#files", str(baseline_zip(tmp_path / "mnist-lenet.zip")))
     page.click("text=发表回复")
+    # the form's own redirect lands first: the thread's live stream may show the new reply on
+    # the old page a moment before it (then the chip would be read there)
+    page.wait_for_url("**posted=**")
 
     mine = page.locator("li.reply.mine").last
     expect(mine.locator(".author")).to_have_text(name)
@@ -71,6 +74,7 @@ def test_student_answers_7_1_and_sees_the_verdict_without_reloading(
     log_in(page, site, name, "/courses/dl-bootcamp/assignments/7-1")
     page.fill("#text", ANSWER)
     page.click("text=发表回复")
+    page.wait_for_url("**posted=**")  # the redirect first (see the 6-2 test above)
     mine = page.locator("li.reply.mine").last
     expect(mine.locator(".text")).to_contain_text("乘法867041280")
     navigations = watch_navigations(page)
