@@ -326,9 +326,8 @@ def test_a_stream_stops_reading_as_its_user_once_their_cookie_is_over(
 
     from app.db import session_scope
     from app.models import User
-    from tests.support.feed import listening, settings
+    from tests.support.feed import first_event, listening, post, reading, settings
     from tests.support.homework import now, own_queue
-    from tests.test_live_replies import first_event, post, reading
 
     settings(monkeypatch, live_fallback_seconds="60")
     slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}}, due=now() + timedelta(days=1))
@@ -361,9 +360,8 @@ def test_a_grading_stream_stops_reading_as_its_user_once_their_cookie_is_over(
     from app.live import announce
     from app.models import Submission, User
     from app.web import events
-    from tests.support.feed import listening, settings
+    from tests.support.feed import listening, post, settings
     from tests.support.homework import now, own_queue
-    from tests.test_live_replies import post
 
     settings(monkeypatch, live_fallback_seconds="60")
     slug = make_course({"code": "7-1", "grading": {"kind": "conv_opcount"}}, due=now() + timedelta(days=1))

@@ -8,15 +8,23 @@ reply announces nothing; streams on two server processes hear a reply filed by a
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.feed import delivered, listening, push_kind, settings
+from tests.support.feed import (
+    delivered,
+    first_event,
+    listening,
+    post,
+    push_kind,
+    reading,
+    replies_of,
+    settings,
+)
 from tests.support.homework import Reply, add_replies, make_course, now, own_queue
 from tests.support.live import Live
 from tests.support.stacks import Stack
@@ -25,24 +33,6 @@ from tests.support.web import add_user
 
 SEALED = {"code": "7-1", "grading": {"kind": "conv_opcount"}}
 OPEN = {"code": "8", "grading": {"kind": "reply_format", "answers": "open"}}
-
-
-def first_event(client: httpx.Client, url: str, **headers: str) -> dict[str, list]:
-    """The first `replies` event of a stream (the stream is then closed)."""
-    with client.stream("GET", url, headers=headers) as response:
-        return replies_of(response)
-
-
-def replies_of(response: httpx.Response) -> dict[str, list]:
-    """The first `replies` event of an open stream."""
-    assert response.status_code == 200, response.read()
-    event = None
-    for line in response.iter_lines():
-        if line.startswith("event:"):
-            event = line.split(":", 1)[1].strip()
-        elif line.startswith("data:") and event == "replies":
-            return json.loads(line.split(":", 1)[1])
-    raise AssertionError("the stream ended without replies")
 
 
 def texts(slug: str, code: str, bodies: list[str]) -> None:
@@ -118,43 +108,6 @@ def test_new_course_posts_for_the_course_page(embedded: Stack, live: Live) -> No
         assert "GONE-TEXT" not in got["html"][1] and "已被作者删除" in got["html"][1]
         assert first_event(client, f"/courses/{slug}/posts/events?after={got['keys'][0]}")["keys"] == got["keys"][1:]
         assert client.get("/courses/nope/posts/events").status_code == 404
-
-
-def post(slug: str, author: int, text: str, code: str | None = None, commit: bool = True) -> None:
-    """A reply through the real service (`code` None: on the course thread), committed or
-    rolled back."""
-    from app.db import get_sessionmaker
-    from app.models import User
-    from app.services.courses import get_assignment, get_course
-    from app.services.replies import post_reply
-
-    with get_sessionmaker()() as session:
-        default = get_assignment(session, slug, code) if code else None
-        post_reply(session, get_course(session, slug), session.get(User, author),  # type: ignore[arg-type]
-                   text, [], default=default)
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-
-
-def reading(monkeypatch: pytest.MonkeyPatch, name: str, after_first: Callable[[], None]) -> list[object]:
-    """Every read of the thread streams' `name` (`new_replies`, `new_posts`); `after_first` runs
-    once, inside the first read (so the stream has read nothing of it, and waits next)."""
-    from app.web import thread_events
-
-    seen: list[object] = []
-    real = getattr(thread_events, name)
-
-    def counting(*args: object) -> object:
-        pushed = real(*args)
-        seen.append(pushed)
-        if len(seen) == 1:
-            after_first()
-        return pushed
-
-    monkeypatch.setattr(thread_events, name, counting)
-    return seen
 
 
 def test_a_new_reply_wakes_a_waiting_stream_and_arrives_sealed(
