@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from tests.support.stacks import Stack
-from tests.support.staff import post_form, staff_client, user_id
+from tests.support.staff import post_form, staff_client, upload_course, user_id
 from tests.support.web import add_user, register
 
 GOOD_COURSE = """
@@ -66,33 +66,28 @@ def test_user_search_by_name_and_role(embedded_client: TestClient, embedded: Sta
     assert f'data-user="{teacher}"' in instructors and 'class="chip role-student"' not in instructors
 
 
-def _upload(client: TestClient, content: bytes, name: str = "course.yaml") -> object:
-    return post_form(client, "/admin/courses", {}, "/admin/courses",
-                     files={"file": (name, content, "application/x-yaml")})
-
-
 def test_course_upload_loads_and_explains_errors(embedded_client: TestClient, embedded: Stack) -> None:
     import secrets
 
     client = embedded_client
     staff_client(client, embedded, "admin")
     slug = f"up-{secrets.token_hex(3)}"
-    loaded = _upload(client, GOOD_COURSE.format(slug=slug).encode())
+    loaded = upload_course(client, GOOD_COURSE.format(slug=slug).encode())
     assert loaded.status_code == 303 and loaded.headers["location"] == f"/admin/courses?loaded={slug}"
     assert "上传的课程" in client.get(f"/courses/{slug}").text
 
-    broken = _upload(client, b"slug: x\n  title: [unclosed\n")
+    broken = upload_course(client, b"slug: x\n  title: [unclosed\n")
     assert broken.status_code == 422 and "不是有效的 YAML" in broken.text and "<code>2:" in broken.text
 
-    invalid = _upload(client, GOOD_COURSE.format(slug=slug).replace('"1-1"', '"7-x"').encode())
+    invalid = upload_course(client, GOOD_COURSE.format(slug=slug).replace('"1-1"', '"7-x"').encode())
     assert invalid.status_code == 422 and "课程文件无效" in invalid.text
     assert "assignments[0] (7-x).code" in invalid.text and "作业编号的形式是 7 或 7-1" in invalid.text
 
     backwards = GOOD_COURSE.format(slug=slug).replace('"-1d"', '"+9d"').encode()
-    assert "截止时间早于开放时间" in _upload(client, backwards).text or _upload(client, backwards).status_code == 422
-    assert _upload(client, b"\xff\xfe\x00bad").status_code == 422
-    assert _upload(client, b"- just\n- a list\n").status_code == 422
-    assert "<script>" not in _upload(client, b"slug: <script>x</script>\ntitle: t\nassignments: []\n").text
+    assert "截止时间早于开放时间" in upload_course(client, backwards).text or upload_course(client, backwards).status_code == 422
+    assert upload_course(client, b"\xff\xfe\x00bad").status_code == 422
+    assert upload_course(client, b"- just\n- a list\n").status_code == 422
+    assert "<script>" not in upload_course(client, b"slug: <script>x</script>\ntitle: t\nassignments: []\n").text
 
 
 def test_rewards_page_describes_rules_and_links_draws(embedded_client: TestClient, embedded: Stack) -> None:

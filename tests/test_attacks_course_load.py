@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from tests.support.homework import Reply, add_replies, make_course, now, replies_2023
 from tests.support.notify import run_lottery
 from tests.support.stacks import Stack
-from tests.support.staff import user_id
+from tests.support.staff import commit_draw, user_id
 from tests.support.web import add_user
 
 RULE = {"kind": "lottery", "k": 3, "text": "抽3人"}
@@ -30,18 +30,6 @@ RULE = {"kind": "lottery", "k": 3, "text": "抽3人"}
 def _course() -> str:
     due = (now() + timedelta(days=7)).replace(second=0, microsecond=0)
     return make_course({"code": "1-1", "rewards": [dict(RULE)]}, opens=due - timedelta(days=14), due=due)
-
-
-def _commit(slug: str, admin: str) -> int:
-    from app.db import session_scope
-    from app.models import User
-    from app.services import draws
-    from app.services.courses import get_assignment
-
-    with session_scope() as session:
-        user = session.scalar(select(User).where(User.name == admin))
-        assert user is not None
-        return draws.commit_draw(session, get_assignment(session, slug, "1-1"), user, rule_index=0).id
 
 
 def _homework(slug: str) -> dict[str, Any]:
@@ -87,7 +75,7 @@ def test_the_command_line_cannot_change_what_a_committed_draw_depends_on(stack: 
     admin = add_user(stack, "admin")
     slug = _course()
     original = _exported(stack, slug)
-    draw_id = _commit(slug, admin)
+    draw_id = commit_draw(slug, admin)
     before = _homework(slug)
     audited = len(_loads(stack))
 
@@ -281,19 +269,17 @@ def test_a_draws_commit_racing_a_load_publishes_the_loaded_deadline(postgres: St
 def test_an_upload_cannot_move_a_running_draws_course_to_another_zone(embedded_client: Any,
                                                                       embedded: Stack) -> None:
     """Every time with its offset: nothing moves but the zone, which still places `likes_close`."""
-    from tests.support.staff import post_form, staff_client
+    from tests.support.staff import staff_client, upload_course
 
     admin = staff_client(embedded_client, embedded, "admin")
     slug = _course()
     document = _exported(embedded, slug)
-    draw_id = _commit(slug, admin)
+    draw_id = commit_draw(slug, admin)
     before = _homework(slug)
     homework = document["assignments"][0]
     homework.update(opens=f"{homework['opens']}+00:00", due=f"{homework['due']}+00:00")
     document["timezone"] = "Asia/Shanghai"
-    refused = post_form(embedded_client, "/admin/courses", {}, "/admin/courses",
-                        files={"file": ("c.yaml", yaml.safe_dump(document, allow_unicode=True).encode(),
-                                        "application/x-yaml")})
+    refused = upload_course(embedded_client, yaml.safe_dump(document, allow_unicode=True).encode(), "c.yaml")
     assert refused.status_code == 422, refused.text[:800]
     assert "timezone" in refused.text and f"#{draw_id}" in refused.text
     assert _homework(slug) == before

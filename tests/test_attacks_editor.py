@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tests.support.editor import confirm, form_fields, problems, review
 from tests.support.homework import Reply, add_replies, make_course, make_users
 from tests.support.stacks import Stack
-from tests.support.staff import post_form, staff_client
+from tests.support.staff import commit_draw, post_form, staff_client, upload_course
 from tests.support.web import add_user, api_token
 
 
@@ -30,18 +30,6 @@ def _lottery_course(teacher: str) -> str:
     with session_scope() as session:
         set_instructors(session, get_course(session, slug), [teacher])
     return slug
-
-
-def _commit(slug: str, actor: str) -> int:
-    from app.db import session_scope
-    from app.models import User
-    from app.services import draws
-    from app.services.courses import get_assignment
-
-    with session_scope() as session:
-        user = session.scalar(select(User).where(User.name == actor))
-        assert user is not None
-        return draws.commit_draw(session, get_assignment(session, slug, "1-1"), user, rule_index=0).id
 
 
 def _abort(draw_id: int, actor: str) -> None:
@@ -75,7 +63,7 @@ def test_moving_the_deadline_of_a_committed_draw_is_refused(embedded_client: Tes
     raced = review(client, slug, "1-1", due=earlier)
     assert raced.status_code == 200, problems(raced.text)
     before = _homework(slug)
-    draw_id = _commit(slug, teacher)
+    draw_id = commit_draw(slug, teacher)
 
     refused = review(client, slug, "1-1", due=earlier)
     assert refused.status_code == 422
@@ -116,7 +104,7 @@ def test_a_drawn_rule_cannot_be_moved_changed_or_removed(embedded_client: TestCl
     client = embedded_client
     teacher = staff_client(client, embedded, "instructor")
     slug = _lottery_course(teacher)
-    draw_id = _commit(slug, teacher)
+    draw_id = commit_draw(slug, teacher)
     rule = {"kind": "lottery", "k": 3, "text": "抽3人"}
 
     # a new rule slid in front of the drawn one: rule 0 would be a fresh, undrawn lottery
@@ -154,13 +142,11 @@ def test_an_uploaded_course_file_cannot_move_a_running_draws_deadline(embedded_c
     exported = client.get(f"/staff/courses/{slug}/course.yaml")
     assert exported.status_code == 200
     document = yaml.safe_load(exported.text)
-    draw_id = _commit(slug, admin)
+    draw_id = commit_draw(slug, admin)
     before = _homework(slug)
     due = datetime.fromisoformat(str(document["assignments"][0]["due"]))
     document["assignments"][0]["due"] = (due - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    refused = post_form(client, "/admin/courses", {}, "/admin/courses",
-                        files={"file": ("c.yaml", yaml.safe_dump(document, allow_unicode=True).encode(),
-                                        "application/x-yaml")})
+    refused = upload_course(client, yaml.safe_dump(document, allow_unicode=True).encode(), "c.yaml")
     assert refused.status_code == 422, refused.text[:800]
     assert "assignments[0] (1-1).due" in refused.text and f"#{draw_id}" in refused.text
     assert _homework(slug) == before
@@ -228,7 +214,7 @@ def test_markup_in_homework_titles_texts_and_rules_stays_text_on_every_page(
     assert reviewed.status_code == 200, problems(reviewed.text)
     assert "<script>alert(2)" not in reviewed.text and "<img src=x" not in reviewed.text
     assert confirm(client, slug, reviewed).status_code == 303
-    draw_id = _commit(slug, teacher)
+    draw_id = commit_draw(slug, teacher)
     pages = [f"/courses/{slug}", f"/courses/{slug}/assignments/1-1",
              f"/courses/{slug}/assignments/1-1/leaderboard", f"/courses/{slug}/assignments/1-1/draws",
              f"/draws/{draw_id}", f"/staff/courses/{slug}/edit", f"/staff/courses/{slug}/edit/homework/1-1",

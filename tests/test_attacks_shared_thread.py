@@ -14,23 +14,10 @@ from starlette.requests import Request
 
 from tests.support.homework import Reply, add_replies, make_course, make_users
 from tests.support.stacks import Stack
-from tests.support.thread import log_in, user_id
-from tests.support.web import add_user, make_client, shared_app
+from tests.support.thread import log_in, student_client, user_id
+from tests.support.web import add_user, csrf_in, make_client, shared_app
 
 OPEN = {"code": "1", "grading": {"kind": "reply_format", "answers": "open"}}
-
-
-def _student(stack: Stack) -> tuple[TestClient, int]:
-    name = add_user(stack)
-    client = make_client()
-    log_in(client, name)
-    return client, user_id(name)
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match
-    return match[1]
 
 
 def _stream_request(address: str) -> Request:
@@ -82,7 +69,7 @@ def test_pages_past_the_end_of_a_thread_are_not_stored(stack: Stack) -> None:
     from app.web.thread_cache import SHARED
 
     slug = make_course(OPEN)
-    client, anonymous = _student(stack)[0], make_client()
+    client, anonymous = student_client(stack)[0], make_client()
     add_replies(slug, "1", [Reply(a) for a in make_users(3)])
     url = f"/courses/{slug}/assignments/1"
     assert client.get(url).status_code == 200 and anonymous.get(url).status_code == 200
@@ -122,7 +109,7 @@ def test_a_reply_cannot_forge_a_slot_even_with_a_marker_it_saw(
 
     monkeypatch.setattr(thread_cache, "fragment", recording)
     slug = make_course(OPEN)
-    (attacker, attacker_id), (reader, _) = _student(stack), _student(stack)
+    (attacker, attacker_id), (reader, _) = student_client(stack), student_client(stack)
     [other] = make_users(1)
     [mine, _] = add_replies(slug, "1", [Reply(attacker_id), Reply(other)])
     url = f"/courses/{slug}/assignments/1"
@@ -135,7 +122,7 @@ def test_a_reply_cannot_forge_a_slot_even_with_a_marker_it_saw(
 
     for _ in range(2):  # a miss that stores the page, then a hit
         page = reader.get(url).text
-        token = _csrf(page)
+        token = csrf_in(page)
         assert page.count(token) == page.count(f'name="csrf_token" value="{token}"')
         text = page[page.index("FORGED"):page.index("END")]
         assert " liked" not in text and token not in text
@@ -199,7 +186,7 @@ def test_instructors_of_other_courses_share_the_students_page_and_its_staff_do_n
     _set_instructors(slug, [owner])
     _others_private_parts(slug)
     url = f"/courses/{slug}/assignments/1"
-    student, _ = _student(stack)
+    student, _ = student_client(stack)
     teacher, stranger = _logged_in(owner), _logged_in(outsider)
 
     for _ in range(5):  # a commit from elsewhere in between makes a miss: try again
@@ -258,7 +245,7 @@ def test_sealed_answers_open_at_the_deadline_not_before_and_not_after(
     [other] = make_users(1)
     [answer] = add_replies(slug, "7-1", [Reply(other)])
     _set_text(answer, ANSWER)
-    reader, _ = _student(stack)
+    reader, _ = student_client(stack)
     url = f"/courses/{slug}/assignments/7-1"
 
     offset[0] = due - models.utcnow() - timedelta(seconds=2)
@@ -288,7 +275,7 @@ def test_what_one_student_asks_for_never_reaches_anothers_page(stack: Stack) -> 
     from app.web.thread_cache import SHARED
 
     slug = make_course(OPEN)
-    (attacker, attacker_id), (victim, _) = _student(stack), _student(stack)
+    (attacker, attacker_id), (victim, _) = student_client(stack), student_client(stack)
     [other] = make_users(1)
     first, second = add_replies(slug, "1", [Reply(other), Reply(attacker_id)])
     _set_text(first, "作业1：QUOTED-TEXT")

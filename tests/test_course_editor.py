@@ -12,8 +12,8 @@ from sqlalchemy import select
 from tests.support.editor import confirm, form_fields, problems, review
 from tests.support.homework import make_course, now
 from tests.support.stacks import Stack
-from tests.support.staff import csrf, log_in, post_form, staff_client, user_id
-from tests.support.web import add_user
+from tests.support.staff import log_in, post_form, staff_client, user_id
+from tests.support.web import add_user, csrf_of
 
 
 def _course() -> str:
@@ -269,7 +269,7 @@ def test_a_grading_change_offers_a_rejudge(embedded_client: TestClient, embedded
     assert saved.status_code == 303 and "rejudge=3-1" in saved.headers["location"]
     page = client.get(saved.headers["location"]).text
     assert 'data-role="rejudge-offer"' in page and f"/staff/courses/{slug}/assignments/3-1/rejudge" in page
-    assert csrf(client, saved.headers["location"])
+    assert csrf_of(client, saved.headers["location"])
 
 
 def test_admins_choose_the_instructors_in_the_browser(embedded_client: TestClient, embedded: Stack) -> None:

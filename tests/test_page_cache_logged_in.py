@@ -10,14 +10,13 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.support.homework import Reply, add_replies, decorate_replies, make_course, make_users, own_queue
 from tests.support.queries import statements
 from tests.support.stacks import Stack
-from tests.support.thread import log_in, user_id
-from tests.support.web import add_user, make_client
+from tests.support.thread import student_client
+from tests.support.web import csrf_in
 
 SEALED = {"code": "7-1", "grading": {"kind": "reply_format", "answers": "sealed_until_deadline"}}
 OPEN = {"code": "1", "grading": {"kind": "reply_format", "answers": "open"}}
@@ -30,19 +29,6 @@ def _set_submission(submission_id: int, **values: object) -> None:
 
     with session_scope() as session:
         session.execute(update(Submission).where(Submission.id == submission_id).values(**values))
-
-
-def _student(stack: Stack) -> tuple[TestClient, int]:
-    name = add_user(stack)
-    client = make_client()
-    log_in(client, name)
-    return client, user_id(name)
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match
-    return match[1]
 
 
 def _hits() -> int:
@@ -89,7 +75,7 @@ def _rendered() -> Iterator[list[int]]:
 
 def test_a_sealed_answer_never_reaches_another_student_through_the_cache(stack: Stack) -> None:
     slug = make_course(SEALED)
-    (author, author_id), (reader, _) = _student(stack), _student(stack)
+    (author, author_id), (reader, _) = student_client(stack), student_client(stack)
     [other] = make_users(1)
     mine, theirs = add_replies(slug, "7-1", [Reply(author_id), Reply(other)])
     _set_submission(mine, text=ANSWER)
@@ -102,8 +88,8 @@ def test_a_sealed_answer_never_reaches_another_student_through_the_cache(stack: 
     assert ANSWER in own_page and f"/submissions/{mine}/edit" in own_page
     assert ANSWER not in page and "乘法" not in page
     assert f"/submissions/{mine}/edit" not in page and f"/submissions/{mine}/delete" not in page
-    assert _csrf(own_page) not in page
-    assert set(re.findall(r'name="csrf_token" value="([^"]+)"', page)) == {_csrf(page)}
+    assert csrf_in(own_page) not in page
+    assert set(re.findall(r'name="csrf_token" value="([^"]+)"', page)) == {csrf_in(page)}
     assert page.count('data-role="sealed"') == 2 and f'action="/submissions/{theirs}/like"' in page
     assert "\x1e" not in page and "\x1e" not in own_page
     assert author.get(url).text.count(ANSWER) == 1  # and the author still sees it
@@ -117,7 +103,7 @@ def test_the_cached_page_is_the_page_rendered_for_this_viewer(stack: Stack,
 
     slug = make_course(OPEN)
     own_queue(slug)  # the queued reply stays queued between the two renderings
-    client, me = _student(stack)
+    client, me = student_client(stack)
     authors = make_users(6)
     ids = add_replies(slug, "1", [Reply(a) for a in authors[:3]] + [Reply(me), Reply(authors[3], hidden=True)]
                       + [Reply(me, status="queued", score=None), Reply(authors[4])])
@@ -125,7 +111,7 @@ def test_the_cached_page_is_the_page_rendered_for_this_viewer(stack: Stack,
     _set_submission(ids[1], featured=True)
     edit = client.get(f"/submissions/{ids[3]}/edit").text  # an edit history only its author sees
     assert client.post(f"/submissions/{ids[3]}/edit", follow_redirects=False,
-                       data={"text": "作业1：第二版", "csrf_token": _csrf(edit)}).status_code == 303
+                       data={"text": "作业1：第二版", "csrf_token": csrf_in(edit)}).status_code == 303
     url = f"/courses/{slug}/assignments/1"
 
     def page() -> str:
@@ -142,7 +128,7 @@ def test_the_cached_page_is_the_page_rendered_for_this_viewer(stack: Stack,
 def test_the_shared_thread_follows_replies_edits_likes_and_reviews(stack: Stack) -> None:
     slug = make_course(OPEN)
     own_queue(slug)  # the queued reply stays queued: no worker of another test grades it
-    (author, author_id), (reader, _) = _student(stack), _student(stack)
+    (author, author_id), (reader, _) = student_client(stack), student_client(stack)
     [liker] = make_users(1)
     [first] = add_replies(slug, "1", [Reply(author_id, status="queued", score=None)])
     url = f"/courses/{slug}/assignments/1"
@@ -154,7 +140,7 @@ def test_the_shared_thread_follows_replies_edits_likes_and_reviews(stack: Stack)
 
     edit = author.get(f"/submissions/{first}/edit")
     posted = author.post(f"/submissions/{first}/edit", follow_redirects=False,
-                         data={"text": "作业1：改过的答案", "csrf_token": _csrf(edit.text)})
+                         data={"text": "作业1：改过的答案", "csrf_token": csrf_in(edit.text)})
     assert posted.status_code == 303, posted.text
     assert "改过的答案" in reader.get(url).text
 
@@ -174,7 +160,7 @@ def test_a_hit_renders_only_the_viewers_own_replies_with_fewer_statements(stack:
     from app.web.thread_cache import SHARED
 
     slug = make_course(OPEN)
-    client, me = _student(stack)
+    client, me = student_client(stack)
     authors = make_users(20)
     authors[7] = me
     ids = add_replies(slug, "1", [Reply(a) for a in authors])

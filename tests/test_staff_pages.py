@@ -14,8 +14,8 @@ from tests.support.homework import (
     now,
 )
 from tests.support.stacks import Stack
-from tests.support.staff import csrf, log_in, post_form, staff_client
-from tests.support.web import register
+from tests.support.staff import log_in, post_form, staff_client
+from tests.support.web import csrf_of, register
 
 STAFF_PAGES = ["/staff", "/staff/courses/dl-bootcamp", "/staff/courses/dl-bootcamp/assignments/7-1",
                "/staff/courses/dl-bootcamp/assignments/7-1/submissions.csv"]
@@ -110,4 +110,4 @@ def test_log_in_helper_keeps_csrf(embedded_client: TestClient, embedded: Stack) 
     name = staff_client(embedded_client, embedded)
     embedded_client.cookies.clear()
     log_in(embedded_client, name)
-    assert csrf(embedded_client, "/staff/courses/dl-bootcamp/assignments/7-1")
+    assert csrf_of(embedded_client, "/staff/courses/dl-bootcamp/assignments/7-1")

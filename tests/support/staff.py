@@ -1,8 +1,7 @@
-"""Logging in as staff in tests, and posting forms with the session's CSRF token."""
+"""Logging in as staff in tests, posting forms with the session's CSRF token, and the staff
+actions several tests take (uploading a course file, committing a draw)."""
 
 from __future__ import annotations
-
-import re
 
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -24,14 +23,8 @@ def staff_client(client: TestClient, stack: Stack, role: str = "instructor") -> 
     return name
 
 
-def csrf(client: TestClient, path: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
 def post_form(client: TestClient, path: str, data: dict[str, str], token_from: str, **kw: object) -> Response:
-    return client.post(path, data={**data, "csrf_token": csrf(client, token_from)}, follow_redirects=False,
+    return client.post(path, data={**data, "csrf_token": csrf_of(client, token_from)}, follow_redirects=False,
                        **kw)  # type: ignore[arg-type]
 
 
@@ -45,3 +38,24 @@ def user_id(name: str) -> int:
         found = session.scalar(select(User.id).where(User.name == name))
     assert found is not None
     return found
+
+
+def upload_course(client: TestClient, content: bytes, name: str = "course.yaml") -> Response:
+    """Send a course file through the admin upload form."""
+    return post_form(client, "/admin/courses", {}, "/admin/courses",
+                     files={"file": (name, content, "application/x-yaml")})
+
+
+def commit_draw(slug: str, actor: str, code: str = "1-1") -> int:
+    """Commit a draw of the homework's first reward rule as `actor`; its id."""
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.models import User
+    from app.services import draws
+    from app.services.courses import get_assignment
+
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.name == actor))
+        assert user is not None
+        return draws.commit_draw(session, get_assignment(session, slug, code), user, rule_index=0).id

@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 
 from tests.support.stacks import Stack
-from tests.support.web import add_user, api_token
+from tests.support.web import add_user, api_token, make_client
 
 SHANGHAI = "Asia/Shanghai"
 
@@ -127,3 +127,11 @@ def audit_actions(subject: str) -> list[tuple[str, dict]]:
     with session_scope() as session:
         rows = session.scalars(select(AuditEntry).where(AuditEntry.subject == subject).order_by(AuditEntry.id))
         return [(r.action, r.data) for r in rows]
+
+
+def student_client(stack: Stack) -> tuple[Any, int]:
+    """A new student logged in on a client of their own: (client, account id)."""
+    name = add_user(stack)
+    client = make_client()
+    log_in(client, name)
+    return client, user_id(name)

@@ -51,9 +51,13 @@ def unique_name(prefix: str = "u") -> str:
 
 
 def csrf_of(client: TestClient, path: str = "/login") -> str:
-    page = client.get(path)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, f"no CSRF token on {path}"
+    return csrf_in(client.get(path).text, path)
+
+
+def csrf_in(page: str, where: str = "the page") -> str:
+    """The (first) CSRF token of a rendered page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {where}"
     return match.group(1)
 
 
