@@ -210,3 +210,89 @@ def test_a_winner_who_gave_the_prize_up_cannot_claim_it_as_well(client: TestClie
     assert replaced.status_code == 201, replaced.text
     page = client.get(f"/prizes/{draw_id}/claim")
     assert page.status_code == 403 and "补抽" in page.text
+
+
+ESSAY = ("作业1-2：我认为监督学习可以用来预测通勤时间，假设是一个线性模型，参数是每段路的权重，"
+         "优化目标是让预测时间和真实时间的均方误差最小。AI工程师有前景，因为需求远大于供给。")
+
+
+def _mark_accepted(*submission_ids: int) -> None:
+    """What the worker stores for a reply in the format (the grading itself is not the point)."""
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import Submission
+
+    with session_scope() as session:
+        session.execute(update(Submission).where(Submission.id.in_(submission_ids)).values(
+            status="scored", verdict="accepted", score=1.0))
+
+
+def test_a_placeholder_edited_into_a_copy_does_not_pass_for_the_original(client: TestClient,
+                                                                          stack: Stack) -> None:
+    """An open essay homework with a lottery. The copier holds an early floor with a
+    placeholder, waits for an honest classmate's essay (visible: the homework is open), then
+    edits the placeholder into that essay. The similarity review put the copier's floor on the
+    left as "earlier (keeps credit)", and confirming the pair excluded the honest author as the
+    copy. The earlier text is the one written first: a reply runs from its last edit."""
+    slug = make_course({"code": "1-2", "grading": {"kind": "reply_format", "answers": "open"},
+                        "rewards": [{"kind": "lottery", "k": 1}]})
+    base = HOMEWORK.format(slug=slug, code="1-2")
+    (_, copier), (_, honest) = account(stack), account(stack)
+    _, staff = account(stack, "instructor")
+    held = client.post(base + "/submissions", data={"text": "作业1-2：占楼，答案稍后补上"}, headers=copier)
+    original = client.post(base + "/submissions", data={"text": ESSAY}, headers=honest)
+    assert held.status_code == original.status_code == 201, (held.text, original.text)
+    held_id, original_id = held.json()["id"], original.json()["id"]
+    assert held.json()["floor"] < original.json()["floor"]
+    seen = client.get(f"/api/v1/submissions/{original_id}", headers=copier).json()["text"]
+    edited = client.patch(f"/api/v1/submissions/{held_id}", headers=copier,
+                          json={"text": seen.replace("。", "！") + "谢谢老师"})
+    assert edited.status_code == 200, edited.text
+    _mark_accepted(held_id, original_id)
+
+    run = client.post(base + "/similar/run", headers=staff)
+    assert run.status_code == 200 and run.json()["new_pairs"] == 1, run.text
+    [pair] = client.get(base + "/similar", headers=staff).json()
+    assert (pair["first_id"], pair["second_id"]) == (original_id, held_id)  # the honest essay keeps credit
+    page = client.get(f"/courses/{slug}/assignments/1-2/integrity", headers=staff).text
+    section = page.split(f'id="pair-{pair["id"]}"')[1].split("</section>")[0]
+    assert section.index(ESSAY[6:30]) < section.index("已编辑")  # the edited copy on the right, marked
+    confirmed = client.post(f"/api/v1/similar/{pair['id']}/confirm", json={}, headers=staff)
+    assert confirmed.status_code == 200, confirmed.text
+    entries = client.get(base + "/entries", headers=staff, params={"rule_index": 0}).json()
+    assert [e["entry_id"] for e in entries["entries"]] == [original_id]
+    assert [(x["submission_id"], x["reason"]) for x in entries["excluded"]] == [(held_id, "copied")]
+
+
+def test_a_dismissed_pair_comes_back_when_a_reply_is_edited_into_a_copy(client: TestClient,
+                                                                         stack: Stack) -> None:
+    """Two replies alike enough to be queued (both quote the same material) were looked at and
+    dismissed; one author then edited theirs into a copy of the other. A decided pair stayed
+    decided, so comparing again found nothing new and the copy kept its lottery ticket."""
+    slug = make_course({"code": "1-2", "grading": {"kind": "reply_format", "answers": "open"},
+                        "rewards": [{"kind": "lottery", "k": 1}]})
+    base = HOMEWORK.format(slug=slug, code="1-2")
+    (_, honest), (_, later) = account(stack), account(stack)
+    _, staff = account(stack, "instructor")
+    original = client.post(base + "/submissions", data={"text": ESSAY}, headers=honest).json()["id"]
+    quoted = f"作业1-2：引用1楼：“{ESSAY[6:]}”我不同意：模型太简单。"
+    mine = client.post(base + "/submissions", headers=later, data={"text": quoted})
+    assert mine.status_code == 201, mine.text
+    second = mine.json()["id"]
+    _mark_accepted(original, second)
+    assert client.post(base + "/similar/run", headers=staff).json()["new_pairs"] == 1
+    [pair] = client.get(base + "/similar", headers=staff).json()
+    assert client.post(f"/api/v1/similar/{pair['id']}/dismiss", json={"note": "引用教材"},
+                       headers=staff).status_code == 200
+
+    assert client.patch(f"/api/v1/submissions/{second}", json={"text": ESSAY + "！"},
+                        headers=later).status_code == 200
+    _mark_accepted(second)
+    again = client.post(base + "/similar/run", headers=staff)
+    assert again.status_code == 200 and again.json()["new_pairs"] == 1, again.text
+    [back] = client.get(base + "/similar", headers=staff).json()
+    assert (back["first_id"], back["second_id"]) == (original, second) and back["similarity"] > 0.9
+    assert client.post(f"/api/v1/similar/{back['id']}/confirm", json={}, headers=staff).status_code == 200
+    entries = client.get(base + "/entries", headers=staff, params={"rule_index": 0}).json()
+    assert [(x["submission_id"], x["reason"]) for x in entries["excluded"]] == [(second, "copied")]
