@@ -296,3 +296,43 @@ def test_a_dismissed_pair_comes_back_when_a_reply_is_edited_into_a_copy(client: 
     assert client.post(f"/api/v1/similar/{back['id']}/confirm", json={}, headers=staff).status_code == 200
     entries = client.get(base + "/entries", headers=staff, params={"rule_index": 0}).json()
     assert [(x["submission_id"], x["reason"]) for x in entries["excluded"]] == [(second, "copied")]
+
+
+def test_an_admin_cannot_run_a_second_draw_beside_a_live_one_and_reveal_the_better(client: TestClient,
+                                                                                    stack: Stack) -> None:
+    """Withholding: the admin commits the homework's lottery (rule 0) and, through the API, an
+    explicit rule of the same kind for the same prize, with another freeze time. Each names its
+    own drand round; once both are published the admin (who holds both seeds) knows both
+    results, reveals the one a friend wins and leaves the other frozen for good (a lottery cannot
+    be aborted after its round). Only a rule's own draw was checked for a live one. Now a draw
+    of a kind is refused while another draw of that kind of the homework, one of them explicit,
+    is committed or frozen; an aborted or revealed one does not block."""
+    slug = make_course({"code": "9-1", "grading": {"kind": "reply_format", "answers": "open"},
+                        "rewards": [{"kind": "lottery", "k": 1, "prize": "显卡"},
+                                    {"kind": "fixed_ranks", "ranks": "1"}]})
+    add_replies(slug, "9-1", [Reply(user_id(account(stack)[0])) for _ in range(4)])
+    _, admin = account(stack, "admin")
+    url = HOMEWORK.format(slug=slug, code="9-1") + "/draws"
+    later = (now() + timedelta(days=7, hours=1)).isoformat()
+    first = client.post(url, json={"rule_index": 0}, headers=admin)
+    assert first.status_code == 201, first.text
+
+    twin = client.post(url, json={"rule": {"kind": "lottery", "count": 1}, "prize": "显卡", "freeze_at": later},
+                       headers=admin)
+    assert twin.status_code == 409, twin.text
+    assert str(first.json()["draw_id"]) in twin.json()["detail"] and "抽奖" in twin.json()["detail"]
+    english = client.post(url, json={"rule": {"kind": "lottery", "count": 2}}, headers={**admin, "Accept-Language": "en"})
+    assert english.status_code == 409 and "lottery" in english.json()["detail"]
+    # another kind, and the homework's other rule, still run beside it
+    assert client.post(url, json={"rule_index": 1}, headers=admin).status_code == 201
+    assert client.post(url, json={"rule": {"kind": "top_likes", "count": 1}}, headers=admin).status_code == 201
+    # an explicit draw holds its kind against the homework's own rule as well
+    again = client.post(url, json={"rule": {"kind": "top_likes", "count": 3}}, headers=admin)
+    assert again.status_code == 409
+
+    aborted = client.post(f"/api/v1/draws/{first.json()['draw_id']}/abort", json={"reason": "奖品改了"},
+                          headers=admin)
+    assert aborted.status_code == 200, aborted.text
+    assert client.post(url, json={"rule": {"kind": "lottery", "count": 1}, "prize": "显卡"},
+                       headers=admin).status_code == 201
+    assert client.post(url, json={"rule_index": 0}, headers=admin).status_code == 409  # the explicit one holds it
