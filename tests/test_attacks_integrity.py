@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.support.homework import Reply, add_replies, make_course, now
+from tests.support.homework import Reply, add_replies, backdate_draw, make_course, now
 from tests.support.stacks import Stack
 from tests.support.thread import account, user_id
 
@@ -336,3 +336,72 @@ def test_an_admin_cannot_run_a_second_draw_beside_a_live_one_and_reveal_the_bett
     assert client.post(url, json={"rule": {"kind": "lottery", "count": 1}, "prize": "显卡"},
                        headers=admin).status_code == 201
     assert client.post(url, json={"rule_index": 0}, headers=admin).status_code == 409  # the explicit one holds it
+
+
+def _old_accounts(stack: Stack, slug: str, n: int) -> list[tuple[int, dict[str, str]]]:
+    """Accounts made before the homework opened, each with an accepted reply in the course:
+    what a patient like farmer prepares (they pass the course's liker rules)."""
+    from sqlalchemy import update
+
+    from app.db import session_scope
+    from app.models import User
+
+    made = [account(stack) for _ in range(n)]
+    ids = [user_id(name) for name, _ in made]
+    with session_scope() as session:
+        session.execute(update(User).where(User.id.in_(ids)).values(created_at=now() - timedelta(days=30)))
+    add_replies(slug, "1-1", [Reply(uid) for uid in ids])
+    return [(uid, auth) for uid, (_, auth) in zip(ids, made, strict=True)]
+
+
+def test_likers_excluded_after_the_commit_are_not_silently_counted(client: TestClient, stack: Stack) -> None:
+    """A `top_likes` draw is committed before the deadline, as it must be. Then five prepared
+    accounts like the farmer's reply; the staff find them in the suspicious-like report and
+    exclude them (200, audit-logged, the page said their likes no longer count). But the draw
+    had taken the exclusions at its commit: the freeze counted the farmed likes and the farmer
+    won. Now the exclusion is refused while a `top_likes` draw of the homework is running, with
+    the draw's number: abort it (publicly), exclude, and draw again, naming the accounts."""
+    slug = make_course({"code": "1-1", "grading": {"kind": "reply_format", "answers": "open"}},
+                       {"code": "8", "grading": {"kind": "reply_format", "answers": "open"},
+                        "rewards": [{"kind": "top_likes", "n": 1, "prize": "定制T恤"}]})
+    honest_likers, farm = _old_accounts(stack, slug, 3), _old_accounts(stack, slug, 5)
+    (honest_name, _), (farmer_name, _) = account(stack), account(stack)
+    honest, farmer = add_replies(slug, "8", [Reply(user_id(honest_name)), Reply(user_id(farmer_name))])
+    for _, auth in honest_likers:
+        assert client.post(f"/api/v1/submissions/{honest}/like", headers=auth).status_code == 200
+    _, admin = account(stack, "admin")
+    base = HOMEWORK.format(slug=slug, code="8")
+    first = client.post(base + "/draws", json={"rule_index": 0}, headers=admin)
+    assert first.status_code == 201, first.text
+    draw_id = first.json()["draw_id"]
+
+    for _, auth in farm:
+        assert client.post(f"/api/v1/submissions/{farmer}/like", headers=auth).status_code == 200
+    _, staff = account(stack, "instructor")
+    [cluster] = [c for c in client.get(base + "/like-clusters", headers=staff).json()
+                 if c["submission_id"] == farmer and c["reason"] == "created_together"]
+    farm_ids = sorted(a["id"] for a in cluster["accounts"])
+    assert farm_ids == sorted(uid for uid, _ in farm)
+    refused = client.post(base + "/like-exclusions", json={"user_ids": farm_ids, "reason": "同一时间注册刷赞"},
+                          headers=staff)
+    assert refused.status_code == 409, refused.text
+    assert f"{draw_id}" in refused.json()["detail"] and "中止" in refused.json()["detail"]
+    english = client.post(base + "/like-exclusions", json={"user_ids": farm_ids, "reason": "farm"},
+                          headers={**staff, "Accept-Language": "en"})
+    assert english.status_code == 409 and "abort" in english.json()["detail"]
+    page = client.get(f"/courses/{slug}/assignments/8/integrity", headers=staff)
+    assert f"/draws/{draw_id}" in page.text  # the page says which draw holds the likes
+
+    assert client.post(f"/api/v1/draws/{draw_id}/abort", json={"reason": "排除刷赞账号后重抽"},
+                       headers=admin).status_code == 200
+    done = client.post(base + "/like-exclusions", json={"user_ids": farm_ids, "reason": "同一时间注册刷赞"},
+                       headers=staff)
+    assert done.status_code == 200, done.text
+    again = client.post(base + "/draws", json={"rule_index": 0, "replaces_draw_id": draw_id}, headers=admin)
+    assert again.status_code == 201, again.text
+    backdate_draw(again.json()["draw_id"])
+    frozen = client.post(f"/api/v1/draws/{again.json()['draw_id']}/freeze", headers=admin)
+    assert frozen.status_code == 200, frozen.text
+    revealed = client.post(f"/api/v1/draws/{again.json()['draw_id']}/reveal", json={}, headers=admin).json()
+    assert [(w["entry_id"], w["likes"]) for w in revealed["winners"]] == [(honest, 3)]
+    assert "同一时间注册刷赞" in revealed["eligibility"]

@@ -5,6 +5,11 @@ and look farmed: accounts registered from one address, or with one device cookie
 within minutes of each other, that liked the same reply. Nothing is decided automatically:
 staff exclude an account's likes with a reason (audit-logged); the draw's eligibility text
 names the excluded accounts and the reason (entries.with_course_rules).
+
+A draw takes the exclusions at its commit (its eligibility text names them, bound to the
+commitment), so excluding while a `top_likes` draw of the homework is committed or frozen is
+refused: the draw would have counted the likes anyway, and nobody would have seen why. Abort the
+draw (publicly), exclude, and commit a new one replacing it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid
-from app.models import Assignment, Exclusion, Like, SignUp, Submission, User, utcnow
+from app.models import Assignment, Draw, Exclusion, Like, SignUp, Submission, User, utcnow
 from app.services.audit import record
 from app.services.course_staff import require_course_staff
 
@@ -105,6 +110,12 @@ def exclude_likers(session: Session, assignment: Assignment, staff: User, user_i
     """The likes of these accounts stop counting toward this homework's rewards. All or nothing:
     an account already excluded refuses the whole request."""
     require_course_staff(session, staff, assignment.course)
+    running = running_like_draws(session, assignment)
+    if running:
+        raise Conflict("Draw {id} (most likes) of homework {code} took the excluded accounts when it was "
+                       "committed, so it would still count these likes: abort draw {id} first (publicly, "
+                       "with the reason), exclude them, then commit a new draw replacing it",
+                       id=running[0], code=assignment.code)
     note = note.strip()[:MAX_NOTE]
     if not note:
         raise Invalid("Say why these accounts' likes are excluded")
@@ -132,3 +143,11 @@ def excluded_likers(session: Session, assignment: Assignment) -> list[tuple[int,
         select(User.id, User.name, Exclusion.note).join(Exclusion, Exclusion.target_id == User.id)
         .where(Exclusion.assignment_id == assignment.id, Exclusion.kind == "liker")
         .order_by(User.id))]
+
+
+def running_like_draws(session: Session, assignment: Assignment) -> list[int]:
+    """Ids of the homework's `top_likes` draws that are committed or frozen (they hold the
+    exclusions they were committed with)."""
+    rows = session.execute(select(Draw.id, Draw.rule).where(
+        Draw.assignment_id == assignment.id, Draw.status.in_(("committed", "frozen"))).order_by(Draw.id))
+    return [draw_id for draw_id, rule in rows if rule.get("kind") == "top_likes"]
