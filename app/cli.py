@@ -45,13 +45,18 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
     """Serve the web app (and, embedded, a local grading worker beside it)."""
     import uvicorn
 
+    from app.request_heads import TimedHeadsProtocol
+
     settings = get_settings()
     children = []
     if worker if worker is not None else settings.embedded:
         children = [_start_child("worker", "--concurrency", "1"), _start_child("sweeper")]
         click.echo(f"local worker started (pid {children[0].pid}), sweeper (pid {children[1].pid})")
     try:
+        # per-address limits (log-in, sign-up, bodies, streams, searches) count the address
+        # uvicorn puts in the request: a trusted proxy's X-Forwarded-For, else the peer's own
         uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
+                    forwarded_allow_ips=settings.trusted_proxies.strip() or None, http=TimedHeadsProtocol,
                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     finally:
         for child in children:

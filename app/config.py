@@ -9,6 +9,7 @@ directory (`secret_key`, readable by its owner only), so no two installations sh
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import os
 import re
@@ -46,6 +47,12 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 14 * 24 * 3600
     #: set behind HTTPS so the session cookie is never sent in clear (also turns on HSTS)
     secure_cookies: bool = False
+    #: addresses or networks (comma-separated) of the reverse proxies in front of `camp serve`:
+    #: a request from one of them is counted against the client its X-Forwarded-For names (the
+    #: last address there that is not a proxy); anyone else's X-Forwarded-For is ignored. Empty:
+    #: uvicorn's own `FORWARDED_ALLOW_IPS`, else the local host. `*` lets every client pick the
+    #: address its per-address limits count against.
+    trusted_proxies: str = ""
     #: limits for student code, per grading run (the grader's own defaults cover the rest)
     grading_wall_seconds: float = Field(default=120.0, gt=0)
     grading_memory_mb: int = Field(default=4096, ge=256)
@@ -142,6 +149,9 @@ class Settings(BaseSettings):
     #: hashes only. The test suite lowers them: it makes thousands of accounts.
     password_hash_iterations: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=64 * 1024, ge=64)
+    #: a request's line and headers must arrive within this many seconds of the connection's
+    #: opening or the previous response, or the connection is closed (app/request_heads.py)
+    request_head_seconds: float = Field(default=20.0, gt=0)
     # Request bodies are read before a request takes an admission slot (app/body_reader.py).
     #: slowest average upload rate accepted (bytes/s), after a grace period; slower ones get 408
     body_min_rate_bytes: int = Field(default=10_000, ge=1)
@@ -208,6 +218,21 @@ class Settings(BaseSettings):
         if self.smtp_host and not self.public_url:
             raise ValueError("CAMP_PUBLIC_URL must be set when CAMP_SMTP_HOST is: password-reset links "
                              "are never built from the address a request names (its Host header)")
+        return self
+
+    @model_validator(mode="after")
+    def _trusted_proxies(self) -> Settings:
+        """uvicorn takes what it cannot read as an address for a name it never matches: a typo
+        would quietly count every client as the proxy (one address for the whole site)."""
+        if self.trusted_proxies.strip() == "*":
+            return self
+        for item in (part.strip() for part in self.trusted_proxies.split(",")):
+            try:
+                if item:
+                    ipaddress.ip_network(item)
+            except ValueError:
+                raise ValueError(f"CAMP_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                                 "(such as 172.30.57.0/24; host names are not looked up)") from None
         return self
 
     @model_validator(mode="after")

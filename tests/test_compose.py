@@ -57,6 +57,22 @@ def test_production_is_safe_by_default(services: dict[str, dict[str, object]]) -
     assert "FLOWER_BASIC_AUTH" in flower["environment"]  # type: ignore[operator]
 
 
+def test_the_web_app_trusts_its_proxy_and_only_it() -> None:
+    """The HTTPS proxy reaches the web container from the project's network: trusted, its
+    X-Forwarded-For names each client (without it every client was the proxy's one address,
+    with five reset mails and ten sign-ups an hour for the whole site). The port is published
+    on the host's loopback only, so no client reaches the app but through the proxy."""
+    result = compose_config({"CAMP_SECRET_KEY": "s" * 48, "CAMP_METRICS_TOKEN": "m" * 40})
+    config = yaml.safe_load(result.stdout)
+    [subnet] = [item["subnet"] for item in config["networks"]["default"]["ipam"]["config"]]
+    web = config["services"]["web"]
+    assert web["environment"]["CAMP_TRUSTED_PROXIES"] == subnet
+    assert web["ports"] and all(str(port).startswith("127.0.0.1:") for port in web["ports"])
+    from app.config import Settings
+
+    assert Settings(trusted_proxies=subnet, secret_key="s" * 48).trusted_proxies == subnet
+
+
 def test_every_command_exists_in_the_project(services: dict[str, dict[str, object]]) -> None:
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     scripts = set(project["scripts"])

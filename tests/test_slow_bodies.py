@@ -71,3 +71,46 @@ def test_a_slow_sender_gets_408_and_one_address_only_a_few_at_once(embedded: Sta
             assert status == 408 and body["code"] == "too_slow" and "太慢" in str(body["detail"])
             assert status_of(second)[0] == 408
         assert healthz_seconds(url) >= 0
+
+
+def _closed_by_server(s: socket.socket) -> bool:
+    """Waits (at most the socket's timeout) for the server to end the connection."""
+    try:
+        return s.recv(4096) == b""
+    except TimeoutError:
+        return False
+
+
+def test_request_heads_sent_a_byte_at_a_time_end_their_connections(embedded: Stack, live: Live) -> None:
+    """Slowloris: connections that send their request line and headers a byte at a time, or
+    nothing at all, were held for ever (uvicorn times nothing out before a request's head, and
+    any byte cancels its keep-alive timer), each with a file descriptor and up to 16 KB of head.
+    Now a head must be whole within CAMP_REQUEST_HEAD_SECONDS of the connection's opening or
+    of the previous response; a request under way and a quick second request on a kept-alive
+    connection are not cut."""
+    with live(embedded, CAMP_REQUEST_HEAD_SECONDS="2") as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as silent, \
+                socket.create_connection((host, int(port)), timeout=30) as dribbling:
+            dribbling.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ")
+            sent = 0
+            dribbling.settimeout(0.2)
+            while sent < 150 and not _closed_by_server(dribbling):  # a byte each 0.2 s, 30 s at most
+                try:
+                    dribbling.sendall(b"a")
+                except OSError:
+                    break
+                sent += 1
+            assert sent < 150, "the server still waits for the head after 30 s"
+            assert _closed_by_server(silent)
+        with socket.create_connection((host, int(port)), timeout=30) as kept:
+            for _ in range(2):  # two requests on one connection, each sent in two pieces
+                kept.sendall(b"GET /healthz HTTP/1.1\r\n")
+                kept.sendall(b"Host: x\r\n\r\n")
+                assert kept.recv(4096).startswith(b"HTTP/1.1 200")
+        with socket.create_connection((host, int(port)), timeout=30) as stream:
+            stream.sendall(b"GET /courses/dl-bootcamp/posts/events HTTP/1.1\r\nHost: x\r\n"
+                           b"Accept: text/event-stream\r\n\r\n")
+            assert stream.recv(4096).startswith(b"HTTP/1.1 200")
+            stream.settimeout(4)  # twice the head's time: the stream is a request under way
+            assert not _closed_by_server(stream)
