@@ -405,3 +405,34 @@ def test_likers_excluded_after_the_commit_are_not_silently_counted(client: TestC
     revealed = client.post(f"/api/v1/draws/{again.json()['draw_id']}/reveal", json={}, headers=admin).json()
     assert [(w["entry_id"], w["likes"]) for w in revealed["winners"]] == [(honest, 3)]
     assert "同一时间注册刷赞" in revealed["eligibility"]
+
+
+# ESSAY in Traditional characters (what any word processor's "简转繁" button writes); the Taiwan
+# wording (参数 → 引數, 优化 → 最佳化, 真实 → 真實) as a converter's phrase mode writes it
+TRADITIONAL = ("作业1-2：我認為監督學習可以用來預測通勤時間，假設是一個線性模型，引數是每段路的權重，"
+               "最佳化目標是讓預測時間和真實時間的均方誤差最小。AI工程師有前景，因為需求遠大於供給。")
+
+
+def test_a_copy_in_traditional_characters_is_still_found(client: TestClient, stack: Stack) -> None:
+    """The copy is the original essay converted to Traditional characters: it reads the same to
+    any Chinese reader, but nearly every 5-character shingle holds a converted character, so the
+    similarity review found nothing. Texts are compared in Simplified characters now."""
+    slug = make_course({"code": "1-2", "grading": {"kind": "reply_format", "answers": "open"},
+                        "rewards": [{"kind": "lottery", "k": 1}]})
+    base = HOMEWORK.format(slug=slug, code="1-2")
+    (_, honest), (_, copier), (_, other) = account(stack), account(stack), account(stack)
+    _, staff = account(stack, "instructor")
+    original = client.post(base + "/submissions", data={"text": ESSAY}, headers=honest).json()["id"]
+    copy = client.post(base + "/submissions", data={"text": TRADITIONAL}, headers=copier)
+    assert copy.status_code == 201, copy.text
+    # a different answer written in Traditional characters stays apart
+    own = client.post(base + "/submissions", headers=other,
+                      data={"text": "作业1-2：隨機森林通過多棵決策樹的投票來降低方差，我用它預測房價，"
+                                    "特徵包括面積、樓層和學區，交叉驗證的誤差比線性回歸小很多。"})
+    assert own.status_code == 201, own.text
+    _mark_accepted(original, copy.json()["id"], own.json()["id"])
+
+    run = client.post(base + "/similar/run", headers=staff)
+    assert run.status_code == 200 and run.json()["new_pairs"] == 1, run.text
+    [pair] = client.get(base + "/similar", headers=staff).json()
+    assert (pair["first_id"], pair["second_id"]) == (original, copy.json()["id"]) and pair["similarity"] >= 0.7
