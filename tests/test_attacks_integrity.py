@@ -436,3 +436,38 @@ def test_a_copy_in_traditional_characters_is_still_found(client: TestClient, sta
     assert run.status_code == 200 and run.json()["new_pairs"] == 1, run.text
     [pair] = client.get(base + "/similar", headers=staff).json()
     assert (pair["first_id"], pair["second_id"]) == (original, copy.json()["id"]) and pair["similarity"] >= 0.7
+
+
+def test_farm_likes_taken_back_before_the_review_still_show_in_the_report(client: TestClient,
+                                                                           stack: Stack) -> None:
+    """The farm likes, then takes the likes back while the staff look at the suspicious-like
+    report (it listed standing likes only: nothing to see), and likes again once the draw is
+    committed with no exclusions. The report now groups every account that liked a reply at any
+    time, so the staff exclude the farm before the commit and its later likes do not count."""
+    slug = make_course({"code": "1-1", "grading": {"kind": "reply_format", "answers": "open"}},
+                       {"code": "8", "grading": {"kind": "reply_format", "answers": "open"},
+                        "rewards": [{"kind": "top_likes", "n": 1}]})
+    honest_likers, farm = _old_accounts(stack, slug, 2), _old_accounts(stack, slug, 5)
+    (honest_name, _), (farmer_name, _) = account(stack), account(stack)
+    honest, farmer = add_replies(slug, "8", [Reply(user_id(honest_name)), Reply(user_id(farmer_name))])
+    for _, auth in honest_likers:
+        assert client.post(f"/api/v1/submissions/{honest}/like", headers=auth).status_code == 200
+    for _, auth in farm:
+        assert client.post(f"/api/v1/submissions/{farmer}/like", headers=auth).status_code == 200
+        assert client.delete(f"/api/v1/submissions/{farmer}/like", headers=auth).status_code == 200
+    base = HOMEWORK.format(slug=slug, code="8")
+    _, staff = account(stack, "instructor")
+    clusters = [c for c in client.get(base + "/like-clusters", headers=staff).json()
+                if c["submission_id"] == farmer and c["reason"] == "created_together"]
+    assert [sorted(a["id"] for a in c["accounts"]) for c in clusters] == [sorted(uid for uid, _ in farm)]
+    assert client.post(base + "/like-exclusions", headers=staff, json={
+        "user_ids": [uid for uid, _ in farm], "reason": "点赞又取消"}).status_code == 200
+
+    _, admin = account(stack, "admin")
+    draw = client.post(base + "/draws", json={"rule_index": 0}, headers=admin).json()["draw_id"]
+    for _, auth in farm:
+        assert client.post(f"/api/v1/submissions/{farmer}/like", headers=auth).status_code == 200
+    backdate_draw(draw)
+    assert client.post(f"/api/v1/draws/{draw}/freeze", headers=admin).status_code == 200
+    revealed = client.post(f"/api/v1/draws/{draw}/reveal", json={}, headers=admin).json()
+    assert [(w["entry_id"], w["likes"]) for w in revealed["winners"]] == [(honest, 2)]

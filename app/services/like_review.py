@@ -1,10 +1,11 @@
 """Honest likes: where accounts signed up, the suspicious-like report, and staff exclusions.
 
 Before a `top_likes` draw the staff see groups of accounts that liked replies of the homework
-and look farmed: accounts registered from one address, or with one device cookie, or created
-within minutes of each other, that liked the same reply. Nothing is decided automatically:
-staff exclude an account's likes with a reason (audit-logged); the draw's eligibility text
-names the excluded accounts and the reason (entries.with_course_rules).
+(at any time: likes taken back count too) and look farmed: accounts registered from one
+address, or with one device cookie, or created within minutes of each other, that liked the
+same reply. Nothing is decided automatically: staff exclude an account's likes with a reason
+(audit-logged); the draw's eligibility text names the excluded accounts and the reason
+(entries.with_course_rules).
 
 A draw takes the exclusions at its commit (its eligibility text names them, bound to the
 commitment), so excluding while a `top_likes` draw of the homework is committed or frozen is
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid
-from app.models import Assignment, Draw, Exclusion, Like, SignUp, Submission, User, utcnow
+from app.models import Assignment, Draw, Exclusion, LikeEvent, SignUp, Submission, User, utcnow
 from app.services.audit import record
 from app.services.course_staff import require_course_staff
 
@@ -63,15 +64,18 @@ class Cluster:
 
 
 def _likers(session: Session, assignment: Assignment) -> dict[int, list[Account]]:
-    """Submission id -> accounts that like it now (own likes never count, so not listed)."""
+    """Submission id -> accounts that liked it at any time, from the like history (own likes are
+    refused, so not listed). Not only the likes standing now: a farm took its likes back while
+    the staff read this report and liked again once the draw was committed without exclusions."""
     excluded = set(session.scalars(select(Exclusion.target_id).where(
         Exclusion.assignment_id == assignment.id, Exclusion.kind == "liker")))
     rows = session.execute(
-        select(Like.submission_id, User.id, User.name, User.created_at, SignUp.address, SignUp.device)
-        .join(Submission, Submission.id == Like.submission_id)
-        .join(User, User.id == Like.user_id)
+        select(LikeEvent.submission_id, User.id, User.name, User.created_at, SignUp.address, SignUp.device)
+        .distinct()
+        .join(Submission, Submission.id == LikeEvent.submission_id)
+        .join(User, User.id == LikeEvent.user_id)
         .outerjoin(SignUp, SignUp.user_id == User.id)
-        .where(Submission.assignment_id == assignment.id))
+        .where(Submission.assignment_id == assignment.id, LikeEvent.liked.is_(True)))
     out: dict[int, list[Account]] = defaultdict(list)
     for sid, uid, name, created, address, device in rows:
         out[sid].append(Account(uid, name, created, address or "", device or "", uid in excluded))
