@@ -247,6 +247,25 @@ def test_killing_its_parent(grade_code, assert_still_works):
     assert_still_works()
 
 
+@pytest.mark.parametrize("shape", [f"({2**70}, 0)", "(True,)"])
+def test_a_crafted_npy_header_is_bad_output(grade_code, assert_still_works, shape):
+    """A header whose shape NumPy's own reader chokes on (OverflowError, TypeError) escaped the
+    grader: no verdict, and the worker retried the grading as the host's failure, every try
+    running the program twice more. Now it is `bad_output` like any unreadable file."""
+    header = f"{{'descr': '<i8', 'fortran_order': False, 'shape': {shape}, }}".ljust(117) + "\n"
+    data = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+    data += b"" if "True" not in shape else b"\0" * 8
+    report = grade_code(predict_py(f"""
+        import os
+        with open("/camp/out/predictions.npy", "wb") as out:
+            out.write({data!r})
+        os._exit(0)   # before the runner could write real predictions
+    """))
+    assert report.verdict == "bad_output", report
+    assert "cannot be read" in report.messages["en"]
+    assert_still_works()
+
+
 def test_printing_a_score_changes_nothing(grade_code):
     report = grade_code(predict_py("""
         import os

@@ -80,6 +80,30 @@ def test_untrusted_file_formats(tmp_path):
         read_predictions(path, N)
 
 
+def npy_with_header(header: str, data: bytes = b"") -> bytes:
+    """An .npy file (version 1.0) with `header` written as is, and `data` after it."""
+    padded = header.ljust(117) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(padded).to_bytes(2, "little") + padded.encode() + data
+
+
+@pytest.mark.parametrize(
+    ("shape", "data"),
+    [
+        (f"({2**70}, 0)", b""),     # 0 bytes claimed: NumPy's reader raised OverflowError
+        ("(True,)", b"\0" * 8),      # a bool is an int to Python: NumPy's reader raised TypeError
+        ("(-4, -5)", b"\0" * 160),   # negative sizes whose product matches the bytes
+        ("(2**70, 0)", b""),        # an expression, not a literal
+    ],
+)
+def test_a_crafted_header_is_bad_output_not_a_crash(tmp_path, shape, data):
+    """Any failure to read the program's file is its output's fault: an exception escaping the
+    reader was no verdict at all, and the worker retried the grading as a failure of the host."""
+    path = tmp_path / "p.npy"
+    path.write_bytes(npy_with_header(f"{{'descr': '<i8', 'fortran_order': False, 'shape': {shape}, }}", data))
+    with pytest.raises(OutputError, match="cannot be read"):
+        read_predictions(path, N)
+
+
 def test_public_mask_is_fixed_and_exact():
     mask = public_mask(2000, 0.5, "camp")
     assert mask.sum() == 1000 and not mask.flags.writeable

@@ -41,7 +41,10 @@ def read_predictions(path: Path, n: int) -> np.ndarray:
         with path.open("rb") as stream:
             _check_header(stream, size)
             array = np.load(stream, allow_pickle=False)
-    except (ValueError, OSError, EOFError, MemoryError, RecursionError) as exc:
+    # any failure to parse the program's file is its output's fault: NumPy's reader raised
+    # OverflowError (a dimension of 2**70) and TypeError (a dimension `True`) too, and an
+    # exception escaping here is no verdict at all: the grading would be retried as the host's
+    except Exception as exc:
         raise OutputError("预测结果无法读取。", f"The predictions cannot be read ({_short(exc)}).") from exc
     if not isinstance(array, np.ndarray):
         raise OutputError("预测结果不是一个数组。", "The predictions are not a single array.")
@@ -59,6 +62,8 @@ def _check_header(stream: BinaryIO, size: int) -> None:
         raise ValueError(f"unsupported .npy version {version}")
     if dtype.hasobject or dtype.itemsize == 0:
         raise ValueError(f"not a plain numeric array ({dtype})")
+    if not all(type(d) is int and 0 <= d < 2**63 for d in shape):
+        raise ValueError(f"the header's shape is not a list of sizes: {str(shape)[:100]}")
     claimed = math.prod(shape) * dtype.itemsize
     if claimed != size - stream.tell():
         raise ValueError(f"the header claims {claimed} bytes of data, the file holds {size - stream.tell()}")
