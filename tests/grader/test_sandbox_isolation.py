@@ -238,6 +238,33 @@ def test_output_flood_is_cut_and_the_log_bounded():
     assert report.verdict == "runtime_error" and "too much" in report.messages["en"]
 
 
+def test_output_in_single_bytes_costs_the_grader_few_reads(monkeypatch):
+    """One byte per write(2), a little apart: the supervisor, outside the run's cgroup and CPU
+    quota, woke for every byte and spent about as much CPU reading as the program spent writing
+    (a second CPU for the run, taken from its neighbours). Now a read that did not fill a chunk
+    is followed by a pause: the supervisor wakes at most once per `_TRICKLE_PAUSE` of the run's
+    wall time, however the program writes, and the bytes gather in the pipe meanwhile."""
+    reads = []
+    write = sandbox_process.HeadTail.write
+
+    def counted(self, chunk: bytes) -> None:
+        reads.append(len(chunk))
+        write(self, chunk)
+
+    monkeypatch.setattr(sandbox_process.HeadTail, "write", counted)
+    outcome = run_code("""
+        import os, time
+        for _ in range(10_000):
+            os.write(1, b"x")
+            time.sleep(0.0001)
+        print("done")
+    """)
+    assert outcome.ok and outcome.output_bytes == 10_005, outcome
+    # it was one read per byte: 10,000 reads in a second or two
+    pause = sandbox_process._TRICKLE_PAUSE
+    assert len(reads) <= outcome.wall_seconds / pause + outcome.output_bytes / 65536 + 5, len(reads)
+
+
 def test_chatty_but_finite_output_keeps_head_and_tail():
     outcome = run_code("""
         print("FIRST LINE")
