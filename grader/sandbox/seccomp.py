@@ -9,7 +9,10 @@ Denied: looking into or steering other processes (`ptrace`, `process_vm_readv/wr
 kernel keyrings, eBPF, perf events, userfaultfd, io_uring (its own syscall surface), mounts and
 namespaces (`mount`, `unshare`, `setns`, `clone` with a CLONE_NEW* flag; `clone3` answers ENOSYS
 so the C library falls back to `clone`, whose flags can be checked), modules, reboot, clocks,
-and `memfd_create` unless the run's memory cgroup counts what a memfd holds.
+`memfd_create` unless the run's memory cgroup counts what a memfd holds, and `fallocate` with any
+mode but 0: FALLOC_FL_KEEP_SIZE reserves blocks past the end of a file without growing it, which
+RLIMIT_FSIZE does not check, and the output files bound in lie on the worker's disk (a program
+took all of it through a file of size 0). Mode 0 grows the file and stays within RLIMIT_FSIZE.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def program(allow_memfd: bool) -> bytes:
     for name in (*DENIED, *(() if allow_memfd else ("memfd_create",))):
         if _known(name):
             flt.add_rule(deny, name)
+    flt.add_rule(deny, "fallocate", pyseccomp.Arg(1, pyseccomp.NE, 0))
     for flag in _flags(CLONE_NEW_FLAGS):
         flt.add_rule(deny, "clone", pyseccomp.Arg(0, pyseccomp.MASKED_EQ, flag, flag))
     flt.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")

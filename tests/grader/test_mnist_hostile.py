@@ -266,6 +266,30 @@ def test_a_crafted_npy_header_is_bad_output(grade_code, assert_still_works, shap
     assert_still_works()
 
 
+def test_preallocating_the_output_file_past_its_limit(grade_code, assert_still_works):
+    """The output file lies on the worker's disk, not on a tmpfs, and fallocate with
+    FALLOC_FL_KEEP_SIZE is not checked against RLIMIT_FSIZE: a file of size 0 took 1 GiB of
+    that disk (as much as it had free, for the whole run and until the grading ended). Now the
+    sandbox refuses fallocate with any mode but 0, which grows the file and so is limited."""
+    report = grade_code(predict_py("""
+        import ctypes, json, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open("/camp/out/predictions.npy", os.O_WRONLY)
+        found = {}
+        for name, mode, size in (("keep size", 1, 1 << 30), ("zero range", 0x11, 1 << 30), ("plain", 0, 1 << 20)):
+            failed = libc.fallocate(fd, mode, ctypes.c_long(0), ctypes.c_long(size))
+            found[name] = os.strerror(ctypes.get_errno()) if failed else "done"
+        found["held"] = os.fstat(fd).st_blocks * 512
+        print(json.dumps(found), flush=True)
+        os._exit(0)   # the file stays as it is: no predictions
+    """))
+    assert report.verdict == "bad_output", report
+    found = logged(report)
+    assert found["keep size"] == found["zero range"] == "Operation not permitted", found
+    assert found["plain"] == "done" and found["held"] <= FAST.file_bytes, found
+    assert_still_works()
+
+
 def test_printing_a_score_changes_nothing(grade_code):
     report = grade_code(predict_py("""
         import os
