@@ -13,6 +13,9 @@ so the C library falls back to `clone`, whose flags can be checked), modules, re
 mode but 0: FALLOC_FL_KEEP_SIZE reserves blocks past the end of a file without growing it, which
 RLIMIT_FSIZE does not check, and the output files bound in lie on the worker's disk (a program
 took all of it through a file of size 0). Mode 0 grows the file and stays within RLIMIT_FSIZE.
+The same reservation through `ioctl` (FS_IOC_RESVSP, FS_IOC_RESVSP64, FS_IOC_ZERO_RANGE: the
+kernel turns them into fallocate with FALLOC_FL_KEEP_SIZE on any file system) is refused too;
+their request numbers are compared on the low 32 bits, all the kernel reads of them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ DENIED = (
     "syslog", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname",
     "setdomainname", "iopl", "ioperm", "personality", "lookup_dcookie", "vhangup",
 )
+#: ioctls that reserve blocks like fallocate(FALLOC_FL_KEEP_SIZE): FS_IOC_RESVSP,
+#: FS_IOC_RESVSP64, FS_IOC_ZERO_RANGE (_IOW('X', 40 / 42 / 57, struct space_resv))
+RESERVING_IOCTLS = (0x40305828, 0x4030582A, 0x40305839)
 #: every CLONE_NEW* flag: NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
 CLONE_NEW_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 \
     | 0x40000000 | 0x00000080
@@ -57,6 +63,8 @@ def program(allow_memfd: bool) -> bytes:
         if _known(name):
             flt.add_rule(deny, name)
     flt.add_rule(deny, "fallocate", pyseccomp.Arg(1, pyseccomp.NE, 0))
+    for request in RESERVING_IOCTLS:  # `unsigned int`: a raw call may set the upper half
+        flt.add_rule(deny, "ioctl", pyseccomp.Arg(1, pyseccomp.MASKED_EQ, 0xFFFFFFFF, request))
     for flag in _flags(CLONE_NEW_FLAGS):
         flt.add_rule(deny, "clone", pyseccomp.Arg(0, pyseccomp.MASKED_EQ, flag, flag))
     flt.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
