@@ -19,7 +19,7 @@ import pytest
 
 from grader.datasets import DEMO_DIR, load_split
 from grader.limits import Limits
-from grader.sandbox import configured, warm
+from grader.sandbox import configured, health, warm
 from tests.grader.graderkit import FAST
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]  # attack replays on the real sandbox
@@ -34,9 +34,13 @@ LONG = Limits(**{**FAST.__dict__, "wall_seconds": 60, "cpu_seconds": 60})
 
 @pytest.fixture(autouse=True, params=["cold", "warm"])
 def _sandboxes(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Warm: pools for the limits most of these runs use (others, rarer, start cold)."""
+    """Warm: pools for the limits most of these runs use (others, rarer, start cold). Either way
+    no hostile package may count as a set-up failure of the sandbox (three in a row take the
+    worker out of service), not even one a later good run hid (warm: a failed hand-off goes cold)."""
+    health.reset()
     if request.param == "cold":
         yield
+        assert health.current().last_error == "", health.current()
         return
     settings = warm.WarmSettings(size=2, imports=("numpy",), wait_seconds=120)
     pools = [warm.start(settings, limits, configured()) for limits in (FAST, QUICK, LONG)]
@@ -47,6 +51,7 @@ def _sandboxes(request: pytest.FixtureRequest) -> Iterator[None]:
         assert sum(s.used for s in used) >= 1 and all(s.cold == 0 for s in used), used
     finally:
         warm.stop()
+    assert health.current().last_error == "", health.current()
 
 
 def predict_py(body: str, top: str = "") -> str:

@@ -22,7 +22,7 @@ import pytest
 import grader
 from grader.datasets import DEMO_DIR, load_split
 from grader.limits import Limits
-from grader.sandbox import configured, warm
+from grader.sandbox import configured, health, warm
 from tests.grader.graderkit import BASELINE_ACCURACY, FAST, zip_bytes
 from tests.support import sandbox as test_sandbox
 
@@ -82,6 +82,7 @@ def neighbours(request: pytest.FixtureRequest,
 
     run.prepare = prepare  # type: ignore[attr-defined]  # for a test that grades on its own
     assert slot_processes() == []
+    health.reset()
     try:
         yield run
         pool.shutdown(wait=True)
@@ -90,6 +91,9 @@ def neighbours(request: pytest.FixtureRequest,
     finally:
         warm.stop()
     assert slot_processes() == [], "processes of the sandbox outlived their run"
+    # no attack counts as a set-up failure (three in a row take a worker out of service), not
+    # even one hidden by a later success (a warm hand-off that failed goes cold)
+    assert health.current().last_error == "", health.current()
 
 
 def warm_pools(*limits: Limits) -> list[warm.WarmPool]:
