@@ -308,6 +308,31 @@ def test_preallocating_the_output_file_past_its_limit(grade_code, assert_still_w
     assert_still_works()
 
 
+def test_bytes_held_in_socket_buffers_count_as_the_runs_memory(grade_code, assert_still_works):
+    """Kernel memory a process holds without mapping it: data written into unix socket pairs
+    and never read (up to 8 MiB a socket where wmem_max allows; 128 pairs a process within
+    RLIMIT_NOFILE). Were it not charged to the run's memory cgroup it would be the host's; it is,
+    and the run ends at its memory limit."""
+    report = grade_code(predict_py("""
+        import socket
+        held, pairs = 0, []
+        while held < (1 << 30):   # 1 GiB, far above the limit
+            a, b = socket.socketpair()
+            a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+            b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            a.setblocking(False)
+            try:
+                while True:
+                    held += a.send(b"x" * 65536)
+            except BlockingIOError:
+                pairs.append((a, b))
+        print("held", held >> 20, "MiB in", len(pairs), "socket pairs")
+    """), limits=SMALL)
+    assert report.verdict == "memory_limit", report
+    assert "held" not in report.log
+    assert_still_works()
+
+
 def test_printing_a_score_changes_nothing(grade_code):
     report = grade_code(predict_py("""
         import os
