@@ -255,8 +255,9 @@ def test_killing_its_parent(grade_code, assert_still_works):
 @pytest.mark.parametrize("shape", [f"({2**70}, 0)", "(True,)"])
 def test_a_crafted_npy_header_is_bad_output(grade_code, assert_still_works, shape):
     """A header whose shape NumPy's own reader chokes on (OverflowError, TypeError) escaped the
-    grader: no verdict, and the worker retried the grading as the host's failure, every try
-    running the program twice more. Now it is `bad_output` like any unreadable file."""
+    grader: no verdict; the sweep took the claim for a lost worker's and queued the grading again
+    until its tries ran out, every try running the program twice more. Now it is `bad_output`
+    like any unreadable file."""
     header = f"{{'descr': '<i8', 'fortran_order': False, 'shape': {shape}, }}".ljust(117) + "\n"
     data = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
     data += b"" if "True" not in shape else b"\0" * 8

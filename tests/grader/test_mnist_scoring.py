@@ -97,7 +97,7 @@ def npy_with_header(header: str, data: bytes = b"") -> bytes:
 )
 def test_a_crafted_header_is_bad_output_not_a_crash(tmp_path, shape, data):
     """Any failure to read the program's file is its output's fault: an exception escaping the
-    reader was no verdict at all, and the worker retried the grading as a failure of the host."""
+    reader was no verdict at all: the grading was queued again and again until its tries ran out."""
     path = tmp_path / "p.npy"
     path.write_bytes(npy_with_header(f"{{'descr': '<i8', 'fortran_order': False, 'shape': {shape}, }}", data))
     with pytest.raises(OutputError, match="cannot be read"):

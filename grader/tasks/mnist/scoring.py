@@ -42,8 +42,8 @@ def read_predictions(path: Path, n: int) -> np.ndarray:
             _check_header(stream, size)
             array = np.load(stream, allow_pickle=False)
     # any failure to parse the program's file is its output's fault: NumPy's reader raised
-    # OverflowError (a dimension of 2**70) and TypeError (a dimension `True`) too, and an
-    # exception escaping here is no verdict at all: the grading would be retried as the host's
+    # OverflowError (a dimension of 2**70) and TypeError (a dimension `True`) too; an exception
+    # escaping here is no verdict at all (the grading was queued again until its tries ran out)
     except Exception as exc:
         raise OutputError("预测结果无法读取。", f"The predictions cannot be read ({_short(exc)}).") from exc
     if not isinstance(array, np.ndarray):
