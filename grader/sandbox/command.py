@@ -132,7 +132,10 @@ def _common(
         argv += ["--seccomp", str(seccomp_fd)]
     for name, value in environment(runtime, limits, gpu).items():
         argv += ["--setenv", name, value]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
+    # bwrap's /dev has a devpts of its own, but every pty opened there counts against the host's
+    # kernel.pty.max (4096, of which 1024 are kept for the host's own devpts): one run opening
+    # 252 a process took them all. No program here needs a terminal: /dev/ptmx does not open.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--ro-bind", "/dev/null", "/dev/pts/ptmx"]
     for device in gpu_devices() if gpu is not None else []:
         argv += ["--dev-bind", device, device]
     argv += ["--size", scratch, "--tmpfs", "/dev/shm", "--size", scratch, "--tmpfs", "/tmp"]

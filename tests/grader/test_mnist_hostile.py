@@ -334,6 +334,32 @@ def test_bytes_held_in_socket_buffers_count_as_the_runs_memory(grade_code, asser
     assert_still_works()
 
 
+def test_no_pseudo_terminals(grade_code, assert_still_works):
+    """bwrap's /dev has a devpts instance of its own, but its ptys count against the host's
+    `kernel.pty.max`: 3072 for every devpts but the host's, and one process opened 252 (its
+    RLIMIT_NOFILE), so a run of 13 processes took every pty of the machine's containers while
+    it ran. Now /dev/ptmx (a bind of /dev/null on a nodev mount) cannot be opened."""
+    report = grade_code(predict_py("""
+        import json, os
+        opened, errors = [], set()
+        for path in ("/dev/ptmx", "/dev/pts/ptmx") * 100:
+            try:
+                opened.append(os.open(path, os.O_RDWR | os.O_NOCTTY))
+            except OSError as exc:
+                errors.add(exc.strerror)
+        try:
+            os.openpty()
+            errors.add("openpty worked")
+        except OSError as exc:
+            errors.add(exc.strerror)
+        print(json.dumps({"opened": len(opened), "errors": sorted(errors)}), flush=True)
+    """))
+    assert report.verdict == "accepted", report
+    found = logged(report)
+    assert found["opened"] == 0 and "openpty worked" not in found["errors"], found
+    assert_still_works()
+
+
 def test_printing_a_score_changes_nothing(grade_code):
     report = grade_code(predict_py("""
         import os
