@@ -6,7 +6,8 @@ sees an ordinary error, not a crash). libseccomp also refuses foreign ABIs (x32,
 which would otherwise be a way around a list of syscall numbers.
 
 Denied: looking into or steering other processes (`ptrace`, `process_vm_readv/writev`, `kcmp`),
-kernel keyrings, eBPF, perf events, userfaultfd, io_uring (its own syscall surface), mounts and
+kernel keyrings, eBPF, perf events, userfaultfd, io_uring (its own syscall surface), Linux AIO
+(`io_setup` reserves events from one host-wide budget, `fs.aio-max-nr`), mounts and
 namespaces (`mount`, `unshare`, `setns`, `clone` with a CLONE_NEW* flag; `clone3` answers ENOSYS
 so the C library falls back to `clone`, whose flags can be checked), modules, reboot, clocks,
 `memfd_create` unless the run's memory cgroup counts what a memfd holds, and `fallocate` with any
@@ -31,6 +32,9 @@ DENIED = (
     "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
     "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
     "io_uring_setup", "io_uring_enter", "io_uring_register",
+    # Linux AIO: its contexts count against fs.aio-max-nr, one budget for the whole host, not
+    # per namespace or cgroup; one io_setup of 65536 events took all of it while the run lasted
+    "io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents", "io_pgetevents",
     "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "move_mount", "open_tree",
     "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "open_by_handle_at",
     "name_to_handle_at", "fanotify_init", "init_module", "finit_module", "delete_module",

@@ -360,6 +360,23 @@ def test_no_pseudo_terminals(grade_code, assert_still_works):
     assert_still_works()
 
 
+def test_no_linux_aio_contexts(grade_code, assert_still_works):
+    """Linux AIO events come from one budget for the whole host (`fs.aio-max-nr`, 65536 by
+    default), not from the run's namespaces or cgroup: one io_setup took all of it while the run
+    lasted, and every other program of the machine using AIO got EAGAIN. Now io_setup is
+    refused (EPERM), like io_uring."""
+    report = grade_code(predict_py("""
+        import ctypes, json, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        context = ctypes.c_ulong(0)
+        failed = libc.syscall(ctypes.c_long(206), ctypes.c_long(65536), ctypes.byref(context))   # io_setup
+        print(json.dumps({"io_setup": os.strerror(ctypes.get_errno()) if failed else "done"}), flush=True)
+    """))
+    assert report.verdict == "accepted", report
+    assert logged(report) == {"io_setup": "Operation not permitted"}
+    assert_still_works()
+
+
 def test_printing_a_score_changes_nothing(grade_code):
     report = grade_code(predict_py("""
         import os
