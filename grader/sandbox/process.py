@@ -44,10 +44,10 @@ _STATUS_CAP = 64 * 1024
 _DRAIN_SECONDS = 2.0
 _TICK = 0.25  # how often the cgroup's CPU time is looked at
 _CHUNK = 65536
-#: after a read of the program's output that did not fill a chunk, the next waits this long: a
-#: program writing one byte at a time made this process (outside the run's cgroup and its CPU
-#: quota) spend as much CPU reading as the program spent writing; now it wakes at most 500
-#: times a second, and the bytes gather in the pipe meanwhile
+#: after a read of the program's output that did not fill a chunk, that pipe is not read for this
+#: long: a program writing one byte at a time made this process (outside the run's cgroup and
+#: its CPU quota) spend as much CPU reading as the program spent writing; now it reads the
+#: output at most 500 times a second, and the bytes gather in the pipe meanwhile (`_pump`)
 _TRICKLE_PAUSE = 0.002
 
 
@@ -265,8 +265,10 @@ def _supervise(
         usage = box.terminate()
         if usage.cpu_seconds is not None:
             usage = replace(usage, cpu_seconds=max(0.0, usage.cpu_seconds - cpu_base))
-        # output written just before the end (every holder is dead now, so this ends quickly)
-        _pump(selector, time.monotonic() + _DRAIN_SECONDS, status, limits, lambda: None, lambda: False)
+        # output written just before the end (every holder is dead now, so this ends quickly; no
+        # rest after a short read: nothing can trickle any more)
+        _pump(selector, time.monotonic() + _DRAIN_SECONDS, status, limits, lambda: None, lambda: False,
+              rest=0.0)
     proc.stdout.close()
     os.close(status_r)
     assert wait_status is not None
@@ -281,19 +283,30 @@ def _over_cpu(cpu: Callable[[], float | None], limits: Limits) -> bool:
 
 def _pump(
     selector: selectors.BaseSelector, deadline: float, status: bytearray, limits: Limits,
-    cpu: Callable[[], float | None], finished: Callable[[], bool],
+    cpu: Callable[[], float | None], finished: Callable[[], bool], rest: float = _TRICKLE_PAUSE,
 ) -> str | None:
     """Read both pipes until both close, the outer process exits, or a limit is hit: None, or
-    "wall", "cpu", "flood". (A process the program left behind may hold the pipes open.)"""
-    while selector.get_map():
+    "wall", "cpu", "flood". (A process the program left behind may hold the pipes open.)
+
+    After a read of the program's output that did not fill a chunk, that pipe rests for `rest`
+    seconds (out of the selector, so the status pipe and the limits are still watched at once):
+    a trickle gathers in the pipe instead of waking this process once per write."""
+    resting: tuple[object, HeadTail] | None = None
+    rested = 0.0
+    while selector.get_map() or resting is not None:
         if finished():
             return None
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        remaining = deadline - now
         if remaining <= 0:
             return "wall"
         if _over_cpu(cpu, limits):
             return "cpu"
-        for key, _ in selector.select(min(remaining, _TICK)):
+        if resting is not None and now >= rested:
+            selector.register(resting[0], selectors.EVENT_READ, resting[1])  # type: ignore[arg-type]
+            resting = None
+        wait = min(remaining, _TICK) if resting is None else min(remaining, rested - now)
+        for key, _ in selector.select(wait):
             chunk = os.read(key.fd, _CHUNK)
             if not chunk:
                 selector.unregister(key.fileobj)
@@ -303,8 +316,9 @@ def _pump(
                 key.data.write(chunk)
                 if key.data.total > limits.flood_bytes:
                     return "flood"
-                if len(chunk) < _CHUNK:
-                    time.sleep(_TRICKLE_PAUSE)
+                if len(chunk) < _CHUNK and rest > 0:
+                    selector.unregister(key.fileobj)
+                    resting, rested = (key.fileobj, key.data), time.monotonic() + rest
     return None
 
 
