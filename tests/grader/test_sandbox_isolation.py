@@ -241,8 +241,8 @@ def test_output_flood_is_cut_and_the_log_bounded():
 def test_output_in_single_bytes_costs_the_grader_few_reads(monkeypatch):
     """One byte per write(2), a little apart: the supervisor, outside the run's cgroup and CPU
     quota, woke for every byte and spent about as much CPU reading as the program spent writing
-    (a second CPU for the run, taken from its neighbours). Now a read that did not fill a chunk
-    is followed by a pause: the supervisor wakes at most once per `_TRICKLE_PAUSE` of the run's
+    (a second CPU for the run, taken from its neighbours). Now after a read that did not fill a
+    chunk the pipe rests: the supervisor reads it at most once per `_TRICKLE_PAUSE` of the run's
     wall time, however the program writes, and the bytes gather in the pipe meanwhile."""
     reads = []
     write = sandbox_process.HeadTail.write
