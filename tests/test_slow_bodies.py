@@ -114,3 +114,74 @@ def test_request_heads_sent_a_byte_at_a_time_end_their_connections(embedded: Sta
             assert stream.recv(4096).startswith(b"HTTP/1.1 200")
             stream.settimeout(4)  # twice the head's time: the stream is a request under way
             assert not _closed_by_server(stream)
+
+
+def _server_pid(port: int) -> int:
+    """The `camp serve` process listening on `port` (one uvicorn process: it serves itself)."""
+    from pathlib import Path
+
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in words and b"--port" in words and words[words.index(b"--port") + 1] == str(port).encode():
+            return int(cmdline.parent.name)
+    raise AssertionError(f"no server on port {port}")
+
+
+def _rss_mb(pid: int) -> float:
+    from pathlib import Path
+
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _public_image(size: int) -> int:
+    """An attachment of `size` bytes shown to anyone (an image on open homework)."""
+    import os
+
+    from app import storage
+    from app.db import session_scope
+    from app.models import Attachment
+    from tests.support.homework import Reply, add_replies, make_course, make_users
+
+    slug = make_course({"code": "1-1"})
+    [sid] = add_replies(slug, "1-1", [Reply(make_users(1)[0])])
+    digest = storage.put(os.urandom(size))
+    with session_scope() as session:
+        item = Attachment(submission_id=sid, filename="big.png", sha256=digest, size=size, kind="image",
+                          content_type="image/png")
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+def test_downloads_left_unread_do_not_fill_the_servers_memory(embedded: Stack, live: Live) -> None:
+    """Slow reading: an anonymous visitor asks for a public 8 MB image on 25 connections that
+    read nothing (a receive buffer of 4 KB). The whole file went to each connection's send
+    buffer in the process (about 200 MB held for as long as the visitor liked); it is sent a
+    piece at a time now, the next piece when the client took the last. The server's resident
+    memory is compared before and after, with a wide margin."""
+    size, count = 8 * 1024 * 1024, 25
+    attachment = _public_image(size)
+    with live(embedded) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with urllib.request.urlopen(f"{url}/files/{attachment}", timeout=30) as r:  # warm, and whole
+            assert len(r.read()) == size and r.headers["content-length"] == str(size)
+        pid = _server_pid(int(port))
+        before = _rss_mb(pid)
+        with ExitStack() as stack:
+            for _ in range(count):
+                s = stack.enter_context(socket.socket())
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(30)
+                s.connect((host, int(port)))
+                s.sendall(f"GET /files/{attachment} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                assert s.recv(12) == b"HTTP/1.1 200"
+            assert healthz_seconds(url) >= 0  # the server went round its loop after them all
+            grown = _rss_mb(pid) - before
+        print(f"{count} unread downloads of {size >> 20} MB: the server grew by {grown:.0f} MB")
+        assert grown < 60, f"{grown:.0f} MB held for clients that read nothing"
