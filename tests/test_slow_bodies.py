@@ -231,3 +231,27 @@ def test_pages_left_unread_do_not_fill_the_servers_memory(embedded: Stack, live:
             grown = _rss_mb(pid) - before
         print(f"{count} unread copies of a {size >> 20} MB page: the server grew by {grown:.0f} MB")
         assert grown < 30, f"{grown:.0f} MB held for clients that read nothing"
+
+
+def _reset_by_server(s: socket.socket) -> bool:
+    import errno
+
+    return s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == errno.ECONNRESET
+
+
+def test_a_client_that_reads_nothing_loses_its_connection(embedded: Stack, live: Live) -> None:
+    """Streamed or not, an answer the client never reads held its connection (and the task
+    sending it) for ever: uvicorn has no timeout for a client that stopped reading. Now the
+    connection is dropped when nothing was taken for CAMP_SEND_IDLE_SECONDS."""
+    from tests.support.stacks import wait_for
+
+    attachment = _public_image(8 * 1024 * 1024)
+    with live(embedded, CAMP_SEND_IDLE_SECONDS="1") as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect((host, int(port)))
+            s.sendall(f"GET /files/{attachment} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert wait_for(lambda: _reset_by_server(s), timeout=30)
+        with urllib.request.urlopen(f"{url}/files/{attachment}", timeout=30) as r:  # a reader gets it all
+            assert len(r.read()) == 8 * 1024 * 1024
