@@ -153,6 +153,24 @@ def _check_no_live_draw(session: Session, assignment: Assignment, rule_index: in
                        index=rule_index, id=live)
 
 
+def _check_no_twin(session: Session, assignment: Assignment, rule_index: int | None, kind: str) -> None:
+    """No two draws of one kind run side by side on a homework when either is an explicit rule.
+    Otherwise an admin commits the homework's lottery and an explicit twin for the same prize
+    (another freeze time, so another drand round), learns both results once both rounds are out
+    (the admin holds both seeds), reveals the one a friend wins and leaves the other frozen: a
+    lottery cannot be aborted after its round, but nothing made anyone reveal it. The homework's
+    own rules keep their own check (`_check_no_live_draw`): two rules of one kind may run at once."""
+    query = select(Draw.id, Draw.rule).where(Draw.assignment_id == assignment.id,
+                                             Draw.status.in_(("committed", "frozen")))
+    if rule_index is not None:
+        query = query.where(Draw.rule_index.is_(None))
+    for draw_id, rule in session.execute(query.order_by(Draw.id)):
+        if rule.get("kind") == kind:
+            raise Conflict("Draw {id} of homework {code} ({kind}) is not revealed yet: another {kind} draw "
+                           "cannot run beside it, or one result could be kept and the other withheld; "
+                           "reveal or abort draw {id} first", id=draw_id, code=assignment.code, kind=kind)
+
+
 def _may_conflict(replaces: DrawRecord | None) -> bool:
     """Whether a new draw of a reward rule must check for a live draw of the same rule: a new
     draw, or one replacing a plain aborted draw. A replacement for withdrawn winners runs while
@@ -265,8 +283,10 @@ def commit_draw(
     _hold_homework(session, assignment)
     spec = reward_spec(assignment, rule_index, rule)
     replaces = None if replaces_id is None else _replaced(session, replaces_id)[1]
-    if rule_index is not None and _may_conflict(replaces):
-        _check_no_live_draw(session, assignment, rule_index)
+    if _may_conflict(replaces):
+        if rule_index is not None:
+            _check_no_live_draw(session, assignment, rule_index)
+        _check_no_twin(session, assignment, rule_index, spec.rule.kind)
     new = NewDraw(spec, rule_index, freeze_at or assignment.due_at, prize or spec.prize)
     return _insert(session, assignment, actor, new, now, replaces, late=late)
 

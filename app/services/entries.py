@@ -21,7 +21,7 @@ standing at the freeze, replayed from the like history; likes of one's own reply
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -337,7 +337,7 @@ def collect_entries(session: Session, assignment: Assignment, rule: Rule, option
     """The entries of `rule` among the replies that exist at `at`, and every exclusion."""
     phase = phase_at(assignment, at)
     rows = _rows(session, assignment, at, PUBLIC_KEYS if phase == "public" else PRIVATE_KEYS)
-    order = _race_order(rows) if rule.kind == "fixed_ranks" else {r.id: i for i, r in enumerate(rows)}
+    order = race_order(rows) if rule.kind == "fixed_ranks" else {r.id: i for i, r in enumerate(rows)}
     rows.sort(key=lambda r: order[r.id])
     excluded: list[Exclusion] = []
     valid: dict[int, list[Any]] = defaultdict(list)
@@ -369,8 +369,9 @@ def collect_entries(session: Session, assignment: Assignment, rule: Rule, option
     return EntrySet(entries, excluded, pending)
 
 
-def _race_order(rows: list[Any]) -> dict[int, int]:
-    """Fixed ranks are a race: a reply edited after posting runs from its last edit.
+def race_order(rows: Iterable[Any]) -> dict[int, int]:
+    """Fixed ranks are a race: a reply edited after posting runs from its last edit (the
+    similarity review orders its pairs the same way: the text written first keeps credit).
 
     Without this a student held an early floor with a placeholder (not in the reply format, so
     not an entry) and edited it into an answer later, taking a place among the first finishers

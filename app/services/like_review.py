@@ -1,10 +1,16 @@
 """Honest likes: where accounts signed up, the suspicious-like report, and staff exclusions.
 
 Before a `top_likes` draw the staff see groups of accounts that liked replies of the homework
-and look farmed: accounts registered from one address, or with one device cookie, or created
-within minutes of each other, that liked the same reply. Nothing is decided automatically:
-staff exclude an account's likes with a reason (audit-logged); the draw's eligibility text
-names the excluded accounts and the reason (entries.with_course_rules).
+(at any time: likes taken back count too) and look farmed: accounts registered from one
+address, or with one device cookie, or created within minutes of each other, that liked the
+same reply. Nothing is decided automatically: staff exclude an account's likes with a reason
+(audit-logged); the draw's eligibility text names the excluded accounts and the reason
+(entries.with_course_rules).
+
+A draw takes the exclusions at its commit (its eligibility text names them, bound to the
+commitment), so excluding while a `top_likes` draw of the homework is committed or frozen is
+refused: the draw would have counted the likes anyway, and nobody would have seen why. Abort the
+draw (publicly), exclude, and commit a new one replacing it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid
-from app.models import Assignment, Exclusion, Like, SignUp, Submission, User, utcnow
+from app.models import Assignment, Draw, Exclusion, LikeEvent, SignUp, Submission, User, utcnow
 from app.services.audit import record
 from app.services.course_staff import require_course_staff
 
@@ -58,15 +64,18 @@ class Cluster:
 
 
 def _likers(session: Session, assignment: Assignment) -> dict[int, list[Account]]:
-    """Submission id -> accounts that like it now (own likes never count, so not listed)."""
+    """Submission id -> accounts that liked it at any time, from the like history (own likes are
+    refused, so not listed). Not only the likes standing now: a farm took its likes back while
+    the staff read this report and liked again once the draw was committed without exclusions."""
     excluded = set(session.scalars(select(Exclusion.target_id).where(
         Exclusion.assignment_id == assignment.id, Exclusion.kind == "liker")))
     rows = session.execute(
-        select(Like.submission_id, User.id, User.name, User.created_at, SignUp.address, SignUp.device)
-        .join(Submission, Submission.id == Like.submission_id)
-        .join(User, User.id == Like.user_id)
+        select(LikeEvent.submission_id, User.id, User.name, User.created_at, SignUp.address, SignUp.device)
+        .distinct()
+        .join(Submission, Submission.id == LikeEvent.submission_id)
+        .join(User, User.id == LikeEvent.user_id)
         .outerjoin(SignUp, SignUp.user_id == User.id)
-        .where(Submission.assignment_id == assignment.id))
+        .where(Submission.assignment_id == assignment.id, LikeEvent.liked.is_(True)))
     out: dict[int, list[Account]] = defaultdict(list)
     for sid, uid, name, created, address, device in rows:
         out[sid].append(Account(uid, name, created, address or "", device or "", uid in excluded))
@@ -105,6 +114,12 @@ def exclude_likers(session: Session, assignment: Assignment, staff: User, user_i
     """The likes of these accounts stop counting toward this homework's rewards. All or nothing:
     an account already excluded refuses the whole request."""
     require_course_staff(session, staff, assignment.course)
+    running = running_like_draws(session, assignment)
+    if running:
+        raise Conflict("Draw {id} (most likes) of homework {code} took the excluded accounts when it was "
+                       "committed, so it would still count these likes: abort draw {id} first (publicly, "
+                       "with the reason), exclude them, then commit a new draw replacing it",
+                       id=running[0], code=assignment.code)
     note = note.strip()[:MAX_NOTE]
     if not note:
         raise Invalid("Say why these accounts' likes are excluded")
@@ -132,3 +147,11 @@ def excluded_likers(session: Session, assignment: Assignment) -> list[tuple[int,
         select(User.id, User.name, Exclusion.note).join(Exclusion, Exclusion.target_id == User.id)
         .where(Exclusion.assignment_id == assignment.id, Exclusion.kind == "liker")
         .order_by(User.id))]
+
+
+def running_like_draws(session: Session, assignment: Assignment) -> list[int]:
+    """Ids of the homework's `top_likes` draws that are committed or frozen (they hold the
+    exclusions they were committed with)."""
+    rows = session.execute(select(Draw.id, Draw.rule).where(
+        Draw.assignment_id == assignment.id, Draw.status.in_(("committed", "frozen"))).order_by(Draw.id))
+    return [draw_id for draw_id, rule in rows if rule.get("kind") == "top_likes"]

@@ -3,8 +3,14 @@
 Never a verdict by itself: a run only fills the staff queue. Staff look at the pair side by
 side and confirm (the later reply is excluded from this homework's draws with reason `copied`;
 the earlier one keeps its credit) or dismiss. Both are audit-logged; a decided pair stays
-decided when the homework is compared again. Replies by staff and hidden replies are not
-compared; code found in the staff's own replies (example or starter code) is not evidence.
+decided when the homework is compared again, unless a dismissed pair's text was edited after
+the decision (it is queued again). Replies by staff and hidden replies are not compared; code
+found in the staff's own replies (example or starter code) is not evidence.
+
+"Earlier" is the text written first, not the lower floor: a text reply runs from its last edit,
+as in a fixed-rank race (`entries.race_order`). Otherwise a student held an early floor with a
+placeholder, edited it into a classmate's essay, and the pair put the copy on the "keeps
+credit" side. Code packages cannot be edited, so their pairs keep floor order.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from app.errors import CampError, Conflict, Invalid, NotFound
 from app.models import Assignment, Exclusion, Role, SimilarPair, Submission, User, utcnow
 from app.services.audit import record
 from app.services.course_staff import require_course_staff
+from app.services.entries import race_order
 from app.services.notebooks import graded_code, read_notebook
 from app.services.similarity_core import code_pairs, text_pairs
 from grader import catalog
@@ -93,20 +100,44 @@ def run(session: Session, assignment: Assignment, staff: User) -> RunResult:
     sources = {s.floor: code for s in students if (code := code_of(s))}
     examples = [code for s in replies if s.author.role != Role.student.value and (code := code_of(s))]
     found = [("text", p) for p in text_pairs(texts)] + [("code", p) for p in code_pairs(sources, examples)]
-    known = set(session.execute(select(SimilarPair.first_id, SimilarPair.second_id, SimilarPair.kind)
-                                .where(SimilarPair.assignment_id == assignment.id)))
+    written = race_order(replies)  # a text counts from its last edit
+    known = {(frozenset((p.first_id, p.second_id)), p.kind): p for p in session.scalars(
+        select(SimilarPair).where(SimilarPair.assignment_id == assignment.id))}
     new = 0
     for kind, pair in found:
         first, second = by_floor[pair.first], by_floor[pair.second]
-        if first.author_id == second.author_id or (first.id, second.id, kind) in known:
-            continue  # one's own earlier reply is not a copy; decided pairs stay decided
-        session.add(SimilarPair(assignment_id=assignment.id, first_id=first.id, second_id=second.id,
-                                kind=kind, similarity=pair.similarity))
+        if first.author_id == second.author_id:
+            continue  # one's own earlier reply is not a copy
+        if kind == "text" and written[second.id] < written[first.id]:
+            first, second = second, first
+        existing = known.get((frozenset((first.id, second.id)), kind))
+        if existing is None:
+            session.add(SimilarPair(assignment_id=assignment.id, first_id=first.id, second_id=second.id,
+                                    kind=kind, similarity=pair.similarity))
+        elif _queued_again(existing, first, second):
+            existing.first_id, existing.second_id, existing.similarity = first.id, second.id, pair.similarity
+            if existing.state == "open":
+                continue  # already in the queue: only brought up to date
+            existing.state, existing.decided_by, existing.decided_at = "open", None, None
+        else:
+            continue  # decided pairs stay decided
         new += 1
     session.flush()
     record(session, staff, "similarity.run", f"assignment:{assignment.id}",
            {"texts": len(texts), "packages": len(sources), "new_pairs": new})
     return RunResult(len(texts), len(sources), new)
+
+
+def _queued_again(pair: SimilarPair, first: Submission, second: Submission) -> bool:
+    """An undecided pair (brought up to date), or a dismissed text pair one of whose texts was
+    edited after the decision: the staff dismissed other texts, and a reply edited into a copy
+    once its pair was dismissed stayed out of the queue for good. A confirmed copy stays out."""
+    if pair.state == "open":
+        return True
+    decided = pair.decided_at
+    return (pair.state == "dismissed" and pair.kind == "text" and decided is not None
+            and any(s.edited_at is not None and s.edited_at > decided
+                    for s in (first, second)))
 
 
 def queue(session: Session, assignment: Assignment, state: str = "open") -> list[SimilarPair]:

@@ -1,6 +1,7 @@
 """Finding replies that look alike: plain functions, no database (the bench calls them too).
 
-Text: normalised (NFKC, case-folded, the `作业X-Y：` prefix, whitespace and punctuation removed)
+Text: normalised (NFKC, Traditional characters and Taiwan wording to Simplified (OpenCC
+`tw2sp`), case-folded, look-alike letters folded, the `作业X-Y：` prefix, whitespace and punctuation removed)
 and cut into overlapping character shingles, which works for Chinese (no word boundaries) and
 English alike; MinHash signatures (datasketch) and LSH find candidate pairs without comparing
 every pair; a candidate is kept when its estimated Jaccard similarity reaches the threshold.
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+import opencc
 from datasketch import MinHash, MinHashLSH
 
 from app.names import fold_look_alikes
@@ -57,10 +59,17 @@ class Pair:
     similarity: float
 
 
+#: Traditional characters (and Taiwan wording: 引數, 最佳化) to Simplified, phrase by phrase
+TO_SIMPLIFIED = opencc.OpenCC("tw2sp")
+
+
 def normalise(text: str) -> str:
     # look-alike letters folded too: a copy with Cyrillic `а`/`о`/`е` in place of the Latin
-    # ones reads the same and shared no shingle with its original
-    text = fold_look_alikes(unicodedata.normalize("NFKC", text).casefold())
+    # ones reads the same and shared no shingle with its original; and Chinese in Simplified
+    # characters: a copy converted to Traditional ones (one click in a word processor) has a
+    # converted character in nearly every shingle
+    text = TO_SIMPLIFIED.convert(unicodedata.normalize("NFKC", text))
+    text = fold_look_alikes(text.casefold())
     return NOT_CONTENT.sub("", PREFIX.sub("", text))
 
 

@@ -34,6 +34,7 @@ def _page(request: Request, session: SessionDep, assignment: Assignment, error: 
                  for state in ("confirmed", "dismissed")},
         clusters=like_review.suspicious_clusters(session, assignment),
         excluded=like_review.excluded_likers(session, assignment),
+        like_draws=like_review.running_like_draws(session, assignment),
         error=error, notice=notice, timezone=assignment.course.timezone,
     )
 

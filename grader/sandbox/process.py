@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import select
 import selectors
 import shutil
 import signal
@@ -300,15 +301,30 @@ def _pump(
 
 
 def _wait(pid: int, deadline: float | None) -> int | None:
-    """waitpid the outer process; None if it is still running at the deadline."""
-    while True:
-        reaped, wait_status = os.waitpid(pid, 0 if deadline is None else os.WNOHANG)
-        if reaped:
-            return wait_status
-        assert deadline is not None
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.02)
+    """waitpid the outer process; None if it is still running at the deadline. Its pipes have
+    closed, so it is usually exiting: a pidfd wakes us the moment it has (a fixed sleep cost a
+    grading up to its length, twice, on every run)."""
+    if deadline is None:
+        return os.waitpid(pid, 0)[1]
+    try:
+        exits: int | None = os.pidfd_open(pid)
+    except OSError:  # a kernel before 5.3: poll
+        exits = None
+    try:
+        while True:
+            reaped, wait_status = os.waitpid(pid, os.WNOHANG)
+            if reaped:
+                return wait_status
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if exits is None:
+                time.sleep(min(0.02, remaining))
+            else:
+                select.select([exits], [], [], remaining)
+    finally:
+        if exits is not None:
+            os.close(exits)
 
 
 def _end_everything(box: Isolation, pgid: int) -> None:

@@ -254,6 +254,25 @@ def test_the_memory_cap_limits_the_waiting_sandboxes() -> None:
     assert pool.stats.started == 1
 
 
+def test_no_warm_up_starts_during_a_hand_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starting the next sandbox forks this process: it waits while a run is being handed its
+    sandbox, and begins once the hand-off is over (counted: the pool's warming list)."""
+    monkeypatch.setattr(warm._HandOffs, "PATIENCE", 60.0)
+    pool = start()
+    end = warm._hand_offs.begin()
+    try:
+        taken = pool.take()
+        assert taken is not None
+        time.sleep(0.5)  # the refill thread woke when the sandbox was taken
+        with pool._cond:
+            assert pool._warming == [] and pool._ready == []
+    finally:
+        end()
+    assert pool.wait_ready(timeout=120), "the refill never began after the hand-off"
+    taken.discard()
+    assert pool.stats.started == 2
+
+
 def test_other_limits_run_cold() -> None:
     pool = start()
     outcome = run_code("print('ran')", limits=replace(FAST, wall_seconds=5))
