@@ -269,3 +269,21 @@ def test_a_client_that_reads_nothing_loses_its_connection(embedded: Stack, live:
             assert wait_for(lambda: _reset_by_server(s), timeout=30)
         with urllib.request.urlopen(f"{url}/files/{attachment}", timeout=30) as r:  # a reader gets it all
             assert len(r.read()) == 8 * 1024 * 1024
+
+
+def test_a_chunked_body_that_claims_a_length_of_zero_is_refused(embedded: Stack, live: Live) -> None:
+    """`Content-Length: 0` with `Transfer-Encoding: chunked`: the server reads the chunked body
+    (the transfer coding wins), but the body reader took the request for one without a body
+    and let it through unread. Its handler then read the body at the sender's pace inside an
+    admission place (the slow-body attack again, on any form or JSON route) and the JSON and
+    form screens never saw it. Both headers at once are refused now (400); a chunked body alone
+    is read under the budget like any other (408 when it stops)."""
+    with live(embedded, CAMP_BODY_GRACE_SECONDS="1", CAMP_BODY_IDLE_SECONDS="1") as url:
+        host, port = url.removeprefix("http://").split(":")
+        head = ("POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                "{}Transfer-Encoding: chunked\r\n\r\n1\r\nn\r\n")
+        for framing, expected in (("Content-Length: 0\r\n", 400), ("", 408)):
+            with socket.create_connection((host, int(port)), timeout=30) as s:
+                s.sendall(head.format(framing).encode())
+                status, body = status_of(s)  # the rest of the body never comes
+                assert status == expected, (framing, body)
