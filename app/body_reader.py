@@ -26,6 +26,7 @@ from tempfile import SpooledTemporaryFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import oversized_form
+from app.addresses import address_key
 from app.i18n import lazy, megabytes, scope_locale, translate
 from app.input_guard import Unusable, screen_json, screen_url
 from app.offload import run_heavy
@@ -64,7 +65,7 @@ class BodyReaderMiddleware:
         if not has_body:
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("?", 0))[0]
+        client = address_key((scope.get("client") or (None, 0))[0])
         try:
             if self.reading[client] >= self.budget.per_client:
                 raise Unusable(429, TOO_MANY)
