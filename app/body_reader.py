@@ -26,6 +26,7 @@ from tempfile import SpooledTemporaryFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import oversized_form
+from app.addresses import address_key
 from app.i18n import lazy, megabytes, scope_locale, translate
 from app.input_guard import Unusable, screen_json, screen_url
 from app.offload import run_heavy
@@ -34,6 +35,7 @@ from app.strict_forms import screen_form
 CHUNK = 64 * 1024
 TOO_MANY = lazy("Too many uploads from your address at once; wait for one to finish")
 TOO_SLOW = lazy("The upload was too slow and was stopped; please try again")
+UNREADABLE = lazy("The upload could not be read; please try again")
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,14 @@ class BodyReaderMiddleware:
             return
         try:
             screen_url(scope["path"], scope.get("query_string", b""))
+            has_body = _has_body(scope)
         except Unusable as refused:
             await _refuse(scope, send, refused)
             return
-        if not _has_body(scope):
+        if not has_body:
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("?", 0))[0]
+        client = address_key((scope.get("client") or (None, 0))[0])
         try:
             if self.reading[client] >= self.budget.per_client:
                 raise Unusable(429, TOO_MANY)
@@ -104,7 +107,7 @@ class BodyReaderMiddleware:
                 except TimeoutError:
                     raise Unusable(408, TOO_SLOW) from None
                 if message["type"] == "http.disconnect":
-                    raise Unusable(400, lazy("The upload could not be read; please try again"))
+                    raise Unusable(400, UNREADABLE)
                 chunk = message.get("body", b"")
                 received += len(chunk)
                 if received > cap:  # no (or a false) Content-Length
@@ -158,11 +161,16 @@ async def _screen_body(scope: Scope, spool: SpooledTemporaryFile[bytes]) -> None
 
 
 def _has_body(scope: Scope) -> bool:
-    headers = dict(scope.get("headers", []))
-    length = headers.get(b"content-length")
-    if length is not None:
-        return length != b"0"
-    return b"transfer-encoding" in headers
+    """A chunked body has one whatever a Content-Length says (the server reads the chunks);
+    a request with both is refused: the two may frame it differently (`Content-Length: 0` went
+    past this reader unread, to be read by its handler at the sender's pace)."""
+    names = [name for name, _ in scope.get("headers", [])]
+    if b"transfer-encoding" in names:
+        if b"content-length" in names:
+            raise Unusable(400, UNREADABLE)
+        return True
+    length = dict(scope.get("headers", [])).get(b"content-length")
+    return length is not None and length != b"0"
 
 
 def _replay(spool: SpooledTemporaryFile[bytes], receive: Receive) -> Callable[[], Awaitable[Message]]:

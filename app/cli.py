@@ -45,7 +45,7 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
     """Serve the web app (and, embedded, a local grading worker beside it)."""
     import uvicorn
 
-    from app.request_heads import TimedHeadsProtocol
+    from app.http_timeouts import TimedH11Protocol
 
     settings = get_settings()
     children = []
@@ -56,7 +56,7 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
         # per-address limits (log-in, sign-up, bodies, streams, searches) count the address
         # uvicorn puts in the request: a trusted proxy's X-Forwarded-For, else the peer's own
         uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
-                    forwarded_allow_ips=settings.trusted_proxies.strip() or None, http=TimedHeadsProtocol,
+                    forwarded_allow_ips=settings.trusted_proxies.strip() or None, http=TimedH11Protocol,
                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     finally:
         for child in children:

@@ -150,8 +150,11 @@ class Settings(BaseSettings):
     password_hash_iterations: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=64 * 1024, ge=64)
     #: a request's line and headers must arrive within this many seconds of the connection's
-    #: opening or the previous response, or the connection is closed (app/request_heads.py)
+    #: opening or the previous response, or the connection is closed (app/http_timeouts.py)
     request_head_seconds: float = Field(default=20.0, gt=0)
+    #: an answer the client takes nothing of for this long (its connection's buffer full) ends
+    #: the connection
+    send_idle_seconds: float = Field(default=60.0, gt=0)
     # Request bodies are read before a request takes an admission slot (app/body_reader.py).
     #: slowest average upload rate accepted (bytes/s), after a grace period; slower ones get 408
     body_min_rate_bytes: int = Field(default=10_000, ge=1)

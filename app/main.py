@@ -21,7 +21,12 @@ from app.config import PROJECT_ROOT, Settings, get_settings
 from app.deps import get_locale
 from app.errors import CampError, error_headers
 from app.i18n import lazy, translate
-from app.middleware import BodyLimitMiddleware, CsrfSeedMiddleware, SecurityHeadersMiddleware
+from app.middleware import (
+    BodyLimitMiddleware,
+    ChunkedSendMiddleware,
+    CsrfSeedMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.oversized_form import FORM_ROOM_BYTES
 from app.templating import render
 from app.web.page_cache import AnonymousPageCache
@@ -58,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     # Room for the largest file plus the other fields of the form.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + FORM_ROOM_BYTES)
+    # large answers leave 64 KB at a time, as fast as the client reads them
+    app.add_middleware(ChunkedSendMiddleware)
     # requests over the limit wait before they take a thread or a connection
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     # outermost: a body is read whole, under a time budget, before the request takes a slot

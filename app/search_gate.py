@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from starlette.requests import Request
 
+from app.addresses import address_key
 from app.errors import CampError
 from app.i18n import lazy
 
@@ -37,7 +38,7 @@ def client_key(user_id: int | None, address: str | None) -> str:
 
 def request_key(request: Request, user_id: int | None) -> str:
     """The client of a request: its account, else its address."""
-    return client_key(user_id, request.client.host if request.client else None)
+    return client_key(user_id, address_key(request.client.host if request.client else None))
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from app.config import get_settings
 
@@ -78,16 +79,22 @@ def put(data: bytes) -> str:
 
 
 def get(sha256: str) -> bytes:
+    with open_blob(sha256) as fh:
+        return fh.read()
+
+
+def open_blob(sha256: str) -> BinaryIO:
+    """The stored file, open for reading (a rename from its pending name cannot pull it away)."""
     path = blob_path(sha256)
     try:
-        return path.read_bytes()
+        return path.open("rb")
     except FileNotFoundError:
         for pending in sorted(pending_dir().glob(f"{sha256}.*")):  # committed, rename still to come
             try:
-                return pending.read_bytes()
+                return pending.open("rb")
             except FileNotFoundError:
                 continue
-        return path.read_bytes()  # renamed meanwhile, or truly missing
+        return path.open("rb")  # renamed meanwhile, or truly missing
 
 
 def stale_pending(grace_seconds: float) -> dict[Path, str]:

@@ -226,3 +226,26 @@ def test_markup_in_homework_titles_texts_and_rules_stays_text_on_every_page(
             assert raw not in page.text, (path, raw)
     homework = client.get(f"/courses/{slug}/assignments/1-1").text
     assert "&lt;script&gt;" in homework or "&lt;img" in homework  # shown as text, not dropped silently
+
+
+@pytest.mark.parametrize("code", ["7-1\n", "٧-١"])
+def test_a_homework_code_is_ascii_digits_and_nothing_after(embedded_client: TestClient, embedded: Stack,
+                                                            code: str) -> None:
+    """A course file names a homework `٧-١` (Arabic-Indic digits are `\\d`): loaded, its CSV
+    exports (submissions, leaderboard) answered 500 for every member of the staff, the file
+    name header cannot carry it. `"7-1\\n"` (the pattern's `$` let a final newline through)
+    put a line break into the code, its addresses and that header. Both refused now."""
+    import secrets
+
+    client = embedded_client
+    staff_client(client, embedded, "admin")
+    slug = f"cd-{secrets.token_hex(3)}"
+    course = (f"slug: {slug}\ntitle: t\nassignments:\n  - code: {json.dumps(code)}\n    title: x\n"
+              '    opens: "-1d"\n    due: "+7d"\n')
+    refused = upload_course(client, course.encode())
+    assert refused.status_code == 422 and "作业编号的形式是 7 或 7-1" in refused.text
+    from app.db import session_scope
+    from app.models import Course
+
+    with session_scope() as session:
+        assert session.scalar(select(Course.id).where(Course.slug == slug)) is None

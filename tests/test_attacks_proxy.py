@@ -89,3 +89,29 @@ def test_a_proxy_setting_that_names_no_address_is_refused() -> None:
         with pytest.raises(ValidationError, match="CAMP_TRUSTED_PROXIES"):
             Settings(trusted_proxies=wrong)
     assert Settings(trusted_proxies=" 172.30.57.0/24, ::1 ").trusted_proxies
+
+
+def test_an_ipv6_client_counts_as_its_64_whatever_address_it_takes(stack: Stack) -> None:
+    """An IPv6 subscriber gets a /64 and may use a new address in it for every request: each
+    was a new client for the per-address limits (here the reset mails' five an hour; sign-ups,
+    wrong passwords, uploads, searches and anonymous streams count the same key). Its /64 is
+    one client now; the next /64 is another, and IPv4 in IPv6 is the IPv4 address."""
+    from tests.support.web import app_client, csrf_of
+
+    site, subnet = secrets.randbelow(0x10000), secrets.randbelow(0xffff)
+    prefix = f"2001:db8:{site:x}:{subnet:x}"
+
+    def forgot(address: str) -> int:
+        client = app_client(address)
+        token = csrf_of(client, "/password/forgot")
+        return client.post("/password/forgot", data={"name": "nobody", "csrf_token": token}).status_code
+
+    codes = [forgot(f"{prefix}::{i + 1:x}") for i in range(RESETS_PER_HOUR + 1)]
+    assert codes == [200] * RESETS_PER_HOUR + [429]
+    assert forgot(f"{prefix}:0:ffff:ffff:ffff") == 429  # the same /64, written out in full
+    assert forgot(f"2001:db8:{site:x}:{subnet + 1:x}::1") == 200  # a neighbour's /64
+
+    from app.addresses import address_key
+
+    assert address_key("::ffff:192.0.2.7") == "192.0.2.7" == address_key("192.0.2.7")
+    assert address_key("testclient") == "testclient" and address_key(None) == "unknown"

@@ -23,7 +23,9 @@ from grader.catalog import KINDS, example_prefix, queue_of
 RELATIVE_TIME = re.compile(r"^(?P<days>[+-]\d{1,4})d(?:@(?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d))?$")
 #: times further than this from today are typing mistakes (and overflow the date type)
 MAX_DAYS = 3650
-CODE = re.compile(r"^\d+(?:-\d+)?$")
+#: ASCII digits only (`\d` takes `٧-١` too, which no header can carry) and nothing after (`$`
+#: let a final newline through)
+CODE = re.compile(r"^[0-9]+(?:-[0-9]+)?\Z")
 
 
 class AssignmentSpec(BaseModel):

@@ -110,8 +110,9 @@ def _turn_statement(dialect: str) -> Any:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(GradingTurn).values(queue=bindparam("queue"), author_id=bindparam("author_id"),
-                                           started_at=bindparam("started_at"))
+    # on the table, not the mapped class: the ORM's DML path costs twice the statement's CPU
+    statement = insert(GradingTurn.__table__).values(  # type: ignore[arg-type]
+        queue=bindparam("queue"), author_id=bindparam("author_id"), started_at=bindparam("started_at"))
     return statement.on_conflict_do_update(index_elements=["queue", "author_id"],
                                            set_={"started_at": statement.excluded.started_at})
 

@@ -27,12 +27,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
+    Table,
     bindparam,
     case,
     func,
@@ -109,7 +110,9 @@ def _notify_statement(dialect: str, renew: bool) -> Any:
     item cost a cheap grading about a tenth of its CPU."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     user_id, kind = bindparam("user_id", type_=Integer), bindparam("kind", type_=String)
-    statement = insert(Notification).values(
+    # on the table, not the mapped class: the ORM's DML path costs twice the statement's CPU
+    table = cast(Table, Notification.__table__)
+    statement = insert(table).values(
         user_id=user_id, kind=kind, key=bindparam("key"),
         params=bindparam("params", type_=Notification.params.type), link=bindparam("link"),
         created_at=bindparam("now"), read_at=None, mail_state=_mail_state(user_id, kind), mail_tries=0)
@@ -121,18 +124,19 @@ def _notify_statement(dialect: str, renew: bool) -> Any:
                   "mail_state": new.mail_state, "mail_tries": 0})
     else:
         statement = statement.on_conflict_do_nothing(index_elements=["user_id", "key"])
-    return statement.returning(Notification.id, Notification.mail_state)
+    return statement.returning(table.c.id, table.c.mail_state)
 
 
 def _mail_state(user_id: ColumnElement[int], kind: ColumnElement[str]) -> ColumnElement[str]:
     """SQL: `pending` or `digest` when the owner has an address and wants `kind` by mail, else
     `none` (no preferences row: no mail). Kinds are this module's fixed words (no LIKE wildcards)."""
     comma = literal(",")
-    wanted = (comma + NotificationPrefs.email_kinds + comma).contains(comma + kind + comma)
+    prefs, users = cast(Table, NotificationPrefs.__table__).c, cast(Table, User.__table__).c
+    wanted = (comma + prefs.email_kinds + comma).contains(comma + kind + comma)
     chosen = (
-        select(case((NotificationPrefs.digest, literal("digest")), else_=literal("pending")))
-        .join(User, User.id == NotificationPrefs.user_id)
-        .where(NotificationPrefs.user_id == user_id, User.email.is_not(None), User.email != "", wanted)
+        select(case((prefs.digest, literal("digest")), else_=literal("pending")))
+        .join_from(NotificationPrefs.__table__, User.__table__, users.id == prefs.user_id)
+        .where(prefs.user_id == user_id, users.email.is_not(None), users.email != "", wanted)
         .scalar_subquery()
     )
     return func.coalesce(chosen, literal("none"))
@@ -153,8 +157,8 @@ def graded_columns() -> list[Any]:
     slug = literal_column("(SELECT courses.slug FROM courses"
                           " JOIN assignments ON assignments.course_id = courses.id"
                           " WHERE assignments.id = submissions.assignment_id)", String)
-    return [Submission.id, Submission.floor, Submission.author_id, Submission.status, Submission.verdict,
-            code.label("code"), slug.label("slug")]
+    c = cast(Table, Submission.__table__).c  # the table's: the ORM's DML path costs twice the CPU
+    return [c.id, c.floor, c.author_id, c.status, c.verdict, code.label("code"), slug.label("slug")]
 
 
 def graded(session: Session, s: Any, attempt: int) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import storage
@@ -30,15 +30,16 @@ def allocate_floor(session: Session, assignment_id: int) -> int:
 
 @lru_cache(maxsize=1)
 def _floor_statement() -> Any:
-    """`allocate_floor`'s UPDATE, built once. Not synchronised with the session: matching it
-    against every homework the request loaded (a reply loads the course's whole list) cost a
-    sixth of a reply's CPU, and nothing reads the counter from those objects afterwards."""
+    """`allocate_floor`'s UPDATE, built once, on the table: the session is not told (matching it
+    against every homework the request loaded, a reply loads the course's whole list, cost a
+    sixth of a reply's CPU, and nothing reads the counter from those objects afterwards), and
+    the ORM's DML path costs about twice the statement's own CPU."""
+    c = cast(Table, Assignment.__table__).c
     return (
-        update(Assignment)
-        .where(Assignment.id == bindparam("homework"))
-        .values(next_floor=Assignment.next_floor + 1)
-        .returning(Assignment.next_floor)
-        .execution_options(synchronize_session=False)
+        update(Assignment.__table__)  # type: ignore[arg-type]
+        .where(c.id == bindparam("homework"))
+        .values(next_floor=c.next_floor + 1)
+        .returning(c.next_floor)
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.addresses import address_key
 from app.deps import LANG_COOKIE, CsrfChecked, OptionalUser, SessionDep, get_locale
 from app.errors import CampError, Invalid
 from app.i18n import normalize, translate
@@ -34,8 +35,8 @@ def log_in(request: Request, user: User) -> None:
 
 
 def client_address(request: Request) -> str:
-    """The peer address (uvicorn puts a trusted proxy's X-Forwarded-For there)."""
-    return request.client.host if request.client else "unknown"
+    """The peer address (uvicorn puts a trusted proxy's X-Forwarded-For there); IPv6 by its /64."""
+    return address_key(request.client.host if request.client else None)
 
 
 def refused_page(request: Request, template: str, refused: Refused, **context: object) -> Response:

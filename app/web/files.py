@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from app import storage
 from app.deps import OptionalUser, SessionDep
@@ -17,6 +20,8 @@ from app.templating import render
 from grader.catalog import NOTEBOOK_CONTENT_TYPE
 
 router = APIRouter()
+#: bytes read and sent at a time
+CHUNK = 64 * 1024
 
 
 @router.get("/files/{attachment_id}")
@@ -28,14 +33,25 @@ def attachment(attachment_id: int, session: SessionDep, user: OptionalUser) -> R
     # The content type is the one Camp decided when it checked the file, never the uploader's.
     media_type = item.content_type if item.kind == "image" else "application/octet-stream"
     disposition = "inline" if item.kind == "image" else "attachment"
-    return Response(
-        storage.get(item.sha256),
+    blob = storage.open_blob(item.sha256)
+    return StreamingResponse(
+        _chunks(blob),
         media_type=media_type,
         headers={
             "content-disposition": f"{disposition}; filename*=UTF-8''{quote(item.filename)}",
             "cache-control": "private, max-age=3600",
+            "content-length": str(os.fstat(blob.fileno()).st_size),
         },
     )
+
+
+def _chunks(blob: BinaryIO) -> Iterator[bytes]:
+    """The file a piece at a time, each sent when the client has taken the one before: a whole
+    file handed over at once waited in the process's memory for a client that read nothing (20
+    connections to a 10 MB image held 200 MB)."""
+    with blob:
+        while chunk := blob.read(CHUNK):
+            yield chunk
 
 
 @router.get("/files/{attachment_id}/notebook")
