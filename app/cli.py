@@ -41,7 +41,9 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 @click.option("--worker/--no-worker", default=None,
               help="Start a local worker too (default: only in the embedded mode).")
 @click.option("--workers", default=1, show_default=True, help="uvicorn worker processes")
-def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="A line per request on stderr (off when the HTTPS proxy in front keeps one).")
+def serve(host: str, port: int, worker: bool | None, workers: int, access_log: bool) -> None:
     """Serve the web app (and, embedded, a local grading worker beside it)."""
     import uvicorn
 
@@ -57,7 +59,7 @@ def serve(host: str, port: int, worker: bool | None, workers: int) -> None:
         # uvicorn puts in the request: a trusted proxy's X-Forwarded-For, else the peer's own
         uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
                     forwarded_allow_ips=settings.trusted_proxies.strip() or None, http=TimedH11Protocol,
-                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, access_log=access_log)
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)

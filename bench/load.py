@@ -324,8 +324,9 @@ def open_loop_main(args: argparse.Namespace) -> None:
                         "BARE_BROKER_URL": broker}
             make_table = "from bench.bare_pipeline import create_table; create_table()"
             subprocess.run([sys.executable, "-c", make_table], cwd=ROOT, env=bare_env, check=True)
+            # no access log, like the bare pipeline's uvicorn (a proxy in front keeps one)
             camp_web = [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--port", str(port),
-                        "--workers", str(web)]
+                        "--workers", str(web), "--no-access-log"]
             bare_web = [sys.executable, "-m", "uvicorn", "bench.bare_pipeline:app", "--port", str(bare_port),
                         "--workers", str(web), "--log-level", "warning", "--no-access-log"]
             bare_worker = [sys.executable, "-m", "celery", "-A", "bench.bare_pipeline:celery_app", "worker",

@@ -81,7 +81,25 @@ def test_serve_grades_a_reply_and_stops_its_worker(tmp_path: Path) -> None:
         for pid in workers:  # type: ignore[union-attr]
             if alive(pid):  # leave nothing behind, even when the assertion failed
                 os.kill(pid, signal.SIGKILL)
-    assert "local worker started" in (tmp_path / "serve.log").read_text()
+    served = (tmp_path / "serve.log").read_text()
+    assert "local worker started" in served
+    assert '"POST /api/v1/courses/dl-bootcamp/assignments/1-1/submissions HTTP/1.1" 201' in served  # access log
+
+
+@pytest.mark.parametrize(("flag", "logged"), [([], True), (["--no-access-log"], False)])
+def test_the_access_log_can_be_left_to_the_proxy(flag: list[str], logged: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--no-access-log` (a proxy in front keeps the log) reaches uvicorn; the default logs."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    result = CliRunner().invoke(main, ["serve", "--no-worker", *flag])
+    assert result.exit_code == 0, result.output
+    assert seen["access_log"] is logged
 
 
 def _try(call: object) -> object:
