@@ -7,7 +7,8 @@ which would otherwise be a way around a list of syscall numbers.
 
 Denied: looking into or steering other processes (`ptrace`, `process_vm_readv/writev`, `kcmp`),
 kernel keyrings, eBPF, perf events, userfaultfd, io_uring (its own syscall surface), Linux AIO
-(`io_setup` reserves events from one host-wide budget, `fs.aio-max-nr`), mounts and
+(`io_setup` reserves events from one host-wide budget, `fs.aio-max-nr`), reading or emptying
+the host's page cache of a file (`fadvise64`, `cachestat`, `preadv2` with RWF_NOWAIT), mounts and
 namespaces (`mount`, `unshare`, `setns`, `clone` with a CLONE_NEW* flag; `clone3` answers ENOSYS
 so the C library falls back to `clone`, whose flags can be checked), modules, reboot, clocks,
 `memfd_create` unless the run's memory cgroup counts what a memfd holds, and `fallocate` with any
@@ -35,6 +36,9 @@ DENIED = (
     # Linux AIO: its contexts count against fs.aio-max-nr, one budget for the whole host, not
     # per namespace or cgroup; one io_setup of 65536 events took all of it while the run lasted
     "io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents", "io_pgetevents",
+    # the host's page cache as a channel between runs (see RWF_NOWAIT below): emptying the cache
+    # of a shared file, and asking how much of a file is cached
+    "fadvise64", "cachestat",
     "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "move_mount", "open_tree",
     "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "open_by_handle_at",
     "name_to_handle_at", "fanotify_init", "init_module", "finit_module", "delete_module",
@@ -45,6 +49,7 @@ DENIED = (
 #: ioctls that reserve blocks like fallocate(FALLOC_FL_KEEP_SIZE): FS_IOC_RESVSP,
 #: FS_IOC_RESVSP64, FS_IOC_ZERO_RANGE (_IOW('X', 40 / 42 / 57, struct space_resv))
 RESERVING_IOCTLS = (0x40305828, 0x4030582A, 0x40305839)
+RWF_NOWAIT = 0x00000008
 #: every CLONE_NEW* flag: NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
 CLONE_NEW_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 \
     | 0x40000000 | 0x00000080
@@ -67,6 +72,10 @@ def program(allow_memfd: bool) -> bytes:
         if _known(name):
             flt.add_rule(deny, name)
     flt.add_rule(deny, "fallocate", pyseccomp.Arg(1, pyseccomp.NE, 0))
+    # preadv2(..., RWF_NOWAIT) fails rather than wait for the disk: it tells, page by page and
+    # without any timing, what the host's page cache holds of a file every run can read (the
+    # venv's). With fadvise to empty it, one run wrote 64 bits there and a later run read them.
+    flt.add_rule(deny, "preadv2", pyseccomp.Arg(5, pyseccomp.MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT))
     for request in RESERVING_IOCTLS:  # `unsigned int`: a raw call may set the upper half
         flt.add_rule(deny, "ioctl", pyseccomp.Arg(1, pyseccomp.MASKED_EQ, 0xFFFFFFFF, request))
     for flag in _flags(CLONE_NEW_FLAGS):

@@ -265,6 +265,66 @@ def test_output_in_single_bytes_costs_the_grader_few_reads(monkeypatch):
     assert len(reads) <= outcome.wall_seconds / pause + outcome.output_bytes / 65536 + 5, len(reads)
 
 
+PAGE_CACHE_PAGES = """
+        import glob, os
+        # the largest file every sandbox can read (the venv's): its page cache is the host's
+        files = [p for p in glob.glob("/camp/venv/lib/**/*", recursive=True) if os.path.isfile(p)]
+        fd = os.open(max(files, key=os.path.getsize), os.O_RDONLY)
+        pages = [os.fstat(fd).st_size // 2 + i * 64 * 4096 for i in range(64)]   # far apart, rarely read
+"""
+
+
+def test_no_page_cache_channel_between_runs():
+    """A covert channel from one run to a later one through the host's page cache, without
+    timing: the first run empties the cache of a big file of the venv (posix_fadvise
+    DONTNEED) and reads the pages whose bits are 1; the second asks, page by page, whether a
+    read would wait (preadv2 with RWF_NOWAIT). All 64 bits came through, so a run on the hidden
+    digits could hand them to the student's next submission, whose log the student reads. Now
+    both calls are refused (and mincore, cachestat tell nothing of files the run cannot write).
+    Narrowed, not closed: docs/grading.md, "Not covered" (a page can still be read into the
+    cache, once, and found cached by timing or by fault-around and /proc/self/pagemap)."""
+    secret = "1011001110001111000011111000001111110000000111111100000000111111"
+    wrote = run_code(PAGE_CACHE_PAGES + f"""
+        import json
+        found = {{}}
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            found["fadvise"] = "done"
+        except OSError as exc:
+            found["fadvise"] = exc.strerror
+        for bit, offset in zip({secret!r}, pages):
+            if bit == "1":
+                os.pread(fd, 1, offset)
+        print(json.dumps(found))
+    """)
+    read = run_code(PAGE_CACHE_PAGES + """
+        import ctypes, json
+        bits, errors = "", set()
+        for offset in pages:
+            try:
+                os.preadv(fd, [bytearray(1)], offset, os.RWF_NOWAIT)
+                bits += "1"
+            except BlockingIOError:
+                bits += "0"
+            except OSError as exc:
+                errors.add(exc.strerror)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.restype = ctypes.c_void_p
+        size = os.fstat(fd).st_size
+        start = libc.mmap(None, ctypes.c_size_t(size), 1, 1, fd, ctypes.c_long(0))   # PROT_READ, MAP_SHARED
+        resident, mincore = ctypes.create_string_buffer(1), ""
+        for offset in pages:
+            libc.mincore(ctypes.c_void_p(start + offset - offset % 4096), ctypes.c_size_t(4096), resident)
+            mincore += str(resident.raw[0] & 1)
+        print(json.dumps({"bits": bits, "errors": sorted(errors), "mincore": mincore}))
+    """)
+    assert wrote.ok and read.ok, (wrote.log, read.log)
+    assert reported(wrote)["fadvise"] == "Operation not permitted", wrote.log
+    seen = reported(read)
+    assert seen["bits"] == "" and seen["errors"] == ["Operation not permitted"], seen
+    assert seen["mincore"] == "1" * 64, seen   # the kernel's answer for a file the run cannot write
+
+
 def test_chatty_but_finite_output_keeps_head_and_tail():
     outcome = run_code("""
         print("FIRST LINE")
