@@ -25,7 +25,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -202,7 +202,19 @@ def _run_in(
         for fd in (status_w, secret_r, seccomp_fd, options):
             os.close(fd)
         close_preexec(hook)
-    return _supervise(proc, box, status_r, secret, limits, started, gpu is not None)
+    outcome = _supervise(proc, box, status_r, secret, limits, started, gpu is not None)
+    take_back(outputs.values())
+    return outcome
+
+
+def take_back(outputs: Iterable[Path]) -> None:
+    """Output files are the grader's again once every process of the run is dead: root's, mode
+    0600. The program owned them while it ran and could leave one set-uid to its slot's uid and
+    writable by everyone, with contents it chose, in the workspace until the grading ended."""
+    for path in outputs:
+        if os.geteuid() == 0:
+            os.chown(path, 0, 0)  # a change of owner also clears set-uid and set-gid
+        os.chmod(path, 0o600)
 
 
 def gpu_for(limits: Limits) -> str | None:

@@ -59,6 +59,7 @@ from grader.sandbox.process import (
     _prepare,
     _supervise,
     gpu_for,
+    take_back,
 )
 from grader.sandbox.runtime import runtime
 
@@ -258,6 +259,7 @@ class WarmSandbox:
         self.status_r = -1  # closed by _supervise
         for name, path in outputs.items():  # every process of the run is dead by now
             os.replace(mine[name], path)
+        take_back(outputs.values())
         return outcome
 
     def _resize_box(self, size: int) -> None:

@@ -222,6 +222,29 @@ def test_the_bound_host_directories_stay_the_graders(tmp_path: Path) -> None:
         assert output.read_text() == "the output"
 
 
+def test_output_files_are_the_graders_again_after_the_run() -> None:
+    """The program owns its output file while it runs (it must write it) and could leave it
+    set-uid to its slot's uid and writable by everyone, with contents it chose, in the grader's
+    workspace until the grading ends. Cold and warm, the file is root's and 0600 once the run
+    is over."""
+    code = """
+        import os
+        open("/camp/out/out.bin", "wb").write(b"#!/bin/sh\\n")
+        os.chmod("/camp/out/out.bin", 0o6777)
+        print(oct(os.stat("/camp/out/out.bin").st_mode))
+    """
+    for warm_pool in (False, True):
+        if warm_pool:
+            start()
+        with workspace() as ws:
+            script, output = ws / "main.py", ws / "out.bin"
+            script.write_text(textwrap.dedent(code))
+            outcome = run_python(script, limits=FAST, outputs={"out.bin": output})
+            assert outcome.ok and outcome.warm == warm_pool and "0o106777" in outcome.log, outcome
+            mode = output.stat()
+            assert (mode.st_uid, mode.st_gid, oct(mode.st_mode)) == (0, 0, "0o100600"), mode
+
+
 def test_a_dead_warm_sandbox_is_replaced_and_the_run_still_happens() -> None:
     pool = start()
     for uid in pool.idle_uids():
