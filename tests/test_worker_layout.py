@@ -3,15 +3,19 @@ each get a pool (a process) of their own, so a reply that only needs a format ch
 while every code grader is busy; one signal stops both pools.
 
 "Busy" is the code pool stopped with SIGSTOP: it takes no message, as when it runs a long MNIST
-grading. bench/head_of_line.py measures the same with a real MNIST backlog.
+grading. bench/head_of_line.py measures the same with a real MNIST backlog. (A stop must not
+land inside one of the pool's writes to an embedded SQLite file, its broker polls or its
+heartbeat, which no busy grader holds: the file would stay locked for everyone.)
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -72,6 +76,35 @@ def alive(pid: int) -> bool:
         return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _free_to_write(path: str) -> bool:
+    """Whether a write transaction can begin on this SQLite file now (no process holds its lock)."""
+    conn = sqlite3.connect(path, timeout=1)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.rollback()
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
+def stop_between_writes(pid: int, stack: Stack) -> None:
+    """SIGSTOP `pid`, at a moment it holds no write lock on the embedded stack's SQLite files."""
+    from app.config import get_settings
+
+    settings = get_settings()
+    files = [url.split(":///", 1)[1] for url in (settings.effective_database_url, settings.effective_broker_url)
+             if url.startswith(("sqlite:///", "sqla+sqlite:///"))]
+    for _ in range(50):
+        os.kill(pid, signal.SIGSTOP)
+        if all(_free_to_write(path) for path in files):
+            return
+        os.kill(pid, signal.SIGCONT)  # stopped inside a write: let it finish, then stop it again
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never let go of the SQLite write lock")
+
+
 @pytest.mark.slow  # starts worker processes of its own
 def test_default_worker_runs_a_pool_per_queue_and_cheap_replies_pass_a_stuck_code_pool(
     stack: Stack,
@@ -82,7 +115,7 @@ def test_default_worker_runs_a_pool_per_queue_and_cheap_replies_pass_a_stuck_cod
     with worker(stack) as proc:
         found = wait_for(lambda: pools(began), timeout=90)
         assert isinstance(found, dict) and found.keys() == {"cpu", "gpu"}  # two pools, not one
-        os.kill(found["gpu"], signal.SIGSTOP)  # every code grader busy
+        stop_between_writes(found["gpu"], stack)  # every code grader busy
         try:
             (reply,) = add_replies(slug, "1", [Reply(student, status="queued", verdict=None, score=None)])
             enqueue_grading(reply, "cpu")
