@@ -173,6 +173,24 @@ def _public_image(size: int) -> int:
         return item.id
 
 
+def _growth_with_unread(url: str, path: str, count: int) -> float:
+    """MB the server's resident memory grows by while `count` connections (a receive buffer of
+    4 KB each) have asked for `path` and read nothing past the status line."""
+    host, port = url.removeprefix("http://").split(":")
+    pid = _server_pid(int(port))
+    before = _rss_mb(pid)
+    with ExitStack() as stack:
+        for _ in range(count):
+            s = stack.enter_context(socket.socket())
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(30)
+            s.connect((host, int(port)))
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert s.recv(12) == b"HTTP/1.1 200"
+        assert healthz_seconds(url) >= 0  # the server went round its loop after them all
+        return _rss_mb(pid) - before
+
+
 def test_downloads_left_unread_do_not_fill_the_servers_memory(embedded: Stack, live: Live) -> None:
     """Slow reading: an anonymous visitor asks for a public 8 MB image on 25 connections that
     read nothing (a receive buffer of 4 KB). The whole file went to each connection's send
@@ -182,21 +200,9 @@ def test_downloads_left_unread_do_not_fill_the_servers_memory(embedded: Stack, l
     size, count = 8 * 1024 * 1024, 25
     attachment = _public_image(size)
     with live(embedded) as url:
-        host, port = url.removeprefix("http://").split(":")
         with urllib.request.urlopen(f"{url}/files/{attachment}", timeout=30) as r:  # warm, and whole
             assert len(r.read()) == size and r.headers["content-length"] == str(size)
-        pid = _server_pid(int(port))
-        before = _rss_mb(pid)
-        with ExitStack() as stack:
-            for _ in range(count):
-                s = stack.enter_context(socket.socket())
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                s.settimeout(30)
-                s.connect((host, int(port)))
-                s.sendall(f"GET /files/{attachment} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-                assert s.recv(12) == b"HTTP/1.1 200"
-            assert healthz_seconds(url) >= 0  # the server went round its loop after them all
-            grown = _rss_mb(pid) - before
+        grown = _growth_with_unread(url, f"/files/{attachment}", count)
         print(f"{count} unread downloads of {size >> 20} MB: the server grew by {grown:.0f} MB")
         assert grown < 60, f"{grown:.0f} MB held for clients that read nothing"
 
@@ -226,23 +232,11 @@ def test_pages_left_unread_do_not_fill_the_servers_memory(embedded: Stack, live:
     it was copied into each connection's buffer (282 MB); it goes out 64 KB at a time now."""
     path, count = _homework_of_long_replies(50, 60_000), 25
     with live(embedded) as url:
-        host, port = url.removeprefix("http://").split(":")
         for _ in range(2):  # rendered, then served from the anonymous page cache
             with urllib.request.urlopen(url + path, timeout=60) as r:
                 size = len(r.read())
         assert size > 3_000_000
-        pid = _server_pid(int(port))
-        before = _rss_mb(pid)
-        with ExitStack() as stack:
-            for _ in range(count):
-                s = stack.enter_context(socket.socket())
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                s.settimeout(30)
-                s.connect((host, int(port)))
-                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-                assert s.recv(12) == b"HTTP/1.1 200"
-            assert healthz_seconds(url) >= 0
-            grown = _rss_mb(pid) - before
+        grown = _growth_with_unread(url, path, count)
         print(f"{count} unread copies of a {size >> 20} MB page: the server grew by {grown:.0f} MB")
         assert grown < 30, f"{grown:.0f} MB held for clients that read nothing"
 
