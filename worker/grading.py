@@ -34,7 +34,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
@@ -93,12 +92,6 @@ def tries_left() -> ColumnElement[bool]:
     return Submission.attempts - Submission.attempt_base < get_settings().grading_max_attempts
 
 
-def claimable(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
-    """SQL on the submissions table: waiting, or held by a claim whose lease ran out."""
-    c = cast(Table, Submission.__table__).c
-    return or_(c.status == Status.queued.value, (c.status == Status.running.value) & (c.lease_until < now))
-
-
 def claim(session: Session, submission_id: int) -> Claim | None:
     """Take the submission for grading, or return None when someone else has it or it is done."""
     now = utcnow()
@@ -149,7 +142,7 @@ def _claim_statement() -> Any:
     c = table.c
     return (
         update(table)
-        .where(c.id == bindparam("submission_id"), claimable(now),
+        .where(c.id == bindparam("submission_id"), grading_order.waiting(now),
                c.attempts - c.attempt_base < bindparam("max_attempts", type_=Integer))
         .values(status=Status.running.value, attempts=c.attempts + 1, lease_until=bindparam("lease_until"))
         .returning(c.attempts, c.attempt_base, c.author_id, c.assignment_id, c.text)

@@ -19,9 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, func, literal, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -34,11 +45,10 @@ ALIVE_INTERVALS = 3
 
 
 def waiting(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
-    """SQL: waiting for a grader (queued, or a running claim whose lease ran out)."""
-    return or_(
-        Submission.status == Status.queued.value,
-        (Submission.status == Status.running.value) & (Submission.lease_until < now),
-    )
+    """SQL: waiting for a grader (queued, or a running claim whose lease ran out). On the
+    table's columns, so the claim's UPDATE can use it and stay off the ORM's DML path."""
+    c = cast(Table, Submission.__table__).c
+    return or_(c.status == Status.queued.value, (c.status == Status.running.value) & (c.lease_until < now))
 
 
 def in_flight(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
