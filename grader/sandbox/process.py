@@ -302,36 +302,41 @@ def _pump(
 
     After a read of the program's output that did not fill a chunk, that pipe rests for `rest`
     seconds (out of the selector, so the status pipe and the limits are still watched at once):
-    a trickle gathers in the pipe instead of waking this process once per write."""
+    a trickle gathers in the pipe instead of waking this process once per write. A pipe still
+    resting when this returns is put back, so the drain after the run reads what it holds."""
     resting: tuple[object, HeadTail] | None = None
     rested = 0.0
-    while selector.get_map() or resting is not None:
-        if finished():
-            return None
-        now = time.monotonic()
-        remaining = deadline - now
-        if remaining <= 0:
-            return "wall"
-        if _over_cpu(cpu, limits):
-            return "cpu"
-        if resting is not None and now >= rested:
-            selector.register(resting[0], selectors.EVENT_READ, resting[1])  # type: ignore[arg-type]
-            resting = None
-        wait = min(remaining, _TICK) if resting is None else min(remaining, rested - now)
-        for key, _ in selector.select(wait):
-            chunk = os.read(key.fd, _CHUNK)
-            if not chunk:
-                selector.unregister(key.fileobj)
-            elif key.data is status:
-                status += chunk[: max(0, _STATUS_CAP - len(status))]
-            else:
-                key.data.write(chunk)
-                if key.data.total > limits.flood_bytes:
-                    return "flood"
-                if len(chunk) < _CHUNK and rest > 0:
+    try:
+        while selector.get_map() or resting is not None:
+            if finished():
+                return None
+            now = time.monotonic()
+            remaining = deadline - now
+            if remaining <= 0:
+                return "wall"
+            if _over_cpu(cpu, limits):
+                return "cpu"
+            if resting is not None and now >= rested:
+                selector.register(resting[0], selectors.EVENT_READ, resting[1])  # type: ignore[arg-type]
+                resting = None
+            wait = min(remaining, _TICK) if resting is None else min(remaining, rested - now)
+            for key, _ in selector.select(wait):
+                chunk = os.read(key.fd, _CHUNK)
+                if not chunk:
                     selector.unregister(key.fileobj)
-                    resting, rested = (key.fileobj, key.data), time.monotonic() + rest
-    return None
+                elif key.data is status:
+                    status += chunk[: max(0, _STATUS_CAP - len(status))]
+                else:
+                    key.data.write(chunk)
+                    if key.data.total > limits.flood_bytes:
+                        return "flood"
+                    if len(chunk) < _CHUNK and rest > 0:
+                        selector.unregister(key.fileobj)
+                        resting, rested = (key.fileobj, key.data), time.monotonic() + rest
+        return None
+    finally:
+        if resting is not None:
+            selector.register(resting[0], selectors.EVENT_READ, resting[1])  # type: ignore[arg-type]
 
 
 def _wait(pid: int, deadline: float | None) -> int | None:

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -263,6 +264,38 @@ def test_output_in_single_bytes_costs_the_grader_few_reads(monkeypatch):
     # it was one read per byte: 10,000 reads in a second or two
     pause = sandbox_process._TRICKLE_PAUSE
     assert len(reads) <= outcome.wall_seconds / pause + outcome.output_bytes / 65536 + 5, len(reads)
+
+
+def test_output_written_while_its_pipe_rests_reaches_the_log():
+    """The run ends while its output pipe rests after a short read: the drain after the run must
+    still read the pipe (it was left out of the selector, and the end of a log was lost: a
+    program printing `memfd` and then ` 1` was logged as `memfd`). The two reads of
+    `_supervise`, on a pipe of our own: deterministic, no sandbox."""
+    import selectors
+
+    read_end, write_end = os.pipe()
+    log, status = sandbox_process.HeadTail(FAST.output_bytes), bytearray()
+    calls = []
+
+    def finished() -> bool:  # the outer process exits right after the first read
+        calls.append(1)
+        return len(calls) > 1
+
+    try:
+        with selectors.DefaultSelector() as selector, os.fdopen(read_end, "rb", buffering=0) as pipe:
+            selector.register(pipe, selectors.EVENT_READ, log)
+            os.write(write_end, b"memfd")
+            assert sandbox_process._pump(selector, time.monotonic() + 10, status, FAST, lambda: None,
+                                         finished, rest=60.0) is None
+            os.write(write_end, b" 1\n")
+            os.close(write_end)
+            write_end = -1
+            sandbox_process._pump(selector, time.monotonic() + 10, status, FAST, lambda: None,
+                                  lambda: False, rest=0.0)
+    finally:
+        if write_end >= 0:
+            os.close(write_end)
+    assert log.text() == "memfd 1\n"
 
 
 PAGE_CACHE_PAGES = """
